@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// The test command (`npm test`): compile with tsc (real decorator metadata), make
+// sure a vtgate is there (the local Vitess, started if needed, or the one named by
+// VTGATE_MYSQL_URL + VTGATE_GRPC_ADDR), check committed migrations against the
+// entities, run unit and integration tests with node's test runner, and fail on
+// any failed, skipped or todo test. Extra arguments filter test files by substring.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { compile, root, vitessUp } from './lib.mjs';
+
+process.chdir(root);
+const filters = process.argv.slice(2);
+const started = Date.now();
+process.on('exit', (code) => {
+  if (code !== 0 && !reported) console.log('0 passed, 1 failed');
+});
+let reported = false;
+
+compile();
+vitessUp();
+
+const files = (dir) => {
+  let out = [];
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) out = out.concat(files(p));
+      else if (e.name.endsWith('.test.js')) out.push(p);
+    }
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  return out.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+};
+
+// Parallel phase: every test owns its tables. Serial phase: tests that restart
+// or kill parts of Vitess, so they never disturb tests running beside them.
+const phases = [
+  { name: 'unit + integration', files: [...files('build/test/unit'), ...files('build/test/integration')], concurrency: 3 },
+  { name: 'serial', files: files('build/test/serial'), concurrency: 1 },
+];
+
+mkdirSync('build', { recursive: true });
+const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
+for (const phase of phases) {
+  if (phase.files.length === 0) continue;
+  const tap = `build/test-results-${phase.name.replace(/\W+/g, '-')}.tap`;
+  console.log(`\n▶ tests: ${phase.name} (${phase.files.length} files)`);
+  const res = spawnSync(process.execPath, [
+    '--enable-source-maps', '--test', `--test-concurrency=${phase.concurrency}`, '--test-timeout=300000',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...phase.files.map((f) => relative(root, f)),
+  ], { stdio: 'inherit', env: process.env });
+  const text = readFileSync(tap, 'utf8');
+  for (const key of Object.keys(totals)) {
+    // The run's summary lines are the last ones of the TAP output.
+    const all = [...text.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))];
+    totals[key] += all.length ? Number(all[all.length - 1][1]) : 0;
+  }
+  if (res.status !== 0 && totals.fail === 0) totals.fail += 1; // the runner itself failed
+}
+
+reported = true;
+const seconds = ((Date.now() - started) / 1000).toFixed(0);
+console.log(`\n${totals.tests} tests in ${seconds} s: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped, ${totals.todo} todo, ${totals.cancelled} cancelled`);
+const bad = totals.fail + totals.skipped + totals.todo + totals.cancelled;
+if (totals.skipped + totals.todo > 0) console.log('skipped or todo tests fail the run: a skipped test proves nothing');
+if (totals.tests === 0) console.log('no tests ran');
+console.log(`${totals.pass} passed, ${bad > 0 || totals.tests === 0 ? Math.max(bad, 1) : 0} failed`);
+process.exit(bad > 0 || totals.tests === 0 ? 1 : 0);

@@ -1,0 +1,83 @@
+/**
+ * Decoding of streamed rows. vtgate sends each row as the non-NULL values
+ * concatenated in MySQL's text form plus a list of lengths (-1 = NULL); the
+ * column types come once, in the stream's first packet.
+ */
+
+/** A column of a streamed result: its name and vtgate's type name (query.Type). */
+export interface StreamField {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** A row as it comes off the wire. Lengths may arrive as strings (64-bit on the wire). */
+export interface WireRow {
+  readonly lengths: ReadonlyArray<number | string>;
+  readonly values: Uint8Array;
+}
+
+export interface DecodeOptions {
+  /**
+   * How 64-bit integers (ids, bigint columns) are returned: decimal `'string'`
+   * (the default, as TypeORM hydrates bigint columns) or `'bigint'`. Never a
+   * lossy JS number.
+   */
+  readonly int64?: 'string' | 'bigint';
+}
+
+/** Splits a wire row into one Buffer (or null) per column. */
+export function splitRow(row: WireRow): Array<Buffer | null> {
+  const values = Buffer.from(row.values.buffer, row.values.byteOffset, row.values.byteLength);
+  const out: Array<Buffer | null> = new Array(row.lengths.length);
+  let offset = 0;
+  for (let i = 0; i < row.lengths.length; i++) {
+    const length = Number(row.lengths[i]);
+    if (length < 0) {
+      out[i] = null;
+    } else {
+      out[i] = values.subarray(offset, offset + length);
+      offset += length;
+    }
+  }
+  return out;
+}
+
+const SMALL_INTS = new Set(['INT8', 'UINT8', 'INT16', 'UINT16', 'INT24', 'UINT24', 'INT32', 'UINT32', 'YEAR']);
+const INT64S = new Set(['INT64', 'UINT64']);
+const FLOATS = new Set(['FLOAT32', 'FLOAT64']);
+const TEXTS = new Set(['TEXT', 'VARCHAR', 'CHAR', 'ENUM', 'SET', 'DATE', 'TIME', 'DECIMAL', 'HEXNUM', 'HEXVAL', 'BITNUM']);
+const DATETIMES = new Set(['DATETIME', 'TIMESTAMP']);
+
+/** Decodes one value from its MySQL text form according to the column type. */
+export function decodeValue(type: string, raw: Buffer | null, options: DecodeOptions = {}): unknown {
+  if (raw === null || type === 'NULL_TYPE') return null;
+  if (INT64S.has(type)) {
+    const text = raw.toString('latin1');
+    return options.int64 === 'bigint' ? BigInt(text) : text;
+  }
+  if (SMALL_INTS.has(type) || FLOATS.has(type)) return Number(raw.toString('latin1'));
+  if (TEXTS.has(type)) return raw.toString('utf8');
+  if (type === 'JSON') return JSON.parse(raw.toString('utf8'));
+  if (DATETIMES.has(type)) return parseDateTime(raw.toString('latin1'));
+  // BLOB, VARBINARY, BINARY, BIT, GEOMETRY, VECTOR and anything newer: raw bytes.
+  return Buffer.from(raw);
+}
+
+/** A MySQL DATETIME/TIMESTAMP text ('2024-01-02 03:04:05.123456') as a local-time Date, as mysql2 does. */
+export function parseDateTime(text: string): Date | string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/.exec(text);
+  // The zero date (or a zero month/day) is no instant: keep the text rather than invent one.
+  if (!m || m[2] === '00' || m[3] === '00') return text;
+  const ms = m[7] ? Math.floor(Number(m[7].padEnd(6, '0')) / 1000) : 0;
+  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
+}
+
+/** Decodes a wire row into a plain object keyed by field name. */
+export function decodeRow(fields: readonly StreamField[], row: WireRow, options: DecodeOptions = {}): Record<string, unknown> {
+  const cells = splitRow(row);
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < fields.length; i++) {
+    out[fields[i]!.name] = decodeValue(fields[i]!.type, cells[i] ?? null, options);
+  }
+  return out;
+}

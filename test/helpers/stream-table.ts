@@ -1,0 +1,79 @@
+/**
+ * A small stream reader for tests that need to watch deliveries without the
+ * subscriber: `stream * from ks.t` over gRPC, decoded rows recorded in order.
+ */
+import { decodeRow, type StreamField } from '../../src/core/decode';
+import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
+import type { StreamCall } from '../../src/subscriber/transport';
+import { vitess, waitUntil } from './vitess';
+
+export interface Delivery {
+  /** Decoded row: id (string), epoch (string, when streamed) and payload columns. */
+  readonly row: Record<string, unknown>;
+  readonly at: number;
+}
+
+export class TableStream {
+  readonly deliveries: Delivery[] = [];
+  fields: readonly StreamField[] = [];
+  error: unknown;
+  readonly #transport: VtgateGrpcTransport;
+  readonly #call: StreamCall;
+  readonly #done: Promise<void>;
+
+  private constructor(keyspace: string, table: string, shard?: string) {
+    this.#transport = new VtgateGrpcTransport({ address: vitess.grpcAddr });
+    this.#call = this.#transport.stream({
+      sql: `stream * from \`${keyspace}\`.\`${table}\``,
+      target: shard ? `${keyspace}:${shard}@primary` : `${keyspace}@primary`,
+      table,
+    });
+    this.#done = this.#read();
+  }
+
+  async #read(): Promise<void> {
+    try {
+      for await (const packet of this.#call) {
+        if (packet.fields) this.fields = packet.fields;
+        for (const row of packet.rows ?? []) {
+          this.deliveries.push({ row: decodeRow(this.fields, row), at: Date.now() });
+        }
+      }
+    } catch (err) {
+      this.error = err;
+    }
+  }
+
+  /** Opens the stream and waits for its first (fields) packet, so later inserts are seen. */
+  static async open(keyspace: string, table: string, shard?: string): Promise<TableStream> {
+    const s = new TableStream(keyspace, table, shard);
+    await waitUntil(() => s.fields.length > 0 || s.error, 10_000, `the fields packet of ${table}`);
+    if (s.error) throw s.error;
+    return s;
+  }
+
+  /** Ids delivered so far, in order (with repeats). */
+  ids(): string[] {
+    return this.deliveries.map((d) => String(d.row.id));
+  }
+
+  /** How many times each id was delivered. */
+  counts(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const id of this.ids()) m.set(id, (m.get(id) ?? 0) + 1);
+    return m;
+  }
+
+  async waitFor(predicate: (s: TableStream) => boolean, timeoutMs: number, what: string): Promise<void> {
+    await waitUntil(() => {
+      if (this.error) throw this.error;
+      return predicate(this);
+    }, timeoutMs, what);
+  }
+
+  async close(): Promise<void> {
+    this.#call.cancel();
+    await this.#done;
+    this.#transport.close();
+  }
+}
