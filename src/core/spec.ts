@@ -1,0 +1,56 @@
+/**
+ * The ORM-agnostic definition of a message table: what the DDL generator, the
+ * SQL builders and the subscriber need to know. TypeORM entities are resolved to
+ * a spec (`src/typeorm/`); Prisma and raw-SQL users write one with
+ * `defineMessageTable()`.
+ */
+
+/** Names of the bookkeeping columns, fixed by Vitess (plus our failure reason). */
+export const BOOKKEEPING = {
+  id: 'id',
+  priority: 'priority',
+  epoch: 'epoch',
+  timeNext: 'time_next',
+  timeAcked: 'time_acked',
+  /** Ours, not Vitess's: why a message was failed; never streamed. */
+  failureReason: 'failure_reason',
+} as const;
+
+export interface PayloadColumnSpec {
+  /** The column's name in the database. */
+  readonly name: string;
+  /** The property name on the entity / plain object (defaults to `name`). */
+  readonly property: string;
+  /** The full column type as DDL, e.g. `varchar(255)`, `json`, `decimal(30,10)`. */
+  readonly sqlType: string;
+  readonly nullable: boolean;
+  /** A DDL default expression, already rendered (e.g. `'pending'`, `0`), if any. */
+  readonly default?: string;
+}
+
+/** Table options, in the JS units (milliseconds). */
+export interface MessageTableOptions {
+  readonly ackWaitMs: number;
+  readonly purgeAfterMs: number;
+  readonly pollerIntervalMs: number;
+  readonly batchSize: number;
+  readonly cacheSize: number;
+  /** Absent: Vitess uses the ack wait. */
+  readonly minBackoffMs?: number;
+  /** Absent: unbounded. */
+  readonly maxBackoffMs?: number;
+  /** Default attempt limit for subscribers (they may override it). Absent: unlimited. */
+  readonly maxAttempts?: number;
+}
+
+export interface MessageTableSpec {
+  readonly table: string;
+  /** Keyspace that holds the table; absent = the connection's default. */
+  readonly keyspace?: string;
+  readonly payload: readonly PayloadColumnSpec[];
+  /** Columns the stream carries (`vt_message_cols`): id, epoch, the vindex column if not id, then payload. */
+  readonly streamed: readonly string[];
+  /** Primary vindex for a sharded keyspace (column + vindex type, e.g. `hash`). */
+  readonly vindex?: { readonly column: string; readonly type: string };
+  readonly options: MessageTableOptions;
+}
