@@ -193,7 +193,9 @@ start_mysqld() {
   fi
   # Leftovers of a killed mysqld: its pid file, socket and socket lock.
   rm -f "$MYSQL_PID" "$MYSQL_SOCK" "$MYSQL_SOCK.lock"
-  port_free "$MYSQLD_PORT" || die "port $MYSQLD_PORT (mysqld) is taken by $(who_has_port "$MYSQLD_PORT"); set VITESS_MYSQLD_PORT"
+  # A just-killed mysqld may hold its port for a moment.
+  wait_for 15 "port $MYSQLD_PORT to be free" port_free "$MYSQLD_PORT" \
+    || die "port $MYSQLD_PORT (mysqld) is taken by $(who_has_port "$MYSQLD_PORT"); set VITESS_MYSQLD_PORT"
   mkdir -p "$RUN/mysql" "$LOGS"
   chmod 755 "$RUN" "$RUN/mysql"
   if [[ ! -d $MYSQL_DATA/mysql ]]; then
