@@ -1,6 +1,7 @@
 // Shared steps of `npm test` and `npm run example`: compile, bring up (or find)
 // Vitess, wait until vtgate serves.
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,6 +26,9 @@ export function step(title, cmd, args, { capture = false, tolerate = false } = {
  */
 export function compile() {
   const tolerate = process.env.VM_ALLOW_TYPE_ERRORS === '1' && process.env.CI !== 'true';
+  // A clean build/, so no compiled copy of a deleted test or migration lingers
+  // (kept in the tolerant loop, where others may be running tests from it).
+  if (!tolerate) rmSync(`${root}/build`, { recursive: true, force: true });
   step('compile (tsc)', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { tolerate });
   step('build the package (dist/)', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { tolerate });
   step('ESM entry points', process.execPath, ['scripts/build-esm.mjs']);
@@ -33,9 +37,12 @@ export function compile() {
 /** `scripts/vitess.sh up` (starts nothing when VTGATE_* name an external vtgate), then waits until it serves. */
 export function vitessUp() {
   const out = step('vitess up', 'bash', ['scripts/vitess.sh', 'up'], { capture: true });
+  // For the local Vitess only VTCOMBO_HTTP is passed on: VTGATE_MYSQL_URL +
+  // VTGATE_GRPC_ADDR in the environment mean "an external vtgate, start nothing",
+  // which would stop tests that restart the local one from doing so.
   for (const line of out.split('\n')) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) process.env[m[1]] = m[2];
+    if (m && (m[1] === 'VTCOMBO_HTTP' || process.env.VTGATE_MYSQL_URL)) process.env[m[1]] = m[2];
   }
   step('vtgate reachable and serving', process.execPath, ['scripts/wait-vtgate.mjs']);
 }

@@ -241,6 +241,12 @@ JSON
 { "sharded": false, "tables": {} }
 JSON
   chmod -R a+rX "$VTC_DIR/schema"
+  # One `alter vschema on meta.t add vindex …` marks the unsharded keyspace sharded
+  # for good (and persisted), after which its tables need vindexes: undo that here.
+  if grep -qE '"sharded": *true' "$VTC_DIR/vschema/meta.json" 2>/dev/null; then
+    say "the persisted vschema made keyspace 'meta' sharded; resetting it to unsharded"
+    rm -f "$VTC_DIR/vschema/meta.json"
+  fi
   chown -R "$VTCOMBO_USER:$VTCOMBO_GROUP" "$VTC_DIR/vtdataroot" "$VTC_DIR/vschema"
   touch "$LOGS/vtcombo.log" && chown "$VTCOMBO_USER:$VTCOMBO_GROUP" "$LOGS/vtcombo.log"
 }

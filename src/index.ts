@@ -19,6 +19,30 @@ export * from './core/ids';
 export * from './core/time';
 export * from './core/identifiers';
 export * from './core/decode';
+export * from './core/spec';
+export * from './core/options';
+export { defineMessageTable, BOOKKEEPING_COLUMNS, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
+export * from './migration/ddl';
 export * from './subscriber/transport';
 export * from './subscriber/grpc/vtgate-grpc-transport';
 export { toStreamError } from './subscriber/grpc/stream-error';
+export { subscribe, stream, Subscriber, MessageStream, plainHydrator, type SubscriberOptions, type SubscriberStats, type SubscriberEvents, type MessageHandler, type Hydrator, type CloseOptions } from './subscriber/subscriber';
+export type { MessageContext, ReceivedMessage, NackOptions, Settlement } from './subscriber/message';
+export * from './subscriber/mysql/vtgate-mysql-transport';
+export { mysqlToStreamError } from './subscriber/mysql/mysql-stream-error';
+// Producer: operations over any Executor, adapters, pure SQL builders, the seed-compatible Queue.
+export type { Executor, ExecResult, SqlParam, Statement } from './core/executor';
+export {
+  enqueue, enqueueMany, ack, nack, fail, retry, extend, listFailed, getMessages,
+  type DeliveryOptions, type MessageOptions, type ValidationOptions, type EnqueueOptions, type EnqueueItem,
+  type EnqueueManyOptions, type MessageRef, type RaceOptions, type FailOptions, type ExtendOptions,
+  type ListFailedOptions, type FailedMessage, type FailedPage, type MessageState, type MessageStatus,
+  type NackOptions as NackMessageOptions,
+} from './core/operations';
+export { fromMysql2, type Mysql2Like, type Mysql2PromiseLike, type Mysql2CallbackLike } from './adapters/mysql2';
+export { fromPrisma, type PrismaLike } from './adapters/prisma';
+export {
+  buildEnqueue, buildAck, buildNack, buildFail, buildRetry, buildExtend, buildListFailed, buildGetMessages,
+  DEFAULT_VALUE, type EnqueueRow, type TargetBatch,
+} from './core/sql';
+export { Queue, type QueueOptions } from './queue';

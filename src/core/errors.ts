@@ -53,3 +53,85 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
+
+/** One payload property that failed validation, with the rules it broke. */
+export interface PayloadProblem {
+  readonly property: string;
+  /** Human-readable rules, e.g. class-validator's constraint messages. */
+  readonly constraints: readonly string[];
+}
+
+/** A payload failed validation (unknown key, wrong type, class-validator rule); nothing was written. */
+export class PayloadValidationError extends VitessMessagesError {
+  override readonly name: string = 'PayloadValidationError';
+  constructor(
+    readonly table: string,
+    readonly problems: readonly PayloadProblem[],
+    /** Index of the message within an `enqueueMany` batch. */
+    readonly index?: number,
+  ) {
+    super(`${table}: invalid payload${index === undefined ? '' : ` #${index}`}: ${problems.map((p) => `${p.property}: ${p.constraints.join('; ')}`).join(' | ')}`);
+  }
+}
+
+/**
+ * The database refused a statement of this library. `cause` is the driver's
+ * error; the stack is the caller's (where `enqueue`/`ack`/… was called).
+ */
+export class QueryError extends VitessMessagesError {
+  override readonly name: string = 'QueryError';
+  constructor(
+    /** The library operation, e.g. `enqueue`, `ack`. */
+    readonly operation: string,
+    readonly table: string,
+    readonly sql: string,
+    /** Message ids the statement was about (the first 100). */
+    readonly ids: readonly string[],
+    cause: unknown,
+  ) {
+    super(`${operation} on ${table} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * A payload value does not fit its column (MySQL in strict mode refuses it:
+ * `Data too long for column`, errno 1406). Nothing was written; the library never
+ * truncates silently.
+ */
+export class PayloadTooLongError extends QueryError {
+  override readonly name: string = 'PayloadTooLongError';
+  constructor(
+    operation: string,
+    table: string,
+    sql: string,
+    ids: readonly string[],
+    /** The column MySQL named, when it did. */
+    readonly column: string | undefined,
+    cause: unknown,
+  ) {
+    super(operation, table, sql, ids, cause);
+  }
+}
+
+/** A class given as a message table is not an entity of the DataSource at hand. */
+export class UnknownEntityError extends VitessMessagesError {
+  override readonly name = 'UnknownEntityError';
+  constructor(
+    /** The class (or entity name) that was looked up. */
+    readonly entity: string,
+    message = `${entity} is not an entity of this DataSource: add it to the DataSource's entities`,
+  ) {
+    super(message);
+  }
+}
+
+/** A class (or entity) used as a message table has no `@MessageTable` decorator. */
+export class NotAMessageTableError extends VitessMessagesError {
+  override readonly name = 'NotAMessageTableError';
+  constructor(
+    /** The class (or entity name) that was looked up. */
+    readonly entity: string,
+  ) {
+    super(`${entity} is not a message table: decorate it with @MessageTable() from 'vitess-messages/typeorm'`);
+  }
+}

@@ -53,4 +53,14 @@ export interface MessageTableSpec {
   /** Primary vindex for a sharded keyspace (column + vindex type, e.g. `hash`). */
   readonly vindex?: { readonly column: string; readonly type: string };
   readonly options: MessageTableOptions;
+  /** Secondary indexes of the user's (the primary key and `poller_idx` are implied). Absent = none. */
+  readonly indexes?: readonly IndexSpec[];
+}
+
+/** A user index on payload (or bookkeeping) columns. */
+export interface IndexSpec {
+  readonly name: string;
+  /** Column names in the database, in index order. */
+  readonly columns: readonly string[];
+  readonly unique: boolean;
 }

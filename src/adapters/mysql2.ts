@@ -1,0 +1,47 @@
+/**
+ * `vitess-messages/mysql2`: the producer operations for mysql2 users. Structural
+ * types only: this file never loads mysql2 (the caller already has).
+ */
+import type { ExecResult, Executor, SqlParam } from '../core/executor';
+import { InvalidOptionError } from '../core/errors';
+
+/** What we need from mysql2: `query(options)` of its promise API (Pool, PoolConnection, Connection). */
+export interface Mysql2PromiseLike {
+  query(options: { sql: string; values?: unknown[]; supportBigNumbers?: boolean; bigNumberStrings?: boolean }): Promise<[unknown, unknown]>;
+}
+
+/** A mysql2 callback-API object; its `promise()` wrapper is used. */
+export interface Mysql2CallbackLike {
+  promise(): Mysql2PromiseLike;
+}
+
+/** A mysql2 Pool, PoolConnection or Connection, promise or callback API. */
+export type Mysql2Like = Mysql2PromiseLike | Mysql2CallbackLike;
+
+/**
+ * An {@link Executor} on a mysql2 pool or connection. Give it the connection of
+ * your transaction (`await pool.getConnection()`, `beginTransaction()`) to enqueue
+ * or ack inside it; the library never begins, commits or rolls back. A Pool runs
+ * each statement on whichever connection is free (autocommit).
+ *
+ * 64-bit integers are read as decimal strings whatever the pool's
+ * `supportBigNumbers` setting (per-query options), so ids stay exact.
+ */
+export function fromMysql2(poolOrConnection: Mysql2Like): Executor {
+  const target: unknown = poolOrConnection;
+  if (target === null || typeof target !== 'object') throw new InvalidOptionError('fromMysql2', 'poolOrConnection', 'must be a mysql2 Pool or Connection', target);
+  const api = typeof (target as Partial<Mysql2CallbackLike>).promise === 'function'
+    ? (target as Mysql2CallbackLike).promise()
+    : (target as Mysql2PromiseLike);
+  if (typeof api.query !== 'function') throw new InvalidOptionError('fromMysql2', 'poolOrConnection', 'must have a query() method (a mysql2 Pool or Connection)', typeof target);
+  return {
+    async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
+      const [result] = await api.query({ sql, values: [...params], supportBigNumbers: true, bigNumberStrings: true });
+      if (Array.isArray(result)) return { rows: result as Array<Record<string, unknown>>, affectedRows: 0 };
+      const header = result as { affectedRows?: number };
+      return { rows: [], affectedRows: Number(header.affectedRows ?? 0) };
+    },
+  };
+}
+
+export * from './operations-entry';

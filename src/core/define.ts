@@ -1,0 +1,215 @@
+/**
+ * `defineMessageTable()`: the message-table definition for Prisma, mysql2 and
+ * raw-SQL users (TypeORM users get the same {@link MessageTableSpec} from their
+ * `@MessageTable` entity). Also the canonical bookkeeping columns both share.
+ */
+import { InvalidOptionError } from './errors';
+import { checkIdentifier, checkKeyspace } from './identifiers';
+import { buildStreamedColumns, checkOptionNames, resolveTableOptions, type MessageTableOptionsInput } from './options';
+import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from './spec';
+
+/**
+ * The bookkeeping columns in their canonical order and types (DESIGN §1), then
+ * our failure reason. `time_next` stays nullable: an ack sets it to NULL.
+ */
+export const BOOKKEEPING_COLUMNS: readonly PayloadColumnSpec[] = Object.freeze([
+  { name: BOOKKEEPING.id, property: 'id', sqlType: 'bigint', nullable: false },
+  { name: BOOKKEEPING.priority, property: 'priority', sqlType: 'tinyint', nullable: false, default: "'50'" },
+  { name: BOOKKEEPING.epoch, property: 'epoch', sqlType: 'bigint', nullable: false, default: "'0'" },
+  { name: BOOKKEEPING.timeNext, property: 'timeNext', sqlType: 'bigint', nullable: true, default: "'0'" },
+  { name: BOOKKEEPING.timeAcked, property: 'timeAcked', sqlType: 'bigint', nullable: true },
+  { name: BOOKKEEPING.failureReason, property: 'failureReason', sqlType: 'text', nullable: true },
+]);
+
+/** Column and property names a payload column may not take. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(
+  BOOKKEEPING_COLUMNS.flatMap((c) => [c.name.toLowerCase(), c.property.toLowerCase()]),
+);
+
+/** A payload column: its SQL type (`'varchar(255)'`, NOT NULL), or the full form. */
+export type ColumnInput =
+  | string
+  | {
+      /** The SQL type as DDL, e.g. `json`, `decimal(30,10)`, `enum('a','b')`, `bigint unsigned`. */
+      readonly type: string;
+      /** Default `false` (NOT NULL), as in TypeORM. */
+      readonly nullable?: boolean;
+      /** A DDL default expression, e.g. `'pending'` (quoted) or `0`. Default: none. */
+      readonly default?: string;
+      /** The column's name in the database. Default: the key. */
+      readonly name?: string;
+    };
+
+/** Primary vindex of a table in a sharded keyspace. */
+export interface VindexInput {
+  /**
+   * The column whose value places a row on a shard. Default `id`. A business
+   * column (e.g. `customer_id`) puts the message on the shard of its business
+   * row, so enqueueing in the same transaction stays a one-shard (atomic) commit.
+   */
+  readonly column?: string;
+  /** Vindex type. Default `hash` (for integer columns; strings want e.g. `unicode_loose_md5`). */
+  readonly type?: string;
+}
+
+/** The table definition a Prisma/mysql2/raw-SQL user writes. */
+export interface DefineMessageTableInput extends MessageTableOptionsInput {
+  /** Table name. */
+  readonly table: string;
+  /** Keyspace of the table. Default: the connection's default keyspace. */
+  readonly keyspace?: string;
+  /** Payload columns, in table order, keyed by property name. */
+  readonly columns: Readonly<Record<string, ColumnInput>>;
+  /** Secondary indexes on payload columns (database names). Default: none. */
+  readonly indexes?: ReadonlyArray<{ readonly name?: string; readonly columns: readonly string[]; readonly unique?: boolean }>;
+  /**
+   * Payload columns the stream carries (after `id`, `epoch` and the vindex
+   * column). Default: all payload columns.
+   */
+  readonly streamedColumns?: readonly string[];
+  /**
+   * Primary vindex for a sharded keyspace; `false` for an unsharded keyspace
+   * (no vschema change is generated). Default `{ column: 'id', type: 'hash' }`.
+   */
+  readonly vindex?: VindexInput | false;
+}
+
+// A column type or default as DDL: words, numbers, parentheses, commas, dots and
+// single-quoted strings (enum values, defaults); never `;`, backquotes or comments.
+const SQL_FRAGMENT = /^(?:'(?:[^'\\]|'')*'|[A-Za-z0-9_ (),.+-])+$/;
+
+/** Throws unless `text` is a plain DDL fragment (a type or a default expression). */
+export function checkSqlFragment(text: string, option: string, subject: string): string {
+  if (typeof text !== 'string' || text.trim() === '' || !SQL_FRAGMENT.test(text) || text.includes('--')) {
+    throw new InvalidOptionError(subject, option, 'must be a plain SQL type or default expression (letters, digits, (),.+- and quoted strings)', text);
+  }
+  return text.trim();
+}
+
+/**
+ * Checks and completes a spec (from {@link defineMessageTable} or an entity):
+ * names, reserved columns, duplicates, the vindex column, index columns.
+ */
+export function finishSpec(
+  subject: string,
+  parts: {
+    table: string;
+    keyspace?: string;
+    payload: readonly PayloadColumnSpec[];
+    indexes?: readonly IndexSpec[];
+    streamedColumns?: readonly string[];
+    vindex?: VindexInput | false;
+    options: MessageTableOptionsInput;
+  },
+): MessageTableSpec {
+  checkIdentifier(parts.table, 'name', subject);
+  if (parts.keyspace !== undefined) checkKeyspace(parts.keyspace, subject);
+  const seen = new Set<string>();
+  for (const c of parts.payload) {
+    checkIdentifier(c.name, `column ${c.property}`, subject);
+    if (RESERVED_NAMES.has(c.name.toLowerCase()) || RESERVED_NAMES.has(c.property.toLowerCase())) {
+      throw new InvalidOptionError(subject, `column ${c.property}`, `may not be named like a bookkeeping column (${BOOKKEEPING_COLUMNS.map((b) => b.name).join(', ')}); the library adds those`, c.name);
+    }
+    if (seen.has(c.name.toLowerCase())) throw new InvalidOptionError(subject, `column ${c.property}`, 'is declared twice', c.name);
+    seen.add(c.name.toLowerCase());
+    checkSqlFragment(c.sqlType, `column ${c.property} type`, subject);
+    if (c.default !== undefined) checkSqlFragment(c.default, `column ${c.property} default`, subject);
+  }
+  const payloadNames = parts.payload.map((c) => c.name);
+  const known = new Set([...BOOKKEEPING_COLUMNS.map((b) => b.name), ...payloadNames]);
+
+  let vindex: MessageTableSpec['vindex'];
+  if (parts.vindex !== false) {
+    const requested = parts.vindex?.column ?? BOOKKEEPING.id;
+    // Accept a property name too: resolve it to its database name.
+    const column = parts.payload.find((c) => c.property === requested)?.name ?? requested;
+    if (column !== BOOKKEEPING.id && !payloadNames.includes(column)) {
+      throw new InvalidOptionError(subject, 'vindex.column', `must be 'id' or one of the payload columns (${payloadNames.join(', ') || 'none'})`, requested);
+    }
+    const type = checkIdentifier(parts.vindex?.type ?? 'hash', 'vindex.type', subject);
+    vindex = Object.freeze({ column, type });
+  }
+
+  let streamedPayload = payloadNames;
+  if (parts.streamedColumns) {
+    streamedPayload = parts.streamedColumns.map((s) => {
+      const name = parts.payload.find((c) => c.property === s)?.name ?? s;
+      if (!payloadNames.includes(name)) {
+        throw new InvalidOptionError(subject, 'streamedColumns', `must name payload columns (${payloadNames.join(', ') || 'none'})`, s);
+      }
+      return name;
+    });
+  }
+
+  const indexes: IndexSpec[] = [];
+  for (const ix of parts.indexes ?? []) {
+    checkIdentifier(ix.name, 'indexes.name', subject);
+    if (ix.name.toLowerCase() === 'poller_idx' || ix.name.toLowerCase() === 'primary') {
+      throw new InvalidOptionError(subject, 'indexes.name', 'may not be PRIMARY or poller_idx (the library adds those)', ix.name);
+    }
+    if (ix.columns.length === 0) throw new InvalidOptionError(subject, `index ${ix.name}`, 'needs at least one column');
+    for (const c of ix.columns) {
+      if (!known.has(c)) throw new InvalidOptionError(subject, `index ${ix.name}`, `names an unknown column`, c);
+    }
+    if (indexes.some((o) => o.name.toLowerCase() === ix.name.toLowerCase())) {
+      throw new InvalidOptionError(subject, `index ${ix.name}`, 'is declared twice');
+    }
+    indexes.push(Object.freeze({ name: ix.name, columns: Object.freeze([...ix.columns]), unique: ix.unique }));
+  }
+
+  const spec: MessageTableSpec = {
+    table: parts.table,
+    ...(parts.keyspace !== undefined ? { keyspace: parts.keyspace } : {}),
+    payload: Object.freeze(parts.payload.map((c) => Object.freeze({ ...c }))),
+    streamed: Object.freeze(buildStreamedColumns(streamedPayload, vindex?.column)),
+    ...(vindex ? { vindex } : {}),
+    options: resolveTableOptions(parts.options, subject),
+    ...(indexes.length ? { indexes: Object.freeze(indexes) } : {}),
+  };
+  return Object.freeze(spec);
+}
+
+/**
+ * A message table for Prisma, mysql2 and raw-SQL users:
+ * ```ts
+ * const emails = defineMessageTable({
+ *   table: 'email_job', keyspace: 'commerce',
+ *   columns: { to: 'varchar(320)', body: { type: 'json', nullable: true } },
+ *   ackWait: '1m',
+ * });
+ * ```
+ * Throws {@link InvalidOptionError} (nothing is written anywhere) on a bad name,
+ * type, option or vindex column. Print its DDL with `buildSchemaSql` from
+ * `vitess-messages/migration` or `npx vitess-messages print-sql`.
+ */
+export function defineMessageTable(input: DefineMessageTableInput): MessageTableSpec {
+  const subject = `defineMessageTable(${typeof input?.table === 'string' ? input.table : '?'})`;
+  if (!input || typeof input !== 'object') throw new InvalidOptionError('defineMessageTable', 'input', 'must be an object', input);
+  if (!input.columns || typeof input.columns !== 'object') throw new InvalidOptionError(subject, 'columns', 'must be an object of column types', input.columns);
+  checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex'], subject);
+  const payload: PayloadColumnSpec[] = Object.entries(input.columns).map(([property, c]) => {
+    const full = typeof c === 'string' ? { type: c } : c;
+    const col: { -readonly [K in keyof PayloadColumnSpec]: PayloadColumnSpec[K] } = {
+      name: full.name ?? property,
+      property,
+      sqlType: checkSqlFragment(full.type, `column ${property} type`, subject),
+      nullable: full.nullable ?? false,
+    };
+    if (full.default !== undefined) col.default = full.default;
+    return col;
+  });
+  const { table, keyspace, columns: _c, indexes, streamedColumns, vindex, ...options } = input;
+  return finishSpec(subject, {
+    table,
+    ...(keyspace !== undefined ? { keyspace } : {}),
+    payload,
+    indexes: (indexes ?? []).map((ix) => ({
+      name: ix.name ?? `idx_${ix.columns.join('_')}`,
+      columns: ix.columns,
+      unique: ix.unique ?? false,
+    })),
+    ...(streamedColumns ? { streamedColumns } : {}),
+    ...(vindex !== undefined ? { vindex } : {}),
+    options,
+  });
+}

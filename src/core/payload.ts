@@ -1,0 +1,153 @@
+/**
+ * Payload checks before any SQL: every key must be a payload column of the
+ * table, every value of a type its column takes. Values become driver
+ * parameters here (JSON serialized, 64-bit integers as decimal strings), so no
+ * object ever reaches a driver that would expand it into SQL.
+ */
+import { PayloadValidationError, type PayloadProblem } from './errors';
+import type { SqlParam } from './executor';
+import type { MessageTableSpec, PayloadColumnSpec } from './spec';
+import { DEFAULT_VALUE } from './sql/enqueue';
+
+type Kind = 'json' | 'int' | 'decimal' | 'float' | 'bool' | 'string' | 'datetime' | 'binary' | 'other';
+
+/** The kind of value a column takes, from its DDL type. */
+export function columnKind(sqlType: string): Kind {
+  const t = sqlType.trim().toLowerCase();
+  if (t === 'json') return 'json';
+  if (/^(bool|boolean|tinyint\s*\(\s*1\s*\)|bit\s*\(\s*1\s*\))/.test(t)) return 'bool';
+  if (/^(tinyint|smallint|mediumint|int|integer|bigint)\b/.test(t)) return 'int';
+  if (/^(decimal|numeric|dec|fixed)\b/.test(t)) return 'decimal';
+  if (/^(float|double|real)\b/.test(t)) return 'float';
+  if (/^(char|varchar|tinytext|text|mediumtext|longtext|enum|set)\b/.test(t)) return 'string';
+  if (/^(datetime|timestamp|date|time|year)\b/.test(t)) return 'datetime';
+  if (/^(binary|varbinary|tinyblob|blob|mediumblob|longblob|bit)\b/.test(t)) return 'binary';
+  return 'other';
+}
+
+const INT_TEXT = /^-?[0-9]{1,20}$/;
+const DECIMAL_TEXT = /^-?[0-9]{1,65}(\.[0-9]{1,30})?$/;
+
+/** A value as a driver parameter for a column, or the reason it does not fit. */
+export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlParam | { problem: string } {
+  if (value === null) return column.nullable ? null : { problem: 'must not be null (the column is NOT NULL)' };
+  const kind = columnKind(column.sqlType);
+  switch (kind) {
+    case 'json': {
+      if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint' || value === undefined) {
+        return { problem: `must be JSON-serializable (got ${typeof value}; bigints: pass a decimal string)` };
+      }
+      try {
+        return JSON.stringify(value);
+      } catch (err) {
+        return { problem: `must be JSON-serializable (${(err as Error).message})` };
+      }
+    }
+    case 'int':
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+      if (typeof value === 'string' && INT_TEXT.test(value)) return value;
+      return { problem: `must be an integer (a safe-integer number, a bigint or a decimal string) for ${column.sqlType}` };
+    case 'decimal':
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'string' && DECIMAL_TEXT.test(value)) return value;
+      return { problem: `must be a decimal number or a decimal string for ${column.sqlType}` };
+    case 'float':
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      return { problem: `must be a finite number for ${column.sqlType}` };
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (value === 0 || value === 1) return value;
+      return { problem: `must be a boolean for ${column.sqlType}` };
+    case 'string':
+      if (typeof value === 'string') return value;
+      return { problem: `must be a string for ${column.sqlType}` };
+    case 'datetime':
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? { problem: 'must be a valid Date' } : value;
+      if (typeof value === 'string') return value;
+      if (column.sqlType.toLowerCase().startsWith('year') && typeof value === 'number' && Number.isInteger(value)) return value;
+      return { problem: `must be a Date or a string for ${column.sqlType}` };
+    case 'binary':
+      if (Buffer.isBuffer(value)) return value;
+      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      return { problem: `must be a Buffer or Uint8Array for ${column.sqlType}` };
+    default:
+      if (typeof value === 'string' || typeof value === 'boolean' || Buffer.isBuffer(value) || value instanceof Date) return value;
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      if (typeof value === 'bigint') return value.toString();
+      return { problem: `must be a string, number, boolean, Date or Buffer for ${column.sqlType}` };
+  }
+}
+
+/**
+ * Checks a payload against the table's payload columns and returns one parameter
+ * per column (in `spec.payload` order): {@link DEFAULT_VALUE} for a column the
+ * payload leaves out that is nullable or has a default. Keys are property names
+ * (the entity's), and `undefined` counts as left out.
+ *
+ * @throws PayloadValidationError listing every problem; nothing is written.
+ */
+export function payloadParams(spec: MessageTableSpec, payload: unknown, index?: number): Array<SqlParam | typeof DEFAULT_VALUE> {
+  const table = spec.keyspace ? `${spec.keyspace}.${spec.table}` : spec.table;
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new PayloadValidationError(table, [{ property: '(payload)', constraints: ['must be a plain object of payload properties'] }], index);
+  }
+  const record = payload as Record<string, unknown>;
+  const byProperty = new Map(spec.payload.map((c) => [c.property, c]));
+  const problems: PayloadProblem[] = [];
+  for (const key of Object.keys(record)) {
+    if (!byProperty.has(key) && record[key] !== undefined) {
+      problems.push({ property: key, constraints: [`is not a payload column of ${table} (known: ${[...byProperty.keys()].join(', ') || 'none'})`] });
+    }
+  }
+  const out: Array<SqlParam | typeof DEFAULT_VALUE> = [];
+  for (const column of spec.payload) {
+    const value = record[column.property];
+    if (value === undefined) {
+      if (column.nullable || column.default !== undefined) out.push(DEFAULT_VALUE);
+      else problems.push({ property: column.property, constraints: ['is required (NOT NULL without a default)'] });
+      continue;
+    }
+    const param = toColumnParam(column, value);
+    if (param !== null && typeof param === 'object' && 'problem' in param) {
+      problems.push({ property: column.property, constraints: [param.problem] });
+    } else {
+      out.push(param as SqlParam);
+    }
+  }
+  if (problems.length > 0) throw new PayloadValidationError(table, problems, index);
+  return out;
+}
+
+/**
+ * Runs class-validator on a payload as an instance of `target` (the entity
+ * class). class-validator is loaded only when asked for, so users who never
+ * validate never load it.
+ *
+ * @throws PayloadValidationError carrying the constraint messages.
+ */
+export async function validateWithClass(table: string, target: Function, payload: object, index?: number): Promise<void> {
+  const cv = (await import('class-validator')) as typeof import('class-validator');
+  const instance = Object.assign(Object.create(target.prototype as object) as object, payload);
+  // Only the payload's own properties are checked: bookkeeping (id, epoch, …) is the library's.
+  const errors = await cv.validate(instance, { skipUndefinedProperties: true, forbidUnknownValues: false });
+  if (errors.length === 0) return;
+  const problems: PayloadProblem[] = [];
+  const walk = (list: typeof errors, prefix: string): void => {
+    for (const e of list) {
+      const property = prefix ? `${prefix}.${e.property}` : e.property;
+      if (e.constraints) problems.push({ property, constraints: Object.values(e.constraints) });
+      if (e.children && e.children.length > 0) walk(e.children, property);
+    }
+  };
+  walk(errors, '');
+  throw new PayloadValidationError(table, problems, index);
+}
+
+/** Whether class-validator has any rule registered for `target` (loads class-validator). */
+export async function hasValidationRules(target: Function): Promise<boolean> {
+  const cv = (await import('class-validator')) as typeof import('class-validator');
+  const storage = cv.getMetadataStorage();
+  return storage.getTargetValidationMetadatas(target, '', true, false).length > 0;
+}

@@ -1,0 +1,56 @@
+import type { SqlParam, Statement } from '../executor';
+import { quoteIdentifier } from '../identifiers';
+import { BOOKKEEPING, type MessageTableSpec } from '../spec';
+import { tableRef } from './target';
+
+/** Marks a payload cell that takes the column's DDL default (the SQL keyword `default`). */
+export const DEFAULT_VALUE: unique symbol = Symbol('vitess-messages.default');
+
+export interface EnqueueRow {
+  /** Canonical decimal id. */
+  readonly id: string;
+  /** Lower is delivered first (Vitess orders by priority). */
+  readonly priority: number;
+  /** Unix ns as a decimal string; `'0'` = due now. Never null (the poller would never pick it up). */
+  readonly timeNextNs: string;
+  /** One value per entry of `columns`, in that order. */
+  readonly values: ReadonlyArray<SqlParam | typeof DEFAULT_VALUE>;
+}
+
+/**
+ * A multi-row INSERT with an explicit column list (vtgate refuses one without it
+ * on tables without authoritative vschema columns: VT09004).
+ *
+ * Idempotent by id: a duplicate key keeps the existing row through
+ * `on duplicate key update epoch = epoch`, a no-op on a column that is never a
+ * vindex (vtgate refuses `id = id` when id is the vindex: VT12001). Never
+ * `insert ignore`, which would also turn a too-long payload into a silent
+ * truncation.
+ *
+ * @param columns payload column names (database names), in the order of each row's `values`.
+ */
+export function buildEnqueue(spec: MessageTableSpec, columns: readonly string[], rows: readonly EnqueueRow[]): Statement {
+  if (rows.length === 0) throw new RangeError('buildEnqueue needs at least one row');
+  const names = [BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.timeNext, ...columns].map(quoteIdentifier);
+  const params: SqlParam[] = [];
+  const tuples: string[] = [];
+  for (const row of rows) {
+    if (row.values.length !== columns.length) throw new RangeError(`row ${row.id} has ${row.values.length} values for ${columns.length} columns`);
+    const cells = ['?', '?', '?'];
+    params.push(row.id, row.priority, row.timeNextNs);
+    for (const value of row.values) {
+      if (value === DEFAULT_VALUE) {
+        cells.push('default');
+      } else {
+        cells.push('?');
+        params.push(value);
+      }
+    }
+    tuples.push(`(${cells.join(', ')})`);
+  }
+  const epoch = quoteIdentifier(BOOKKEEPING.epoch);
+  return {
+    sql: `insert into ${tableRef(spec)} (${names.join(', ')}) values ${tuples.join(', ')} on duplicate key update ${epoch} = ${epoch}`,
+    params,
+  };
+}

@@ -1,0 +1,10 @@
+/** Pure SQL builders, one per operation; each takes arrays (batching lives here). */
+export * from './target';
+export * from './enqueue';
+export * from './ack';
+export * from './nack';
+export * from './fail';
+export * from './retry';
+export * from './extend';
+export * from './list-failed';
+export * from './get-messages';

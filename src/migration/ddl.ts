@@ -1,0 +1,103 @@
+/**
+ * The DDL of a message table, from its {@link MessageTableSpec}: pure functions
+ * shared by the migration generator and `vitess-messages print-sql`. Identifiers
+ * are validated and backquoted; the comment is built from validated parts.
+ */
+import { BOOKKEEPING_COLUMNS } from '../core/define';
+import { quoteIdentifier, quoteTable } from '../core/identifiers';
+import { buildTableComment } from '../core/options';
+import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
+
+/** The name of the index the tablet's poller query uses. */
+export const POLLER_INDEX = 'poller_idx';
+
+/** `` `name` type NULL|NOT NULL [DEFAULT x] `` */
+export function buildColumnDefinition(c: PayloadColumnSpec): string {
+  return `${quoteIdentifier(c.name)} ${c.sqlType} ${c.nullable ? 'NULL' : 'NOT NULL'}${c.default !== undefined ? ` DEFAULT ${c.default}` : ''}`;
+}
+
+/** `` [UNIQUE ]INDEX `name` (`a`, `b`) `` */
+export function buildIndexDefinition(ix: IndexSpec): string {
+  return `${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdentifier(ix.name)} (${ix.columns.map(quoteIdentifier).join(', ')})`;
+}
+
+function sqlString(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** All columns of the table in order: the bookkeeping ones, then the payload. */
+export function allColumns(spec: MessageTableSpec): PayloadColumnSpec[] {
+  return [...BOOKKEEPING_COLUMNS, ...spec.payload];
+}
+
+/** `CREATE TABLE` with the ordered columns, the primary key, `poller_idx`, the user's indexes and the comment. */
+export function buildCreateTable(spec: MessageTableSpec): string {
+  const lines = [
+    ...allColumns(spec).map(buildColumnDefinition),
+    `PRIMARY KEY (${quoteIdentifier(BOOKKEEPING.id)})`,
+    `INDEX ${quoteIdentifier(POLLER_INDEX)} (${quoteIdentifier(BOOKKEEPING.timeAcked)}, ${quoteIdentifier(BOOKKEEPING.priority)}, ${quoteIdentifier(BOOKKEEPING.timeNext)} DESC)`,
+    ...(spec.indexes ?? []).map(buildIndexDefinition),
+  ];
+  return `CREATE TABLE ${quoteTable(spec.table, spec.keyspace)} (\n  ${lines.join(',\n  ')}\n) COMMENT=${sqlString(buildTableComment(spec))}`;
+}
+
+export function buildDropTable(spec: Pick<MessageTableSpec, 'table' | 'keyspace'>): string {
+  return `DROP TABLE ${quoteTable(spec.table, spec.keyspace)}`;
+}
+
+/** `ALTER TABLE … COMMENT='vitess_message,…'`: how option changes reach vttablet (it restarts the table's message manager). */
+export function buildAlterComment(spec: MessageTableSpec): string {
+  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} COMMENT=${sqlString(buildTableComment(spec))}`;
+}
+
+/**
+ * The vschema change that gives the table its primary vindex, e.g.
+ * `ALTER VSCHEMA ON commerce.email_job ADD VINDEX hash(id) USING hash`, or
+ * `undefined` when the spec has no vindex. vtgate creates a keyspace-level
+ * vindex named after its type when it does not exist.
+ *
+ * Only for a SHARDED keyspace: on an unsharded one vtgate accepts the statement
+ * and marks the whole keyspace sharded, after which its other tables are no
+ * longer routable (seen on Vitess 24). Generated migrations check
+ * `SHOW VSCHEMA KEYSPACES` first; run it by hand only where it applies.
+ */
+export function buildVindexDdl(spec: MessageTableSpec, action: 'add' | 'drop' = 'add'): string | undefined {
+  if (!spec.vindex) return undefined;
+  const on = quoteTable(spec.table, spec.keyspace);
+  const name = quoteIdentifier(spec.vindex.type);
+  return action === 'add'
+    ? `ALTER VSCHEMA ON ${on} ADD VINDEX ${name}(${quoteIdentifier(spec.vindex.column)}) USING ${name}`
+    : `ALTER VSCHEMA ON ${on} DROP VINDEX ${name}`;
+}
+
+/** Everything that creates the table, in order: the vindex first (so the table is routable at once), then the table. */
+export function buildSchemaSql(spec: MessageTableSpec): string[] {
+  const vindex = buildVindexDdl(spec, 'add');
+  return [...(vindex ? [vindex] : []), buildCreateTable(spec)];
+}
+
+/** The reverse of {@link buildSchemaSql}, in reverse order. */
+export function buildDropSchemaSql(spec: MessageTableSpec): string[] {
+  const vindex = buildVindexDdl(spec, 'drop');
+  return [buildDropTable(spec), ...(vindex ? [vindex] : [])];
+}
+
+export function buildAddColumn(spec: MessageTableSpec, c: PayloadColumnSpec, after: string): string {
+  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} ADD COLUMN ${buildColumnDefinition(c)} AFTER ${quoteIdentifier(after)}`;
+}
+
+export function buildDropColumn(spec: MessageTableSpec, name: string): string {
+  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} DROP COLUMN ${quoteIdentifier(name)}`;
+}
+
+export function buildModifyColumn(spec: MessageTableSpec, c: PayloadColumnSpec, after: string): string {
+  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} MODIFY COLUMN ${buildColumnDefinition(c)} AFTER ${quoteIdentifier(after)}`;
+}
+
+export function buildAddIndex(spec: MessageTableSpec, ix: IndexSpec): string {
+  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} ADD ${buildIndexDefinition(ix)}`;
+}
+
+export function buildDropIndex(spec: MessageTableSpec, name: string): string {
+  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} DROP INDEX ${quoteIdentifier(name)}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * The migration generator: entities (or specs) → diff against what the
+ * committed migrations declare → a TypeORM migration file. Returns a result;
+ * only the CLI turns it into output and an exit code.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { InvalidOptionError } from '../core/errors';
+import type { MessageTableSpec } from '../core/spec';
+import { getMessageTableSpec, isMessageTable } from '../typeorm/registry';
+import { diffTables, tableKey } from './diff';
+import { renderMigration } from './render';
+import { readMigratedTables } from './snapshot';
+
+export interface GenerateMigrationOptions {
+  /** Where migrations live (read for the snapshot, written to). Default `migrations`. */
+  readonly dir?: string;
+  /** The DataSource whose `@MessageTable` entities are the wanted schema. */
+  readonly dataSource?: DataSource;
+  /** Or the wanted message tables directly (e.g. from `defineMessageTable`). */
+  readonly tables?: Iterable<MessageTableSpec>;
+  /** Migration name (class name before the timestamp). Default `MessageTables`. */
+  readonly name?: string;
+  /** Only compare; write nothing. The result's status is `drift` when a migration is missing. */
+  readonly check?: boolean;
+  /** Render the migration but write nothing. */
+  readonly dryrun?: boolean;
+  /** Timestamp for the file and class name. Default `Date.now()`. */
+  readonly timestamp?: number;
+}
+
+export interface GenerateMigrationResult {
+  /** `written`: a file was written; `dryrun`: rendered only; `drift`: `check` found changes; `up-to-date`: nothing to do. */
+  readonly status: 'written' | 'dryrun' | 'drift' | 'up-to-date';
+  readonly message: string;
+  readonly changes: readonly string[];
+  readonly up: readonly string[];
+  readonly down: readonly string[];
+  readonly className?: string;
+  readonly file?: string;
+  /** The migration's source text (written or dry-run). */
+  readonly text?: string;
+}
+
+/** The message tables among a DataSource's entities, building its metadata first if needed (nothing connects). */
+export async function messageTablesOf(dataSource: DataSource): Promise<MessageTableSpec[]> {
+  if (dataSource.entityMetadatas.length === 0) {
+    // DataSource.buildMetadatas() is what initialize() runs before connecting; it needs no connection.
+    await (dataSource as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
+  }
+  return dataSource.entityMetadatas
+    .filter((m) => isMessageTable(m.target))
+    .map((m) => getMessageTableSpec(m.target as Function, dataSource));
+}
+
+function keyed(specs: Iterable<MessageTableSpec>): Map<string, MessageTableSpec> {
+  const out = new Map<string, MessageTableSpec>();
+  for (const s of specs) {
+    const key = tableKey(s);
+    if (out.has(key)) throw new InvalidOptionError(s.table, 'name', 'is used by two message tables', key);
+    // A JSON round trip: compared with snapshots read back from files.
+    out.set(key, JSON.parse(JSON.stringify(s)) as MessageTableSpec);
+  }
+  return out;
+}
+
+export async function generateMigration(options: GenerateMigrationOptions): Promise<GenerateMigrationResult> {
+  const dir = options.dir ?? 'migrations';
+  const name = options.name ?? 'MessageTables';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidOptionError('generateMigration', 'name', 'must be a class-name-like identifier', name);
+  const wanted = [...(options.tables ?? []), ...(options.dataSource ? await messageTablesOf(options.dataSource) : [])];
+  const diff = diffTables(readMigratedTables(dir), keyed(wanted));
+  const base = { changes: diff.changes, up: diff.up, down: diff.down };
+  if (diff.up.length === 0) {
+    return { status: 'up-to-date', message: `No changes: the migrations in ${dir} match the ${wanted.length} message table(s).`, ...base };
+  }
+  if (options.check) {
+    return { status: 'drift', message: `The message tables differ from what the migrations in ${dir} produce:\n${diff.changes.map((c) => `  - ${c}`).join('\n')}\nRun the generator to write a migration.`, ...base };
+  }
+  const timestamp = options.timestamp ?? Date.now();
+  const className = `${name}${timestamp}`;
+  const text = renderMigration({
+    className,
+    up: diff.up,
+    down: diff.down,
+    changes: diff.changes,
+    snapshot: { version: 1, tables: Object.fromEntries(diff.changed) },
+  });
+  const file = join(dir, `${timestamp}-${name}.ts`);
+  if (options.dryrun) return { status: 'dryrun', message: `Would write ${file}.`, className, file, text, ...base };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, text);
+  return { status: 'written', message: `Wrote ${file} (${diff.changes.length} change(s)).`, className, file, text, ...base };
+}

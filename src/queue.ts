@@ -1,0 +1,155 @@
+/**
+ * A `Queue` shaped like the 2018 Go client's (`NewQueue(name, fieldNames)`,
+ * `Add`, `AddScheduled`, `Ack`, `Nack`, `Fail`), for people porting from it. Each
+ * call takes the {@link Executor} to run on — the Go client's `Execer` — so it
+ * joins the caller's transaction when given one (`fromMysql2(conn)`,
+ * `fromPrisma(tx)`, `fromEntityManager(m)`).
+ *
+ * Differences from the Go client: ids are bigint or decimal strings (a JS number
+ * loses precision above 2^53); `Nack` really re-queues (the seed's was a no-op);
+ * `Fail` keeps a reason; the table layout is today's (DESIGN §1), not the seed's
+ * `time_scheduled` one.
+ */
+import { InvalidOptionError } from './core/errors';
+import type { Executor, SqlParam } from './core/executor';
+import { checkIdentifier, checkKeyspace } from './core/identifiers';
+import type { MessageId } from './core/ids';
+import { ack, enqueue, fail, nack, type MessageRef } from './core/operations';
+import type { MessageTableSpec } from './core/spec';
+import { QueueReceiver, type QueueGetOptions, type QueueMessage, type QueueOpenOptions } from './subscriber/queue-stream';
+
+export type { QueueGetOptions, QueueMessage, QueueOpenOptions };
+
+export interface QueueOptions {
+  /** Keyspace of the table. Default: the connection's default keyspace. */
+  readonly keyspace?: string;
+  /**
+   * The table's vindex column when it is a business column (one of
+   * `fieldNames`), so acks can be routed (pass `{ id, vindexValue }`). Default `id`.
+   */
+  readonly vindexColumn?: string;
+  /**
+   * SQL types of fields, e.g. `{ payload: 'json' }`, so values are checked and
+   * converted as for that type. Default: untyped — strings, numbers, booleans,
+   * Dates and Buffers pass as they are, and plain objects and arrays go as JSON.
+   */
+  readonly fieldTypes?: Readonly<Record<string, string>>;
+}
+
+export class Queue {
+  /** The table name. */
+  readonly name: string;
+  /** Payload columns, in the order `add` takes their values. */
+  readonly fieldNames: readonly string[];
+  /** The table definition the operations use. */
+  readonly spec: MessageTableSpec;
+
+  constructor(name: string, fieldNames: readonly string[], options: QueueOptions = {}) {
+    checkIdentifier(name, 'name', 'Queue');
+    if (!Array.isArray(fieldNames)) throw new InvalidOptionError('Queue', 'fieldNames', 'must be an array of column names', fieldNames);
+    for (const f of fieldNames) checkIdentifier(f, 'fieldNames', 'Queue');
+    if (options.keyspace !== undefined) checkKeyspace(options.keyspace, 'Queue');
+    const vindex = options.vindexColumn ?? 'id';
+    if (vindex !== 'id' && !fieldNames.includes(vindex)) throw new InvalidOptionError('Queue', 'vindexColumn', 'must be id or one of fieldNames', vindex);
+    this.name = name;
+    this.fieldNames = Object.freeze([...fieldNames]);
+    this.spec = Object.freeze({
+      table: name,
+      ...(options.keyspace !== undefined ? { keyspace: options.keyspace } : {}),
+      payload: fieldNames.map((f) => ({ name: f, property: f, sqlType: options.fieldTypes?.[f] ?? 'untyped', nullable: true })),
+      streamed: ['id', 'epoch', ...fieldNames],
+      vindex: { column: vindex, type: 'hash' },
+      // Table options belong to the table's DDL; the producer never reads them.
+      options: { ackWaitMs: 30_000, purgeAfterMs: 86_400_000, pollerIntervalMs: 30_000, batchSize: 10, cacheSize: 10_000 },
+    });
+  }
+
+  /** Adds a message, due now; `data` are the values of `fieldNames`, in order. Returns the id. */
+  async add(executor: Executor, id: MessageId, ...data: unknown[]): Promise<string> {
+    return enqueue(executor, this.spec, this.#payload(data), { id });
+  }
+
+  /** Adds a message due at `timeScheduledNs` (Unix nanoseconds, bigint or decimal string). Returns the id. */
+  async addScheduled(executor: Executor, id: MessageId, timeScheduledNs: bigint | string, ...data: unknown[]): Promise<string> {
+    return enqueue(executor, this.spec, this.#payload(data), { id, deliverAtNs: timeScheduledNs });
+  }
+
+  /** Marks a message done. Returns 1 when it was acked now, 0 when it was already acked (or unknown). */
+  async ack(executor: Executor, id: MessageRef): Promise<number> {
+    const n = await ack(executor, this.spec, id);
+    this.#receiver?.settled(refId(id), 'acked');
+    return n;
+  }
+
+  /** Makes a message due again now (the Go client's Nack was a no-op). Returns how many were re-queued. */
+  async nack(executor: Executor, id: MessageRef): Promise<number> {
+    const n = await nack(executor, this.spec, this.#withEpoch(id));
+    this.#receiver?.settled(refId(id), 'nacked');
+    return n;
+  }
+
+  /** Parks a message as failed until someone retries it. Returns how many were failed now. */
+  async fail(executor: Executor, id: MessageRef, reason?: string): Promise<number> {
+    const n = await fail(executor, this.spec, this.#withEpoch(id), reason === undefined ? {} : { reason });
+    this.#receiver?.settled(refId(id), 'failed');
+    return n;
+  }
+
+  #receiver: QueueReceiver | undefined;
+
+  /**
+   * Starts streaming the queue from vtgate's gRPC `address` (`host:port`) on
+   * `target` (`keyspace`, `keyspace@primary` or `keyspace:shard@primary`). At
+   * most `maxConcurrent` messages are held until acked, nacked or failed through
+   * this Queue. Synchronous: the stream opens in the background, and errors
+   * surface from `get()`.
+   */
+  open(address: string, target: string, options: QueueOpenOptions = {}): void {
+    if (this.#receiver) throw new InvalidOptionError(`Queue(${this.name})`, 'open', 'was already called; close() first');
+    this.#receiver = new QueueReceiver(this.spec, this.fieldNames, address, target, options);
+  }
+
+  /** The next message; waits until one arrives or `signal` aborts (nothing is lost by aborting). */
+  get(options: QueueGetOptions = {}): Promise<QueueMessage> {
+    if (!this.#receiver) return Promise.reject(new InvalidOptionError(`Queue(${this.name})`, 'get', 'needs open() first'));
+    return this.#receiver.get(options);
+  }
+
+  /**
+   * Stops streaming: messages received but not handed out by `get()` are nacked
+   * (with the executor given to `open`) so they come back at once; handed-out
+   * ones are waited for up to `timeoutMs` (default 30 s). Idempotent.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const r = this.#receiver;
+    if (!r) return;
+    await r.close(options.timeoutMs);
+    if (this.#receiver === r) this.#receiver = undefined;
+  }
+
+  /** A streamed message's ref with the epoch it came with, so nack/fail cannot lose the postpone race. */
+  #withEpoch(id: MessageRef): MessageRef {
+    const epoch = this.#receiver?.epochOf(refId(id));
+    if (epoch === undefined || (typeof id === 'object' && id.epoch !== undefined)) return id;
+    return typeof id === 'object' ? { ...id, epoch } : { id, epoch };
+  }
+
+  #payload(data: unknown[]): Record<string, unknown> {
+    if (data.length !== this.fieldNames.length) {
+      throw new InvalidOptionError(`Queue(${this.name})`, 'data', `must hold one value per field (${this.fieldNames.join(', ')}): expected ${this.fieldNames.length}, got ${data.length}`);
+    }
+    const out: Record<string, unknown> = {};
+    this.fieldNames.forEach((f, i) => {
+      const v = data[i];
+      const untyped = !this.spec.payload[i]!.sqlType || this.spec.payload[i]!.sqlType === 'untyped';
+      const plainObject = v !== null && typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v) && !(v instanceof Uint8Array);
+      out[f] = untyped && plainObject ? (JSON.stringify(v) satisfies SqlParam) : v;
+    });
+    return out;
+  }
+}
+
+function refId(ref: MessageRef): string {
+  const id = typeof ref === 'object' ? ref.id : ref;
+  return String(id);
+}

@@ -1,0 +1,50 @@
+import type { MessageId } from '../core/ids';
+
+/** How a delivery was settled: acked, nacked (due again), failed (dead letter). */
+export type Settlement = 'acked' | 'nacked' | 'failed';
+
+/** Options of {@link MessageContext.nack}. */
+export interface NackOptions {
+  /** Make the message due again after this many ms. Default 0: due now. */
+  readonly delayMs?: number;
+}
+
+/**
+ * One delivery of a message and the ways to settle it. Exactly one of `ack`,
+ * `nack` and `fail` takes effect; later calls return the first one's promise.
+ */
+export interface MessageContext {
+  /** The message id: a decimal string, or a bigint with `int64: 'bigint'`. */
+  readonly id: MessageId;
+  /** Earlier deliveries of this message (0 on the first). */
+  readonly epoch: number;
+  /** `epoch > 0`: the tablet sent it before and it was not acked in time. */
+  readonly redelivered: boolean;
+  /** `Date.now()` when the row came off the stream. */
+  readonly receivedAt: number;
+  /**
+   * True when the table's ack wait had already passed (measured from
+   * `receivedAt`; the tablet's clock started a little earlier) when the
+   * handler started: the tablet has probably sent it again, so this copy may
+   * be a duplicate. Counted in the stats as `expiredBeforeStart`.
+   */
+  readonly expiredBeforeStart: boolean;
+  /** Aborted when the subscriber closes past its timeout. */
+  readonly signal: AbortSignal;
+  /** Whether (and how) this delivery was settled yet. */
+  readonly settled: Settlement | undefined;
+  /**
+   * Acks it: never delivered again. Batched with other acks (one UPDATE per
+   * tick); resolves once the batch is written.
+   */
+  ack(): Promise<void>;
+  /** Makes it due again now (or after `delayMs`), keeping its epoch. */
+  nack(options?: NackOptions): Promise<void>;
+  /** Parks it as failed (dead letter) with `reason`; `retry` revives it. */
+  fail(reason: string): Promise<void>;
+}
+
+/** An item of {@link stream}: the decoded message and its settle methods. */
+export interface ReceivedMessage<T> extends MessageContext {
+  readonly message: T;
+}

@@ -1,0 +1,604 @@
+/**
+ * The streaming subscriber: reads `stream * from ks.t` through a
+ * {@link StreamTransport}, holds at most `maxInFlight` unsettled messages (and
+ * stops reading the stream while full, so vtgate and the tablet hold the rest),
+ * runs handlers with bounded concurrency, batches acks, and closes gracefully.
+ */
+import { decodeRow, type StreamField, type WireRow } from '../core/decode';
+import { InvalidOptionError, VitessMessagesError } from '../core/errors';
+import type { Executor } from '../core/executor';
+import { checkIdentifier, checkKeyspace, quoteTable } from '../core/identifiers';
+import type { MessageTableSpec } from '../core/spec';
+import type { VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
+import { VtgateGrpcTransport } from './grpc/vtgate-grpc-transport';
+import type { MessageContext, NackOptions, ReceivedMessage, Settlement } from './message';
+import { Settler, type SettleEntry } from './settler';
+import type { StreamCall, StreamPacket, StreamTransport } from './transport';
+import { TypedEmitter } from './typed-emitter';
+
+/** Turns a decoded row (column name → value) into what handlers receive. */
+export type Hydrator<T> = (row: Record<string, unknown>, fields: readonly StreamField[]) => T;
+
+/** Options shared by {@link subscribe} and {@link stream}. */
+export interface SubscriberOptions<T = Record<string, unknown>> {
+  /**
+   * Where acks, nacks and fails are written (any MySQL-protocol client on
+   * vtgate, through an adapter). Required: the stream itself is read-only.
+   */
+  readonly executor: Executor;
+  /**
+   * The stream source. Default: a {@link VtgateGrpcTransport} on `address`,
+   * owned (and closed) by the subscriber. A transport passed in is not closed.
+   */
+  readonly transport?: StreamTransport;
+  /** vtgate's gRPC `host:port`, when no `transport` is given. */
+  readonly address?: string;
+  /** Further gRPC options (TLS credentials, caller id, metadata hook, keepalive) for the default transport. */
+  readonly grpc?: Omit<VtgateGrpcOptions, 'address'>;
+  /** Read one shard only (e.g. `-80`); default all shards of the keyspace. */
+  readonly shard?: string;
+  /**
+   * Most messages held but not settled (queued or running, plus acks not yet
+   * written). When reached, the subscriber stops reading the stream; what the
+   * transport has buffered by then is bounded separately (see the README's
+   * "Flow control"). Default 1000: ten batches of the default `vt_batch_size`
+   * (100), enough to keep handlers busy while acks are written, small enough
+   * that buffered messages do not outlive a 30 s ack wait at ~50 messages/s.
+   */
+  readonly maxInFlight?: number;
+  /**
+   * Handlers running at once (handler form). Default 10: handlers are usually
+   * I/O bound; raise it for many slow handlers, lower it for CPU-bound ones.
+   */
+  readonly concurrency?: number;
+  /**
+   * Most ids in one ack UPDATE. Default 500: one statement per 500 acks kept a
+   * Go consumer at ≈20k/s here (DESIGN §3); larger statements gained nothing.
+   */
+  readonly ackBatchSize?: number;
+  /**
+   * How long an ack may wait for others to join its batch, in ms. Default 0:
+   * acks are written on the next tick, and while one ack UPDATE runs the next
+   * batch fills up, so batches grow with load by themselves.
+   */
+  readonly ackIntervalMs?: number;
+  /**
+   * Ack UPDATEs in flight at once. Default 2: while one batch is written the
+   * next is already on its way, which kept the stream flowing here; more gained
+   * little on 2 shards (see bench/drain.ts).
+   */
+  readonly ackConcurrency?: number;
+  /** 64-bit integers (ids, bigint columns) as decimal `'string'` (default) or `'bigint'`; never a lossy number. */
+  readonly int64?: 'string' | 'bigint';
+  /** Builds the message from a decoded row. Default: `{ id, epoch, ...payload by property name }`. */
+  readonly hydrate?: Hydrator<T>;
+  /** Closing the subscriber when aborted (`close()` with `closeTimeoutMs`). */
+  readonly signal?: AbortSignal;
+  /** The timeout of a `close()` triggered by `signal` or `Symbol.asyncDispose`. Default 30 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** A handler: resolve → acked; throw → nacked (due again now). Settle `ctx` yourself to override. */
+export type MessageHandler<T> = (message: T, ctx: MessageContext) => unknown | Promise<unknown>;
+
+/** A snapshot of what a subscriber did and holds. */
+export interface SubscriberStats {
+  /** Held and unsettled: queued + running (+ settling). Never above `maxInFlight`. */
+  readonly inFlight: number;
+  /** Received, waiting for a handler (or for the iterator to be pulled). */
+  readonly queued: number;
+  /** Handlers running now. */
+  readonly running: number;
+  /** Rows received from the stream. */
+  readonly received: number;
+  readonly acked: number;
+  readonly nacked: number;
+  readonly failed: number;
+  /** Deliveries with epoch > 0 (the tablet sent them before). */
+  readonly redelivered: number;
+  /** Deliveries whose ack wait had passed before their handler started. */
+  readonly expiredBeforeStart: number;
+  /** Handlers that threw (each nacked). */
+  readonly handlerErrors: number;
+  /** Acks/nacks/fails whose SQL failed (the message comes back after its ack wait). */
+  readonly settleErrors: number;
+  /** Rows that could not be decoded or hydrated (not held; they come back after the ack wait). */
+  readonly decodeErrors: number;
+  /** Received but never started when the subscriber closed; nacked so they come back at once. */
+  readonly nackedOnClose: number;
+}
+
+/** The subscriber's events (issue 7 adds reconnect/stall events to this map). */
+export type SubscriberEvents = {
+  /** A message came off the stream and is held (queued for a handler or the iterator). */
+  message: [ctx: MessageContext];
+  /** Something went wrong that did not stop the subscriber (a settle, a handler). */
+  error: [error: unknown];
+  /** The stream ended with an error; the subscriber closes. */
+  streamError: [error: unknown];
+  /** A delivery's ack was written. */
+  acked: [id: string, epoch: number];
+  nacked: [id: string, epoch: number];
+  failed: [id: string, reason: string];
+  /** `close()` finished (or the stream ended and everything was settled). */
+  closed: [];
+};
+
+/** Options of {@link Subscriber.close}. */
+export interface CloseOptions {
+  /** How long to wait for running handlers before aborting their signals. Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+const DEFAULTS = { maxInFlight: 1000, concurrency: 10, ackBatchSize: 500, ackConcurrency: 2, ackIntervalMs: 0, closeTimeoutMs: 30_000 };
+
+/** @internal A delivery as the subscriber holds it. */
+export class Delivery<T> implements ReceivedMessage<T> {
+  settled: Settlement | undefined;
+  expiredBeforeStart = false;
+  #settling: Promise<void> | undefined;
+
+  constructor(
+    private readonly owner: SubscriberCore<T>,
+    readonly id: string | bigint,
+    readonly idText: string,
+    readonly epoch: number,
+    readonly routing: unknown,
+    readonly message: T,
+    readonly receivedAt: number,
+    readonly signal: AbortSignal,
+  ) {}
+
+  get redelivered(): boolean {
+    return this.epoch > 0;
+  }
+
+  ack(): Promise<void> {
+    return (this.#settling ??= this.owner.settle(this, 'acked'));
+  }
+
+  nack(options: NackOptions = {}): Promise<void> {
+    return (this.#settling ??= this.owner.settle(this, 'nacked', options.delayMs ?? 0));
+  }
+
+  fail(reason: string): Promise<void> {
+    return (this.#settling ??= this.owner.settle(this, 'failed', 0, String(reason)));
+  }
+
+  get isSettling(): boolean {
+    return this.#settling !== undefined;
+  }
+
+  /**
+   * @internal The caller settled it with a statement of its own (e.g. the
+   * seed-compatible Queue's `ack(executor, id)` inside a transaction): count it
+   * and free its place without writing anything. False if it was settled already.
+   */
+  settledElsewhere(how: Settlement): boolean {
+    if (this.#settling) return false;
+    this.#settling = Promise.resolve();
+    this.settled = how;
+    this.owner.noteSettledElsewhere(how);
+    return true;
+  }
+}
+
+/**
+ * Everything but the consumption style: reading, holding, settling, closing.
+ * {@link Subscriber} (handlers) and {@link MessageStream} (iterator) build on it.
+ */
+abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
+  protected readonly spec: MessageTableSpec;
+  protected readonly opts: Required<Pick<SubscriberOptions<T>, 'maxInFlight' | 'concurrency' | 'ackBatchSize' | 'ackConcurrency' | 'ackIntervalMs' | 'closeTimeoutMs'>> & SubscriberOptions<T>;
+  readonly #transport: StreamTransport;
+  readonly #ownsTransport: boolean;
+  readonly #settler: Settler;
+  readonly #hydrate: Hydrator<T>;
+  readonly #abort = new AbortController();
+  #call: StreamCall | undefined;
+  #fields: readonly StreamField[] = [];
+  #routingColumn: string | undefined;
+  /** Rows of the last packet not yet admitted (the subscriber was full). */
+  #pendingRows: WireRow[] = [];
+  protected readonly queue: Delivery<T>[] = [];
+  #held = 0;
+  #capacityWaiter: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+  #receiving = true;
+  protected closed = false;
+  #fatal: unknown;
+  readonly #counts = { received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, expiredBeforeStart: 0, handlerErrors: 0, settleErrors: 0, decodeErrors: 0, nackedOnClose: 0 };
+  protected running = 0;
+  readonly #pump: Promise<void>;
+  #onAbort: (() => void) | undefined;
+
+  constructor(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string) {
+    super();
+    this.spec = spec;
+    this.opts = { ...DEFAULTS, ...stripUndefined(options), executor: options.executor };
+    validate(spec, this.opts, subject);
+    this.#routingColumn = spec.vindex && spec.vindex.column !== 'id' ? spec.vindex.column : undefined;
+    this.#settler = new Settler(spec, options.executor, {
+      ackBatchSize: this.opts.ackBatchSize,
+      ackIntervalMs: this.opts.ackIntervalMs,
+      ackConcurrency: this.opts.ackConcurrency,
+      routingColumn: this.#routingColumn,
+    });
+    this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
+    if (options.transport) {
+      this.#transport = options.transport;
+      this.#ownsTransport = false;
+    } else {
+      this.#transport = new VtgateGrpcTransport({ ...options.grpc, address: options.address! });
+      this.#ownsTransport = true;
+    }
+    if (options.signal) {
+      this.#onAbort = () => void this.close({ timeoutMs: this.opts.closeTimeoutMs });
+      if (options.signal.aborted) queueMicrotask(this.#onAbort);
+      else options.signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    this.#pump = this.#run();
+  }
+
+  /** A snapshot of the counters. */
+  stats(): SubscriberStats {
+    return { ...this.#counts, inFlight: this.#held, queued: this.queue.length, running: this.running };
+  }
+
+  /** The stream columns, once the first packet came. */
+  get fields(): readonly StreamField[] {
+    return this.#fields;
+  }
+
+  // ---- receiving ----------------------------------------------------------
+
+  async #run(): Promise<void> {
+    const target = this.spec.keyspace ? `${this.spec.keyspace}${this.opts.shard ? `:${this.opts.shard}` : ''}@primary` : '';
+    const call = this.#transport.stream({ sql: `stream * from ${quoteTable(this.spec.table, this.spec.keyspace)}`, target, table: this.spec.table });
+    this.#call = call;
+    const it = call[Symbol.asyncIterator]();
+    try {
+      while (this.#receiving) {
+        if (this.#pendingRows.length === 0) {
+          // Pull only when there is room: not pulling is what holds vtgate back.
+          await this.#waitForCapacity();
+          if (!this.#receiving) break;
+          const next: IteratorResult<StreamPacket> = await it.next();
+          if (next.done) break;
+          if (next.value.fields) this.#fields = next.value.fields;
+          if (next.value.rows) this.#pendingRows = [...next.value.rows];
+        }
+        while (this.#pendingRows.length > 0 && this.#held < this.opts.maxInFlight && this.#receiving) {
+          this.#admit(this.#pendingRows.shift()!);
+        }
+        if (this.#pendingRows.length > 0) await this.#waitForCapacity();
+      }
+    } catch (err) {
+      if (this.#receiving) {
+        this.#fatal = err;
+        this.emit('streamError', err);
+      }
+    } finally {
+      await it.return?.().catch(() => undefined);
+    }
+    // The stream ended by itself (or failed): settle what is held and close.
+    if (this.#receiving) void this.close({ timeoutMs: this.opts.closeTimeoutMs });
+  }
+
+  #waitForCapacity(): Promise<void> {
+    if (this.#held < this.opts.maxInFlight || !this.#receiving) return Promise.resolve();
+    return new Promise((resolve) => (this.#capacityWaiter = resolve));
+  }
+
+  #release(): void {
+    this.#held--;
+    const w = this.#capacityWaiter;
+    if (w && this.#held < this.opts.maxInFlight) {
+      this.#capacityWaiter = undefined;
+      w();
+    }
+  }
+
+  #admit(row: WireRow): void {
+    let decoded: Record<string, unknown>;
+    let message: T;
+    try {
+      decoded = decodeRow(this.#fields, row, { int64: this.opts.int64 });
+      message = this.#hydrate(decoded, this.#fields);
+    } catch (err) {
+      // One bad row must not end the subscription: it is not held, so the
+      // tablet sends it again after the ack wait.
+      this.#counts.decodeErrors++;
+      this.emit('error', new VitessMessagesError(`a row of ${this.spec.table} could not be decoded; it comes back after the ack wait`, { cause: err }));
+      return;
+    }
+    const id = decoded.id as string | bigint;
+    const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
+    const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
+    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, Date.now(), this.#abort.signal);
+    this.#held++;
+    this.#counts.received++;
+    if (epoch > 0) this.#counts.redelivered++;
+    this.queue.push(d);
+    this.emit('message', d);
+    this.onQueued();
+  }
+
+  /** A delivery joined the queue. */
+  protected abstract onQueued(): void;
+
+  /** Marks a delivery as started (expiry is judged here). */
+  protected start(d: Delivery<T>): void {
+    if (Date.now() - d.receivedAt > this.spec.options.ackWaitMs) {
+      d.expiredBeforeStart = true;
+      this.#counts.expiredBeforeStart++;
+    }
+  }
+
+  protected countHandlerError(): void {
+    this.#counts.handlerErrors++;
+  }
+
+  // ---- settling -----------------------------------------------------------
+
+  /** @internal Called by a delivery's ack/nack/fail (once per delivery). */
+  async settle(d: Delivery<T>, how: Settlement, delayMs = 0, reason = ''): Promise<void> {
+    const entry: SettleEntry = { id: d.idText, epoch: d.epoch, routing: d.routing };
+    try {
+      if (how === 'acked') {
+        await this.#settler.ack(entry);
+        this.#counts.acked++;
+        this.emit('acked', d.idText, d.epoch);
+      } else if (how === 'nacked') {
+        await this.#settler.nack([entry], delayMs);
+        this.#counts.nacked++;
+        this.emit('nacked', d.idText, d.epoch);
+      } else {
+        await this.#settler.fail(entry, reason);
+        this.#counts.failed++;
+        this.emit('failed', d.idText, reason);
+      }
+      d.settled = how;
+    } catch (err) {
+      this.#counts.settleErrors++;
+      this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
+      throw err;
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** @internal See {@link Delivery.settledElsewhere}. */
+  noteSettledElsewhere(how: Settlement): void {
+    this.#counts[how]++;
+    this.#release();
+  }
+
+  // ---- closing ------------------------------------------------------------
+
+  /**
+   * Stops receiving, nacks what was received but not started (so it comes back
+   * at once), waits up to `timeoutMs` for running handlers (then aborts their
+   * signals), writes pending acks and ends the stream. Idempotent: later calls
+   * return the first call's promise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    return (this.#closing ??= this.#close(options.timeoutMs ?? this.opts.closeTimeoutMs));
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#receiving = false;
+    this.opts.signal?.removeEventListener('abort', this.#onAbort!);
+    this.#call?.cancel();
+    const w = this.#capacityWaiter;
+    this.#capacityWaiter = undefined;
+    w?.();
+    await this.#pump;
+    this.onClosing();
+    // Unstarted: nack them in one go so the tablet sends them again now.
+    const unstarted = this.queue.splice(0).filter((d) => !d.isSettling);
+    if (unstarted.length > 0) {
+      try {
+        // Rows no longer matched were acked or re-sent meanwhile: not ours to count.
+        const changed = await this.#settler.nack(unstarted.map((d) => ({ id: d.idText, epoch: d.epoch, routing: d.routing })), 0);
+        this.#counts.nackedOnClose += changed;
+        this.#counts.nacked += changed;
+        for (const d of unstarted) d.settled = 'nacked';
+      } catch (err) {
+        this.#counts.settleErrors++;
+        this.emit('error', new VitessMessagesError(`nack on close of ${unstarted.length} messages of ${this.spec.table} failed; they come back after the ack wait`, { cause: err }));
+      }
+      for (let i = 0; i < unstarted.length; i++) this.#release();
+    }
+    this.#pendingRows = []; // never admitted: they come back after the ack wait
+    // Wait for running handlers (and the settles they start).
+    const deadline = Date.now() + timeoutMs;
+    while (this.#held > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))));
+    }
+    if (this.#held > 0) this.#abort.abort(new VitessMessagesError(`subscriber of ${this.spec.table} closed after ${timeoutMs} ms with ${this.#held} messages unsettled`));
+    await this.#settler.flush().catch((err: unknown) => {
+      this.#counts.settleErrors++;
+      this.emit('error', err);
+    });
+    if (this.#ownsTransport) this.#transport.close();
+    this.closed = true;
+    this.onClosed();
+    this.emit('closed');
+  }
+
+  /** True once `close()` was called (or the stream ended). */
+  protected get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Hook: receiving stopped; the queue is about to be nacked. */
+  protected onClosing(): void {}
+  /** Hook: close finished. */
+  protected onClosed(): void {}
+
+  /** Resolves when the subscriber has closed; rejects with the stream's error if it ended with one. */
+  async wait(): Promise<void> {
+    await this.#pump;
+    await this.#closing;
+    if (this.#fatal !== undefined) throw this.#fatal;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close({ timeoutMs: this.opts.closeTimeoutMs });
+  }
+}
+
+/** A running handler-form subscription (see {@link subscribe}). */
+export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
+  readonly #handler: MessageHandler<T>;
+
+  constructor(spec: MessageTableSpec, handler: MessageHandler<T>, options: SubscriberOptions<T>) {
+    if (typeof handler !== 'function') throw new InvalidOptionError('subscribe', 'handler', 'must be a function', handler);
+    super(spec, options, 'subscribe');
+    this.#handler = handler;
+  }
+
+  protected onQueued(): void {
+    this.#drain();
+  }
+
+  #drain(): void {
+    // Once close() is called nothing new starts: the queue is nacked instead.
+    while (this.running < this.opts.concurrency && this.queue.length > 0 && !this.closing) {
+      const d = this.queue.shift()!;
+      this.running++;
+      void this.#runOne(d);
+    }
+  }
+
+  async #runOne(d: Delivery<T>): Promise<void> {
+    this.start(d);
+    // The handler slot is free as soon as the handler returns; the settle is
+    // written in the background and still counts against maxInFlight until then.
+    try {
+      await this.#handler(d.message, d);
+      if (!d.isSettling) d.ack().catch(() => undefined);
+    } catch (err) {
+      this.countHandlerError();
+      this.emit('error', err);
+      if (!d.isSettling) d.nack().catch(() => undefined);
+    } finally {
+      this.running--;
+      this.#drain();
+    }
+  }
+}
+
+/**
+ * The iterator form (see {@link stream}): each item must be settled with
+ * `ack()`, `nack()` or `fail()`; unsettled items count against `maxInFlight`.
+ * Breaking out of the loop closes the stream.
+ */
+export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T> implements AsyncIterable<ReceivedMessage<T>> {
+  #waiter: (() => void) | undefined;
+
+  constructor(spec: MessageTableSpec, options: SubscriberOptions<T>) {
+    super(spec, options, 'stream');
+  }
+
+  protected onQueued(): void {
+    this.#wake();
+  }
+
+  protected override onClosing(): void {
+    this.#wake();
+  }
+
+  protected override onClosed(): void {
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage<T>> {
+    try {
+      for (;;) {
+        const d = this.queue.shift();
+        if (d) {
+          this.start(d);
+          yield d;
+          continue;
+        }
+        if (this.closing) break;
+        await new Promise<void>((resolve) => (this.#waiter = resolve));
+      }
+    } finally {
+      await this.close();
+    }
+    await this.wait();
+  }
+
+  override close(options?: CloseOptions): Promise<void> {
+    const p = super.close(options);
+    this.#wake();
+    return p;
+  }
+}
+
+/**
+ * Subscribes `handler` to a message table: each message is handled once per
+ * delivery (at least once overall — handlers must be idempotent), acked when the
+ * handler resolves, nacked (due again now) when it throws.
+ *
+ * @example
+ * const sub = subscribe(spec, async (job) => send(job.payload), { executor, address: 'vtgate:15991' });
+ * process.on('SIGTERM', () => sub.close({ timeoutMs: 10_000 }));
+ */
+export function subscribe<T = Record<string, unknown>>(spec: MessageTableSpec, handler: MessageHandler<T>, options: SubscriberOptions<T>): Subscriber<T> {
+  return new Subscriber<T>(spec, handler, options);
+}
+
+/**
+ * The messages of a table as an async iterator; settle each with
+ * `m.ack()` / `m.nack()` / `m.fail(reason)`.
+ *
+ * @example
+ * for await (const m of stream(spec, { executor, address, signal })) { await work(m.message); await m.ack(); }
+ */
+export function stream<T = Record<string, unknown>>(spec: MessageTableSpec, options: SubscriberOptions<T>): MessageStream<T> {
+  return new MessageStream<T>(spec, options);
+}
+
+/** The default hydrator: `{ id, epoch, ...payload columns by property name }`. */
+export function plainHydrator<T>(spec: MessageTableSpec): Hydrator<T> {
+  const byColumn = new Map(spec.payload.map((c) => [c.name, c.property]));
+  return (row) => {
+    const out: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(row)) {
+      out[column === 'epoch' ? 'epoch' : (byColumn.get(column) ?? column)] = column === 'epoch' ? Number(value) : value;
+    }
+    return out as T;
+  };
+}
+
+function validate(spec: MessageTableSpec, o: SubscriberOptions<unknown> & typeof DEFAULTS, subject: string): void {
+  checkIdentifier(spec.table, 'table', subject);
+  if (spec.keyspace !== undefined) checkKeyspace(spec.keyspace, subject);
+  else throw new InvalidOptionError(subject, 'keyspace', 'is required for a stream (vtgate needs a target keyspace)', spec.keyspace);
+  if (!o.executor || typeof o.executor.query !== 'function') throw new InvalidOptionError(subject, 'executor', 'must be an Executor (an object with query(sql, params))', o.executor);
+  if (!o.transport && (typeof o.address !== 'string' || o.address.length === 0)) throw new InvalidOptionError(subject, 'address', "is required without a 'transport' (vtgate's gRPC host:port)", o.address);
+  if (o.shard !== undefined && !/^[0-9a-fA-F]*-[0-9a-fA-F]*$|^0$/.test(o.shard)) throw new InvalidOptionError(subject, 'shard', "must be a shard name like '-80', '80-' or '0'", o.shard);
+  for (const key of ['maxInFlight', 'concurrency', 'ackBatchSize', 'ackConcurrency'] as const) {
+    if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidOptionError(subject, key, 'must be an integer >= 1', o[key]);
+  }
+  if (o.concurrency > o.maxInFlight) throw new InvalidOptionError(subject, 'concurrency', `must not exceed maxInFlight (${o.maxInFlight})`, o.concurrency);
+  for (const key of ['ackIntervalMs', 'closeTimeoutMs'] as const) {
+    if (!Number.isFinite(o[key]) || o[key] < 0) throw new InvalidOptionError(subject, key, 'must be a number of ms >= 0', o[key]);
+  }
+  if (o.int64 !== undefined && o.int64 !== 'string' && o.int64 !== 'bigint') throw new InvalidOptionError(subject, 'int64', "must be 'string' or 'bigint'", o.int64);
+  if (!spec.streamed.includes('epoch')) throw new InvalidOptionError(subject, 'streamed', "must include 'epoch' (vt_message_cols=id|epoch|…): nacks and fails of a streamed message are guarded by it", spec.streamed);
+}
+
+function stripUndefined<O extends object>(o: O): Partial<O> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>;
+}

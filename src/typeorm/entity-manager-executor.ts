@@ -1,0 +1,59 @@
+/**
+ * The TypeORM side of the Executor seam. Structural types only, so the core
+ * never imports TypeORM.
+ */
+import type { ExecResult, Executor, SqlParam } from '../core/executor';
+import { InvalidOptionError } from '../core/errors';
+
+/** What we need from a TypeORM EntityManager (or DataSource): `query(sql, params)`. */
+export interface EntityManagerLike {
+  query(query: string, parameters?: unknown[]): Promise<unknown>;
+  /** Set on a transactional manager (`manager.transaction(m => …)`). */
+  readonly queryRunner?: QueryRunnerLike;
+}
+
+/** What we need from a TypeORM QueryRunner. */
+export interface QueryRunnerLike {
+  query(query: string, parameters: unknown[] | undefined, useStructuredResult: true): Promise<{ records?: unknown[]; raw?: unknown; affected?: number }>;
+  readonly manager: unknown;
+}
+
+/**
+ * An {@link Executor} on a TypeORM EntityManager or QueryRunner. Statements run
+ * on the manager's own query runner, so inside `manager.transaction(m => …)`
+ * (or on a QueryRunner after `startTransaction()`) they join that transaction;
+ * the library never starts, commits or rolls one back.
+ *
+ * The MySQL driver of TypeORM reads bigint columns as strings by default
+ * (`bigNumberStrings`), which keeps 64-bit ids exact; don't turn that off.
+ */
+export function fromEntityManager(managerOrQueryRunner: EntityManagerLike | QueryRunnerLike): Executor {
+  const target: unknown = managerOrQueryRunner;
+  if (target === null || typeof target !== 'object' || typeof (target as { query?: unknown }).query !== 'function') {
+    throw new InvalidOptionError('fromEntityManager', 'managerOrQueryRunner', 'must be a TypeORM EntityManager or QueryRunner', typeof target);
+  }
+  // A QueryRunner has a `manager` and takes the structured-result flag; an
+  // EntityManager hands its queryRunner (if any) to the DataSource.
+  if ('manager' in target && 'connection' in target && !('withRepository' in target)) {
+    const runner = target as unknown as QueryRunnerLike;
+    return {
+      async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
+        const result = await runner.query(sql, [...params], true);
+        return toResult(result.raw ?? result.records);
+      },
+    };
+  }
+  const manager = target as EntityManagerLike;
+  return {
+    async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
+      return toResult(await manager.query(sql, [...params]));
+    },
+  };
+}
+
+/** mysql2's raw result as TypeORM hands it back: rows for a SELECT, a header for a write. */
+function toResult(raw: unknown): ExecResult {
+  if (Array.isArray(raw)) return { rows: raw as Array<Record<string, unknown>>, affectedRows: 0 };
+  const header = raw as { affectedRows?: number } | undefined;
+  return { rows: [], affectedRows: Number(header?.affectedRows ?? 0) };
+}

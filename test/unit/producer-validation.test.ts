@@ -1,0 +1,121 @@
+/**
+ * Payload and option checks: everything a caller can get wrong is a typed error
+ * before any statement reaches the executor.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidOptionError, PayloadValidationError } from '../../src/core/errors';
+import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
+import { ack, enqueue, enqueueMany, extend, fail, listFailed, nack } from '../../src/core/operations';
+import { columnKind, payloadParams } from '../../src/core/payload';
+import type { MessageTableSpec } from '../../src/core/spec';
+import { DEFAULT_VALUE } from '../../src/core/sql/enqueue';
+
+const spec: MessageTableSpec = {
+  table: 't',
+  keyspace: 'ks',
+  payload: [
+    { name: 'body', property: 'body', sqlType: 'json', nullable: true },
+    { name: 'customer_id', property: 'customerId', sqlType: 'bigint', nullable: false },
+    { name: 'amount', property: 'amount', sqlType: 'decimal(30,10)', nullable: true },
+    { name: 'flag', property: 'flag', sqlType: 'tinyint(1)', nullable: true },
+    { name: 'at', property: 'at', sqlType: 'datetime(6)', nullable: true },
+    { name: 'blob', property: 'blob', sqlType: 'blob', nullable: true },
+    { name: 'kind', property: 'kind', sqlType: "enum('a','b')", nullable: false, default: "'a'" },
+  ],
+  streamed: ['id', 'epoch'],
+  options: { ackWaitMs: 1000, purgeAfterMs: 1000, pollerIntervalMs: 1000, batchSize: 1, cacheSize: 1 },
+};
+
+/** Records statements; a unit test's stand-in for a database (integration tests use the real one). */
+function recorder(): Executor & { calls: Array<{ sql: string; params: readonly SqlParam[] }> } {
+  const calls: Array<{ sql: string; params: readonly SqlParam[] }> = [];
+  return {
+    calls,
+    async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
+      calls.push({ sql, params });
+      return { rows: [], affectedRows: 1 };
+    },
+  };
+}
+
+test('producer-validation: column kinds from DDL types', () => {
+  assert.deepEqual(
+    ['json', 'bigint unsigned', 'int(11)', 'tinyint(1)', 'boolean', 'decimal(30,10)', 'double', 'varchar(255)', "enum('a')", 'longtext', 'datetime(6)', 'year', 'varbinary(16)', 'blob', 'geometry'].map(columnKind),
+    ['json', 'int', 'int', 'bool', 'bool', 'decimal', 'float', 'string', 'string', 'string', 'datetime', 'datetime', 'binary', 'binary', 'other'],
+  );
+});
+
+test('producer-validation: payload values become parameters: JSON text, 64-bit integers as strings, defaults for left-out columns', () => {
+  const at = new Date('2026-01-02T03:04:05.678Z');
+  const params = payloadParams(spec, { body: { a: [1, 'x'] }, customerId: 2n ** 63n - 1n, amount: '12.5', flag: true, at, blob: new Uint8Array([1, 2]) });
+  assert.deepEqual(params, ['{"a":[1,"x"]}', '9223372036854775807', '12.5', true, at, Buffer.from([1, 2]), DEFAULT_VALUE]);
+  // A string in a JSON column is a JSON string, never spliced as JSON text.
+  assert.deepEqual(payloadParams(spec, { body: '{"x":1}', customerId: 1 })[0], '"{\\"x\\":1}"');
+  assert.deepEqual(payloadParams(spec, { body: null, customerId: '7' }).slice(0, 2), [null, '7']);
+});
+
+test('producer-validation: unknown keys, wrong types, missing required columns and bad shapes are listed in one error', () => {
+  const err = (() => {
+    try {
+      payloadParams(spec, { nope: 1, customerId: 1.5, amount: 'ten', flag: 'yes', at: 5, blob: 'text', body: () => 1 });
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.ok(err instanceof PayloadValidationError);
+  assert.deepEqual(err.problems.map((p) => p.property).sort(), ['amount', 'at', 'blob', 'body', 'customerId', 'flag', 'nope']);
+  assert.equal(err.table, 'ks.t');
+  assert.throws(() => payloadParams(spec, {}), (e: unknown) => e instanceof PayloadValidationError && e.problems[0]!.property === 'customerId');
+  assert.throws(() => payloadParams(spec, { customerId: null }), PayloadValidationError);
+  assert.throws(() => payloadParams(spec, null), PayloadValidationError);
+  assert.throws(() => payloadParams(spec, [1]), PayloadValidationError);
+  assert.throws(() => payloadParams(spec, { customerId: 1, body: 10n }), PayloadValidationError);
+  assert.throws(() => payloadParams(spec, { customerId: '1 or 1=1' }), PayloadValidationError);
+});
+
+test('producer-validation: bad options are typed errors and nothing reaches the executor', async () => {
+  const ex = recorder();
+  const ok = { customerId: 1 };
+  await assert.rejects(enqueue(ex, spec, ok, { id: 1 as never }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { id: '0' }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { id: '9223372036854775808' }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { priority: -1 }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { priority: 1.5 }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { delay: '1s', deliverAt: 5 }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { deliverAt: new Date('nope') }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { deliverAtNs: '9223372036854775807' }), InvalidOptionError);
+  await assert.rejects(enqueue(ex, spec, ok, { validate: true }), InvalidOptionError);
+  await assert.rejects(enqueueMany(ex, spec, [{ payload: ok as object }, { payload: { customerId: 'x' } as object }]), (e: unknown) => e instanceof PayloadValidationError && e.index === 1);
+  await assert.rejects(enqueueMany(ex, spec, [{ payload: ok }], { chunkSize: 0 }), InvalidOptionError);
+  await assert.rejects(ack(ex, spec, [1 as never]), InvalidOptionError);
+  await assert.rejects(nack(ex, spec, { id: '1', epoch: 1.5 }), InvalidOptionError);
+  await assert.rejects(nack(ex, spec, '1', { raceWaitMs: -1 }), InvalidOptionError);
+  await assert.rejects(fail(ex, spec, '1', { reason: 5 as never }), InvalidOptionError);
+  await assert.rejects(extend(ex, spec, '1', {} as never), InvalidOptionError);
+  await assert.rejects(listFailed(ex, spec, { limit: 5000 }), InvalidOptionError);
+  await assert.rejects(listFailed(ex, spec, { after: '-1' }), InvalidOptionError);
+  assert.deepEqual(ex.calls, []);
+});
+
+test('producer-validation: a due time is 0 (now, whatever the tablet clock), an ns time, or ms → ns; chunks of chunkSize', async () => {
+  const ex = recorder();
+  await enqueue(ex, spec, { customerId: 1 }, { id: '5' });
+  await enqueue(ex, spec, { customerId: 1 }, { id: '6', deliverAt: 1_700_000_000_123 });
+  await enqueue(ex, spec, { customerId: 1 }, { id: '7', deliverAtNs: 1_700_000_000_123_456_789n, priority: 0 });
+  assert.deepEqual(ex.calls.map((c) => c.params.slice(0, 3)), [['5', 50, '0'], ['6', 50, '1700000000123000000'], ['7', 0, '1700000000123456789']]);
+  const ids = await enqueueMany(ex, spec, Array.from({ length: 5 }, () => ({ payload: { customerId: 1 } })), { chunkSize: 2 });
+  assert.equal(ids.length, 5);
+  assert.equal(ex.calls.length, 3 + 3, 'five rows in chunks of two: three statements');
+  for (const id of ids) assert.match(id, /^[1-9][0-9]{0,18}$/);
+});
+
+test('producer-validation: with a streamed epoch each message gets its own guarded statement; without, one batch', async () => {
+  const ex = recorder();
+  assert.equal(await fail(ex, spec, [{ id: '1', epoch: 0 }, { id: '2', epoch: 3n }, '3', '4'], { reason: 'r' }), 3);
+  assert.deepEqual(ex.calls.map((c) => c.params.slice(2)), [
+    ['3', '4', '9223372036854775807'],
+    ['1', '1', '9223372036854775807'],
+    ['2', '4', '9223372036854775807'],
+  ]);
+});

@@ -1,0 +1,141 @@
+/**
+ * Every SQL builder pinned: exact text and exact parameters.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MessageTableSpec } from '../../src/core/spec';
+import { buildAck } from '../../src/core/sql/ack';
+import { buildEnqueue, DEFAULT_VALUE } from '../../src/core/sql/enqueue';
+import { buildExtend } from '../../src/core/sql/extend';
+import { buildFail } from '../../src/core/sql/fail';
+import { buildGetMessages } from '../../src/core/sql/get-messages';
+import { buildListFailed } from '../../src/core/sql/list-failed';
+import { buildNack } from '../../src/core/sql/nack';
+import { buildRetry } from '../../src/core/sql/retry';
+import { InvalidOptionError } from '../../src/core/errors';
+
+const NEVER = '9223372036854775807';
+const options = { ackWaitMs: 30_000, purgeAfterMs: 86_400_000, pollerIntervalMs: 1_000, batchSize: 100, cacheSize: 10_000 };
+
+const byId: MessageTableSpec = {
+  table: 'jobs',
+  keyspace: 'commerce',
+  payload: [
+    { name: 'payload', property: 'payload', sqlType: 'json', nullable: true },
+    { name: 'kind', property: 'kind', sqlType: 'varchar(32)', nullable: false, default: "'x'" },
+  ],
+  streamed: ['id', 'epoch', 'payload', 'kind'],
+  vindex: { column: 'id', type: 'hash' },
+  options,
+};
+
+const byCustomer: MessageTableSpec = {
+  table: 'orders_q',
+  keyspace: 'commerce',
+  payload: [
+    { name: 'customer_id', property: 'customerId', sqlType: 'bigint', nullable: false },
+    { name: 'payload', property: 'payload', sqlType: 'json', nullable: true },
+  ],
+  streamed: ['id', 'epoch', 'customer_id', 'payload'],
+  vindex: { column: 'customer_id', type: 'hash' },
+  options,
+};
+
+const unsharded: MessageTableSpec = { table: 'q', payload: [], streamed: ['id'], options };
+
+test('sql-builders: enqueue is a multi-row insert with a column list and a no-op on a non-vindex column', () => {
+  const s = buildEnqueue(byId, ['payload', 'kind'], [
+    { id: '1', priority: 50, timeNextNs: '0', values: ['{"a":1}', 'mail'] },
+    { id: '9223372036854775807', priority: 0, timeNextNs: '1700000000000000000', values: [null, DEFAULT_VALUE] },
+  ]);
+  assert.equal(s.sql,
+    'insert into `commerce`.`jobs` (`id`, `priority`, `time_next`, `payload`, `kind`) values (?, ?, ?, ?, ?), (?, ?, ?, ?, default) ' +
+    'on duplicate key update `epoch` = `epoch`');
+  assert.deepEqual(s.params, ['1', 50, '0', '{"a":1}', 'mail', '9223372036854775807', 0, '1700000000000000000', null]);
+  assert.doesNotMatch(s.sql, /ignore/i);
+});
+
+test('sql-builders: enqueue without payload columns and without keyspace; empty and misaligned rows refused', () => {
+  const s = buildEnqueue(unsharded, [], [{ id: '7', priority: 3, timeNextNs: '0', values: [] }]);
+  assert.equal(s.sql, 'insert into `q` (`id`, `priority`, `time_next`) values (?, ?, ?) on duplicate key update `epoch` = `epoch`');
+  assert.deepEqual(s.params, ['7', 3, '0']);
+  assert.throws(() => buildEnqueue(unsharded, [], []), RangeError);
+  assert.throws(() => buildEnqueue(byId, ['payload'], [{ id: '1', priority: 1, timeNextNs: '0', values: [] }]), RangeError);
+});
+
+test('sql-builders: ack sets time_acked and nulls time_next for pending rows only', () => {
+  const s = buildAck(byId, { ids: ['1', '2'] }, '1700000000123456789');
+  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_acked` = ?, `time_next` = null where `id` in (?, ?) and `time_acked` is null');
+  assert.deepEqual(s.params, ['1700000000123456789', '1', '2']);
+});
+
+test('sql-builders: ack with a business vindex routes by that column; with id as vindex the values are ignored', () => {
+  const s = buildAck(byCustomer, { ids: ['1', '2'], vindexValues: ['10', '20'] }, '5');
+  assert.equal(s.sql, 'update `commerce`.`orders_q` set `time_acked` = ?, `time_next` = null where `id` in (?, ?) and `customer_id` in (?, ?) and `time_acked` is null');
+  assert.deepEqual(s.params, ['5', '1', '2', '10', '20']);
+  const t = buildAck(byId, { ids: ['1'], vindexValues: ['10'] }, '5');
+  assert.equal(t.sql, 'update `commerce`.`jobs` set `time_acked` = ?, `time_next` = null where `id` in (?) and `time_acked` is null');
+  // An ack never carries the epoch guard (the postpone skips acked rows).
+  const u = buildAck(byId, { ids: ['1'], streamedEpoch: '3' }, '5');
+  assert.deepEqual(u.params, ['5', '1']);
+  assert.throws(() => buildAck(byId, { ids: [] }, '5'), RangeError);
+});
+
+test('sql-builders: nack re-schedules, skips acked and failed rows and rows already at that time', () => {
+  const s = buildNack(byId, { ids: ['1', '2'] }, '1700000000000000000');
+  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ? where `id` in (?, ?) and `time_acked` is null and `time_next` not in (?, ?)');
+  assert.deepEqual(s.params, ['1700000000000000000', '1', '2', NEVER, '1700000000000000000']);
+});
+
+test('sql-builders: nack with a streamed epoch matches the post-postpone epoch (streamed + 1)', () => {
+  const s = buildNack(byCustomer, { ids: ['1'], vindexValues: ['10'], streamedEpoch: '0' }, '99');
+  assert.equal(s.sql, 'update `commerce`.`orders_q` set `time_next` = ? where `id` in (?) and `customer_id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` not in (?, ?)');
+  assert.deepEqual(s.params, ['99', '1', '10', '1', NEVER, '99']);
+});
+
+test('sql-builders: fail parks time_next at the maximum with a reason, once', () => {
+  const s = buildFail(byId, { ids: ['1'], streamedEpoch: '4' }, 'boom');
+  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ?, `failure_reason` = ? where `id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` <> ?');
+  assert.deepEqual(s.params, [NEVER, 'boom', '1', '5', NEVER]);
+  assert.deepEqual(buildFail(byId, { ids: ['1'] }, null).params, [NEVER, null, '1', NEVER]);
+});
+
+test('sql-builders: retry makes failed rows due, clears the reason, resets epoch', () => {
+  const s = buildRetry(byId, { ids: ['1', '2'], streamedEpoch: '4' }, '123');
+  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ?, `epoch` = 0, `failure_reason` = null where `id` in (?, ?) and `time_acked` is null and `time_next` = ?');
+  assert.deepEqual(s.params, ['123', '1', '2', NEVER]);
+});
+
+test('sql-builders: extend only moves time_next later (never acked, never failed)', () => {
+  const s = buildExtend(byId, { ids: ['1'], streamedEpoch: '0' }, '500');
+  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ? where `id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` < ?');
+  assert.deepEqual(s.params, ['500', '1', '1', '500']);
+});
+
+test('sql-builders: listFailed pages by id with bookkeeping, reason and payload columns', () => {
+  const first = buildListFailed(byCustomer, undefined, 100);
+  assert.equal(first.sql,
+    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, `payload` from `commerce`.`orders_q` ' +
+    'where `time_acked` is null and `time_next` = ? order by `id` limit ?');
+  assert.deepEqual(first.params, [NEVER, 100]);
+  const next = buildListFailed(byCustomer, '42', 10);
+  assert.equal(next.sql,
+    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, `payload` from `commerce`.`orders_q` ' +
+    'where `time_acked` is null and `time_next` = ? and `id` > ? order by `id` limit ?');
+  assert.deepEqual(next.params, [NEVER, '42', 10]);
+  assert.throws(() => buildListFailed(byId, undefined, 0), RangeError);
+  assert.throws(() => buildListFailed(byId, undefined, 1.5), RangeError);
+});
+
+test('sql-builders: getMessages reads the bookkeeping of some ids', () => {
+  const s = buildGetMessages(byId, { ids: ['1', '2'] });
+  assert.equal(s.sql, 'select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason` from `commerce`.`jobs` where `id` in (?, ?)');
+  assert.deepEqual(s.params, ['1', '2']);
+});
+
+test('sql-builders: identifiers are validated, never spliced', () => {
+  const evil = { ...byId, table: 'jobs`; drop table x; --' };
+  assert.throws(() => buildAck(evil, { ids: ['1'] }, '1'), InvalidOptionError);
+  assert.throws(() => buildEnqueue(byId, ['payload`, `x'], [{ id: '1', priority: 1, timeNextNs: '0', values: ['a'] }]), InvalidOptionError);
+  assert.throws(() => buildAck({ ...byId, keyspace: 'a`b' }, { ids: ['1'] }, '1'), InvalidOptionError);
+});
