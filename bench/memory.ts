@@ -42,6 +42,10 @@ async function main(): Promise<void> {
     await sub.close();
     clearInterval(sampler);
     console.log(`drained ${sub.stats().acked} in ${seconds.toFixed(1)} s (${Math.round(N / seconds)}/s), max held ${maxHeld}; peak rss ${mb(peakRss)} (+${mb(peakRss - base.rss)}), peak heap ${mb(peakHeap)} (+${mb(peakHeap - base.heapUsed)})`);
+    // Retained after the drain (garbage collected): what a leak would leave behind.
+    (globalThis as { gc?: () => void }).gc?.();
+    const end = process.memoryUsage();
+    console.log(`after the drain and a full GC: rss ${mb(end.rss)}, heap ${mb(end.heapUsed)} (+${mb(end.heapUsed - base.heapUsed)} over the baseline)`);
   } finally {
     for (const sql of buildDropSchemaSql(spec)) await vtgatePool().query(sql).catch(() => undefined);
     await closePool();

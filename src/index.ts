@@ -28,6 +28,7 @@ export * from './subscriber/grpc/vtgate-grpc-transport';
 export { toStreamError } from './subscriber/grpc/stream-error';
 export { subscribe, stream, Subscriber, MessageStream, plainHydrator, type SubscriberOptions, type SubscriberStats, type SubscriberEvents, type MessageHandler, type Hydrator, type CloseOptions } from './subscriber/subscriber';
 export type { MessageContext, ReceivedMessage, NackOptions, Settlement } from './subscriber/message';
+export { backoffDelayMs, DEFAULT_RETRY_BACKOFF, DEFAULT_RECONNECT_BACKOFF, type Backoff } from './subscriber/backoff';
 export * from './subscriber/mysql/vtgate-mysql-transport';
 export { mysqlToStreamError } from './subscriber/mysql/mysql-stream-error';
 // Producer: operations over any Executor, adapters, pure SQL builders, the seed-compatible Queue.

@@ -135,3 +135,29 @@ export class NotAMessageTableError extends VitessMessagesError {
     super(`${entity} is not a message table: decorate it with @MessageTable() from 'vitess-messages/typeorm'`);
   }
 }
+
+/**
+ * Thrown by a handler: this message can never succeed (a bad payload, a
+ * deleted customer). The subscriber fails it at once (dead letter, the error's
+ * message as the reason) instead of retrying.
+ */
+export class UnrecoverableError extends VitessMessagesError {
+  override readonly name: string = 'UnrecoverableError';
+}
+
+/**
+ * Thrown by a handler: try this message again after `delayMs` (a rate limit, a
+ * dependency that is down). The subscriber nacks it with that delay; it still
+ * counts as an attempt.
+ */
+export class RetryLaterError extends VitessMessagesError {
+  override readonly name: string = 'RetryLaterError';
+  constructor(
+    message: string,
+    /** When to try again, in ms from now. */
+    readonly delayMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

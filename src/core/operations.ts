@@ -101,12 +101,16 @@ export type MessageRef = MessageId | { readonly id: MessageId; readonly epoch?: 
 
 export interface RaceOptions {
   /**
-   * With a streamed `epoch`, how long to keep retrying while no row matches
-   * (the postpone normally lands within milliseconds). Default 1000 ms. A
-   * message that is already acked, failed or sent again still matches nothing,
-   * and then the call returns 0 after this wait. Use a streamed epoch on an
-   * autocommit executor: inside a transaction, the statement that matched
-   * nothing still locks the row until commit and so holds the postpone back.
+   * With a streamed `epoch`, how long to keep retrying while no row matches and
+   * the row still shows the streamed epoch (its postpone has not landed). The
+   * postpone normally lands within milliseconds, but the tablet runs the
+   * postpones of all tables through a small shared semaphore, so under load it
+   * can take seconds (seen here: over 1 s while other tests ran). Default: the
+   * table's ack wait, after which the tablet gives the postpone up. A message
+   * already acked, failed, sent again or gone returns 0 at once. Use a streamed
+   * epoch on an autocommit executor: inside a transaction, the statement that
+   * matched nothing still locks the row until commit and so holds the postpone
+   * back (and the transaction's snapshot may keep showing the old epoch).
    */
   readonly raceWaitMs?: number;
 }
@@ -257,7 +261,7 @@ export async function nack(executor: Executor, spec: MessageTableSpec, refs: Mes
   const subject = `nack(${tableName(spec)})`;
   const targets = normalizeRefs(spec, refs, 'nack');
   const due = dueNs(options, subject, false);
-  const wait = raceWait(options, subject);
+  const wait = raceWait(spec, options, subject);
   return guarded(executor, spec, targets, 'nack', site, wait, (batch) => buildNack(spec, batch, due));
 }
 
@@ -273,7 +277,7 @@ export async function fail(executor: Executor, spec: MessageTableSpec, refs: Mes
   const subject = `fail(${tableName(spec)})`;
   if (options.reason !== undefined && typeof options.reason !== 'string') throw new InvalidOptionError(subject, 'reason', 'must be a string', options.reason);
   const targets = normalizeRefs(spec, refs, 'fail');
-  const wait = raceWait(options, subject);
+  const wait = raceWait(spec, options, subject);
   return guarded(executor, spec, targets, 'fail', site, wait, (batch) => buildFail(spec, batch, options.reason ?? null));
 }
 
@@ -305,7 +309,7 @@ export async function extend(executor: Executor, spec: MessageTableSpec, refs: M
   if (!options || options.by === undefined) throw new InvalidOptionError(subject, 'by', 'is required (milliseconds or a string like 30s)');
   const due = (nowNs() + msToNs(toMs(options.by, 'by', subject))).toString();
   const targets = normalizeRefs(spec, refs, 'extend');
-  return guarded(executor, spec, targets, 'extend', site, raceWait(options, subject), (batch) => buildExtend(spec, batch, due));
+  return guarded(executor, spec, targets, 'extend', site, raceWait(spec, options, subject), (batch) => buildExtend(spec, batch, due));
 }
 
 /** One page of failed messages with their reasons, ordered by id. */
@@ -440,6 +444,10 @@ async function guarded(
         n += matched;
         break;
       }
+      // Waiting helps only while the postpone is pending: the row is pending at the streamed epoch.
+      const check = buildGetMessages(spec, { ids: [t.id], vindexValues: t.vindexValue === undefined ? undefined : [t.vindexValue] });
+      const row = (await run(executor, check, spec, operation, [t.id], site)).rows[0];
+      if (!row || row[BOOKKEEPING.timeAcked] != null || String(row[BOOKKEEPING.epoch]) !== t.epoch) break;
       await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
       pause = Math.min(pause * 2, 100);
     }
@@ -447,8 +455,8 @@ async function guarded(
   return n;
 }
 
-function raceWait(options: RaceOptions, subject: string): number {
-  const wait = options.raceWaitMs ?? 1000;
+function raceWait(spec: MessageTableSpec, options: RaceOptions, subject: string): number {
+  const wait = options.raceWaitMs ?? (spec.options.ackWaitMs > 0 ? spec.options.ackWaitMs : 30_000);
   if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0) throw new InvalidOptionError(subject, 'raceWaitMs', 'must be milliseconds >= 0', wait);
   return wait;
 }

@@ -20,6 +20,12 @@ export interface MessageContext {
   readonly epoch: number;
   /** `epoch > 0`: the tablet sent it before and it was not acked in time. */
   readonly redelivered: boolean;
+  /**
+   * `epoch + 1`: which delivery this is. Every delivery counts, also those that
+   * never reached a handler (expired in transport buffers, nacked on close);
+   * `maxAttempts` compares with this number.
+   */
+  readonly attempt: number;
   /** `Date.now()` when the row came off the stream. */
   readonly receivedAt: number;
   /**
@@ -29,7 +35,7 @@ export interface MessageContext {
    * be a duplicate. Counted in the stats as `expiredBeforeStart`.
    */
   readonly expiredBeforeStart: boolean;
-  /** Aborted when the subscriber closes past its timeout. */
+  /** Aborted when the handler timeout passes or the subscriber closes past its timeout. */
   readonly signal: AbortSignal;
   /** Whether (and how) this delivery was settled yet. */
   readonly settled: Settlement | undefined;
@@ -42,6 +48,12 @@ export interface MessageContext {
   nack(options?: NackOptions): Promise<void>;
   /** Parks it as failed (dead letter) with `reason`; `retry` revives it. */
   fail(reason: string): Promise<void>;
+  /**
+   * Lease extension: the tablet will not send it again before now + `ms`. For
+   * handlers that may outlive the table's ack wait. Resolves true when extended
+   * (false when it was acked, failed or sent again meanwhile).
+   */
+  extend(ms: number): Promise<boolean>;
 }
 
 /** An item of {@link stream}: the decoded message and its settle methods. */

@@ -7,6 +7,7 @@
 import type { Executor, SqlParam } from '../core/executor';
 import type { MessageTableSpec } from '../core/spec';
 import { buildAck } from '../core/sql/ack';
+import { buildExtend } from '../core/sql/extend';
 import { buildFail } from '../core/sql/fail';
 import { buildNack } from '../core/sql/nack';
 import { msToNs, nowNs } from '../core/time';
@@ -123,6 +124,12 @@ export class Settler {
   /** Fails one entry with `reason`; returns 1 when it was failed, 0 when it was no longer pending. */
   async fail(entry: SettleEntry, reason: string): Promise<number> {
     return this.#retryUntilPostponed(1, () => buildFail(this.spec, { ...targets([entry], this.options.routingColumn), streamedEpoch: String(entry.epoch) }, reason));
+  }
+
+  /** Pushes the entry's `time_next` to now + `ms` (lease extension); returns 1 when extended. */
+  async extend(entry: SettleEntry, ms: number): Promise<number> {
+    const timeNext = (nowNs() + msToNs(ms)).toString();
+    return this.#retryUntilPostponed(1, () => buildExtend(this.spec, { ...targets([entry], this.options.routingColumn), streamedEpoch: String(entry.epoch) }, timeNext));
   }
 
   /**

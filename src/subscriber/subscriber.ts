@@ -5,10 +5,12 @@
  * runs handlers with bounded concurrency, batches acks, and closes gracefully.
  */
 import { decodeRow, type StreamField, type WireRow } from '../core/decode';
-import { InvalidOptionError, VitessMessagesError } from '../core/errors';
+import { InvalidOptionError, RetryLaterError, StreamError, UnrecoverableError, VitessMessagesError } from '../core/errors';
 import type { Executor } from '../core/executor';
-import { checkIdentifier, checkKeyspace, quoteTable } from '../core/identifiers';
+import { checkIdentifier, checkKeyspace, quoteIdentifier, quoteTable } from '../core/identifiers';
+import { nowNs, msToNs } from '../core/time';
 import type { MessageTableSpec } from '../core/spec';
+import { backoffDelayMs, DEFAULT_RECONNECT_BACKOFF, DEFAULT_RETRY_BACKOFF, type Backoff } from './backoff';
 import type { VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
 import { VtgateGrpcTransport } from './grpc/vtgate-grpc-transport';
 import type { MessageContext, NackOptions, ReceivedMessage, Settlement } from './message';
@@ -72,6 +74,36 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
   readonly int64?: 'string' | 'bigint';
   /** Builds the message from a decoded row. Default: `{ id, epoch, ...payload by property name }`. */
   readonly hydrate?: Hydrator<T>;
+  /**
+   * Deliveries after which a throwing handler's message is failed (dead letter,
+   * last error as the reason) instead of nacked. Default: the table's
+   * `maxAttempts` (25 unless set); `0` = unlimited. See {@link MessageContext.attempt}.
+   */
+  readonly maxAttempts?: number;
+  /** Backoff of a throwing handler's nack, from the message's epoch. Default 1 s doubling to 5 min, ±25 %. */
+  readonly retryBackoff?: Backoff;
+  /**
+   * Aborts `ctx.signal` and nacks the message when a handler runs longer than
+   * this (ms). Keep it below the table's ack wait, or extend the lease. Default:
+   * none.
+   */
+  readonly handlerTimeoutMs?: number;
+  /**
+   * Reopen the stream when it ends or fails with a retryable status (vtgate or
+   * a tablet restarting, a dropped connection), waiting this backoff between
+   * tries; `false` to end the subscriber instead. Non-retryable statuses (an
+   * unknown table, not a message table, a non-primary target) always end it.
+   * Default 100 ms doubling to 10 s.
+   */
+  readonly reconnect?: false | Backoff;
+  /**
+   * Stall watchdog, in ms: when nothing came off the stream for this long
+   * while the subscriber had room and the table has messages due for longer
+   * than two poller intervals, emit `stalled` and resubscribe on a new channel
+   * (Vitess #8910: a stream alive but silent). Default 60 s; `0` = off. A
+   * subscriber paused because it is full never counts as stalled.
+   */
+  readonly stallTimeoutMs?: number;
   /** Closing the subscriber when aborted (`close()` with `closeTimeoutMs`). */
   readonly signal?: AbortSignal;
   /** The timeout of a `close()` triggered by `signal` or `Symbol.asyncDispose`. Default 30 s. */
@@ -104,6 +136,12 @@ export interface SubscriberStats {
   readonly settleErrors: number;
   /** Rows that could not be decoded or hydrated (not held; they come back after the ack wait). */
   readonly decodeErrors: number;
+  /** Streams reopened after an end, an error or a stall. */
+  readonly reconnects: number;
+  /** Stalls the watchdog detected. */
+  readonly stalls: number;
+  /** Handlers that ran past `handlerTimeoutMs`. */
+  readonly timeouts: number;
   /** Received but never started when the subscriber closed; nacked so they come back at once. */
   readonly nackedOnClose: number;
 }
@@ -120,6 +158,14 @@ export type SubscriberEvents = {
   acked: [id: string, epoch: number];
   nacked: [id: string, epoch: number];
   failed: [id: string, reason: string];
+  /** The stream ended or failed (retryably); it is reopened after `delayMs`. */
+  reconnecting: [info: { attempt: number; delayMs: number; error?: unknown }];
+  /** A reopened stream delivered its first packet. */
+  reconnected: [info: { attempts: number }];
+  /** The watchdog found the stream silent while messages were due; it resubscribes. */
+  stalled: [info: { silentMs: number }];
+  /** Nothing is queued or running (after at least one message). */
+  drained: [];
   /** `close()` finished (or the stream ended and everything was settled). */
   closed: [];
 };
@@ -130,7 +176,7 @@ export interface CloseOptions {
   readonly timeoutMs?: number;
 }
 
-const DEFAULTS = { maxInFlight: 1000, concurrency: 10, ackBatchSize: 500, ackConcurrency: 2, ackIntervalMs: 0, closeTimeoutMs: 30_000 };
+const DEFAULTS = { maxInFlight: 1000, concurrency: 10, ackBatchSize: 500, ackConcurrency: 2, ackIntervalMs: 0, closeTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
 
 /** @internal A delivery as the subscriber holds it. */
 export class Delivery<T> implements ReceivedMessage<T> {
@@ -146,11 +192,29 @@ export class Delivery<T> implements ReceivedMessage<T> {
     readonly routing: unknown,
     readonly message: T,
     readonly receivedAt: number,
-    readonly signal: AbortSignal,
   ) {}
+
+  readonly #controller = new AbortController();
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** @internal */
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
 
   get redelivered(): boolean {
     return this.epoch > 0;
+  }
+
+  get attempt(): number {
+    return this.epoch + 1;
+  }
+
+  extend(ms: number): Promise<boolean> {
+    return this.owner.extendLease(this, ms);
   }
 
   ack(): Promise<void> {
@@ -178,7 +242,7 @@ export class Delivery<T> implements ReceivedMessage<T> {
     if (this.#settling) return false;
     this.#settling = Promise.resolve();
     this.settled = how;
-    this.owner.noteSettledElsewhere(how);
+    this.owner.noteSettledElsewhere(how, this);
     return true;
   }
 }
@@ -189,12 +253,13 @@ export class Delivery<T> implements ReceivedMessage<T> {
  */
 abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   protected readonly spec: MessageTableSpec;
-  protected readonly opts: Required<Pick<SubscriberOptions<T>, 'maxInFlight' | 'concurrency' | 'ackBatchSize' | 'ackConcurrency' | 'ackIntervalMs' | 'closeTimeoutMs'>> & SubscriberOptions<T>;
-  readonly #transport: StreamTransport;
+  protected readonly opts: Required<Pick<SubscriberOptions<T>, 'maxInFlight' | 'concurrency' | 'ackBatchSize' | 'ackConcurrency' | 'ackIntervalMs' | 'closeTimeoutMs' | 'stallTimeoutMs'>> & SubscriberOptions<T>;
+  #transport: StreamTransport;
   readonly #ownsTransport: boolean;
   readonly #settler: Settler;
   readonly #hydrate: Hydrator<T>;
-  readonly #abort = new AbortController();
+  /** Deliveries whose handler (or iterator consumer) started and that are not settled. */
+  protected readonly started = new Set<Delivery<T>>();
   #call: StreamCall | undefined;
   #fields: readonly StreamField[] = [];
   #routingColumn: string | undefined;
@@ -207,7 +272,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   #receiving = true;
   protected closed = false;
   #fatal: unknown;
-  readonly #counts = { received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, expiredBeforeStart: 0, handlerErrors: 0, settleErrors: 0, decodeErrors: 0, nackedOnClose: 0 };
+  readonly #counts = { received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, expiredBeforeStart: 0, handlerErrors: 0, settleErrors: 0, decodeErrors: 0, nackedOnClose: 0, reconnects: 0, stalls: 0, timeouts: 0 };
   protected running = 0;
   readonly #pump: Promise<void>;
   #onAbort: (() => void) | undefined;
@@ -253,18 +318,79 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   // ---- receiving ----------------------------------------------------------
 
   async #run(): Promise<void> {
-    const target = this.spec.keyspace ? `${this.spec.keyspace}${this.opts.shard ? `:${this.opts.shard}` : ''}@primary` : '';
+    let failures = 0; // consecutive opens that delivered nothing
+    let reconnecting = false;
+    while (this.#receiving) {
+      const outcome = await this.#streamOnce(() => {
+        if (reconnecting) {
+          reconnecting = false;
+          this.emit('reconnected', { attempts: failures });
+        }
+        failures = 0;
+      });
+      if (!this.#receiving) break;
+      const retryable = outcome.error === undefined || (outcome.error instanceof StreamError ? outcome.error.retryable : true);
+      if (!retryable || this.opts.reconnect === false) {
+        if (outcome.error !== undefined) {
+          this.#fatal = outcome.error;
+          this.emit('streamError', outcome.error);
+        }
+        break;
+      }
+      // A stall resubscribes at once; an end or an error waits a backoff.
+      const delayMs = outcome.stalled ? 0 : backoffDelayMs(failures, this.opts.reconnect ?? DEFAULT_RECONNECT_BACKOFF);
+      failures++;
+      this.#counts.reconnects++;
+      reconnecting = true;
+      this.emit('reconnecting', { attempt: failures, delayMs, ...(outcome.error !== undefined ? { error: outcome.error } : {}) });
+      if (outcome.stalled || outcome.error !== undefined) this.#renewTransport();
+      await this.#sleep(delayMs);
+    }
+    // The stream ended for good (or failed): settle what is held and close.
+    if (this.#receiving) void this.close({ timeoutMs: this.opts.closeTimeoutMs });
+  }
+
+  /** One stream, read until it ends, fails, stalls or the subscriber closes. */
+  async #streamOnce(onFirstPacket: () => void): Promise<{ error?: unknown; stalled?: boolean }> {
+    const target = `${this.spec.keyspace}${this.opts.shard ? `:${this.opts.shard}` : ''}@primary`;
     const call = this.#transport.stream({ sql: `stream * from ${quoteTable(this.spec.table, this.spec.keyspace)}`, target, table: this.spec.table });
     this.#call = call;
     const it = call[Symbol.asyncIterator]();
+    let first = true;
+    let stalled = false;
+    // Ending this stream must not depend on the transport ending a pending read.
+    // (A fresh promise per read: racing every read against one long-lived promise
+    // would keep every packet reachable until the stream ends.)
+    let abandonRead: (() => void) | undefined;
+    this.#abandon = () => {
+      call.cancel();
+      abandonRead?.();
+    };
+    this.#lastPacketAt = Date.now();
+    const watchdog = this.#startWatchdog(() => {
+      stalled = true;
+      this.#abandon?.();
+    });
     try {
       while (this.#receiving) {
         if (this.#pendingRows.length === 0) {
           // Pull only when there is room: not pulling is what holds vtgate back.
           await this.#waitForCapacity();
           if (!this.#receiving) break;
-          const next: IteratorResult<StreamPacket> = await it.next();
+          this.#lastPacketAt = Date.now(); // waiting while full is not silence
+          this.#pulling = true;
+          const next = await new Promise<IteratorResult<StreamPacket>>((resolve, reject) => {
+            abandonRead = () => resolve({ done: true, value: undefined });
+            it.next().then(resolve, reject);
+          });
+          abandonRead = undefined;
+          this.#pulling = false;
+          this.#lastPacketAt = Date.now();
           if (next.done) break;
+          if (first) {
+            first = false;
+            onFirstPacket();
+          }
           if (next.value.fields) this.#fields = next.value.fields;
           if (next.value.rows) this.#pendingRows = [...next.value.rows];
         }
@@ -273,16 +399,76 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
         }
         if (this.#pendingRows.length > 0) await this.#waitForCapacity();
       }
+      return stalled ? { stalled } : {};
     } catch (err) {
-      if (this.#receiving) {
-        this.#fatal = err;
-        this.emit('streamError', err);
-      }
+      return stalled ? { stalled } : { error: err };
     } finally {
-      await it.return?.().catch(() => undefined);
+      this.#pulling = false;
+      this.#abandon = undefined;
+      clearInterval(watchdog);
+      // Not awaited: a generator still waiting on a cancelled read finishes when it can.
+      it.return?.().catch(() => undefined);
     }
-    // The stream ended by itself (or failed): settle what is held and close.
-    if (this.#receiving) void this.close({ timeoutMs: this.opts.closeTimeoutMs });
+  }
+
+  #abandon: (() => void) | undefined;
+  #lastPacketAt = 0;
+  #pulling = false;
+  #sleepWake: (() => void) | undefined;
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0 || !this.#receiving) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#sleepWake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** A stalled or broken connection is not reused: the owned transport gets a new channel. */
+  #renewTransport(): void {
+    if (!this.#ownsTransport) return;
+    this.#transport.close();
+    this.#transport = new VtgateGrpcTransport({ ...this.opts.grpc, address: this.opts.address! });
+  }
+
+  /**
+   * Checks every stallTimeoutMs / 4: silent for stallTimeoutMs while pulling
+   * (so not paused by maxInFlight) and a cheap query finds messages due for
+   * longer than two poller intervals → stalled.
+   */
+  #startWatchdog(onStall: () => void): NodeJS.Timeout | undefined {
+    const limit = this.opts.stallTimeoutMs;
+    if (!limit) return undefined;
+    let checking = false;
+    const timer = setInterval(() => {
+      const silentMs = Date.now() - this.#lastPacketAt;
+      if (checking || !this.#pulling || silentMs < limit || !this.#receiving) return;
+      checking = true;
+      this.#dueCount()
+        .then((due) => {
+          if (due > 0 && this.#pulling && Date.now() - this.#lastPacketAt >= limit && this.#receiving) {
+            this.#counts.stalls++;
+            this.emit('stalled', { silentMs: Date.now() - this.#lastPacketAt });
+            onStall();
+          }
+        })
+        .catch((err: unknown) => this.emit('error', err))
+        .finally(() => (checking = false));
+    }, Math.max(10, Math.floor(limit / 4)));
+    timer.unref();
+    return timer;
+  }
+
+  /** Messages due for longer than two poller intervals (the tablet should have sent them). */
+  async #dueCount(): Promise<number> {
+    const q = quoteIdentifier;
+    const before = nowNs() - msToNs(2 * this.spec.options.pollerIntervalMs + 1_000);
+    const sql = `select ${q('id')} from ${quoteTable(this.spec.table, this.spec.keyspace)} where ${q('time_acked')} is null and ${q('time_next')} < ? limit 1`;
+    const res = await this.opts.executor.query(sql, [before.toString()]);
+    return res.rows.length;
   }
 
   #waitForCapacity(): Promise<void> {
@@ -315,7 +501,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     const id = decoded.id as string | bigint;
     const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
     const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
-    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, Date.now(), this.#abort.signal);
+    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, Date.now());
     this.#held++;
     this.#counts.received++;
     if (epoch > 0) this.#counts.redelivered++;
@@ -329,6 +515,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
 
   /** Marks a delivery as started (expiry is judged here). */
   protected start(d: Delivery<T>): void {
+    this.started.add(d);
     if (Date.now() - d.receivedAt > this.spec.options.ackWaitMs) {
       d.expiredBeforeStart = true;
       this.#counts.expiredBeforeStart++;
@@ -364,14 +551,44 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
       throw err;
     } finally {
+      this.started.delete(d);
       this.#release();
     }
   }
 
   /** @internal See {@link Delivery.settledElsewhere}. */
-  noteSettledElsewhere(how: Settlement): void {
+  noteSettledElsewhere(how: Settlement, d: Delivery<T>): void {
     this.#counts[how]++;
+    this.started.delete(d);
     this.#release();
+  }
+
+  /** @internal See {@link MessageContext.extend}. */
+  async extendLease(d: Delivery<T>, ms: number): Promise<boolean> {
+    if (!Number.isFinite(ms) || ms <= 0) throw new InvalidOptionError('extend', 'ms', 'must be a number of ms > 0', ms);
+    if (d.isSettling) return false;
+    return (await this.#settler.extend({ id: d.idText, epoch: d.epoch, routing: d.routing }, ms)) > 0;
+  }
+
+  /** How a failed handler's message is settled: dead letter, a delay, or the backoff. */
+  protected settleAfterError(d: Delivery<T>, err: unknown): void {
+    if (d.isSettling) return;
+    const max = this.opts.maxAttempts ?? this.spec.options.maxAttempts ?? 0;
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    if (err instanceof UnrecoverableError) {
+      d.fail(text).catch(() => undefined);
+    } else if (max > 0 && d.attempt >= max) {
+      d.fail(`attempt ${d.attempt} of ${max} failed: ${text}`.slice(0, 60_000)).catch(() => undefined);
+    } else if (err instanceof RetryLaterError) {
+      d.nack({ delayMs: err.delayMs }).catch(() => undefined);
+    } else {
+      d.nack({ delayMs: backoffDelayMs(d.epoch, this.opts.retryBackoff ?? DEFAULT_RETRY_BACKOFF) }).catch(() => undefined);
+    }
+  }
+
+  /** @internal A handler ran past `handlerTimeoutMs`. */
+  protected noteTimeout(): void {
+    this.#counts.timeouts++;
   }
 
   // ---- closing ------------------------------------------------------------
@@ -390,6 +607,8 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     this.#receiving = false;
     this.opts.signal?.removeEventListener('abort', this.#onAbort!);
     this.#call?.cancel();
+    this.#abandon?.();
+    this.#sleepWake?.();
     const w = this.#capacityWaiter;
     this.#capacityWaiter = undefined;
     w?.();
@@ -416,7 +635,10 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     while (this.#held > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))));
     }
-    if (this.#held > 0) this.#abort.abort(new VitessMessagesError(`subscriber of ${this.spec.table} closed after ${timeoutMs} ms with ${this.#held} messages unsettled`));
+    if (this.#held > 0) {
+      const reason = new VitessMessagesError(`subscriber of ${this.spec.table} closed after ${timeoutMs} ms with ${this.#held} messages unsettled`);
+      for (const d of this.started) d.abort(reason);
+    }
     await this.#settler.flush().catch((err: unknown) => {
       this.#counts.settleErrors++;
       this.emit('error', err);
@@ -474,6 +696,18 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
 
   async #runOne(d: Delivery<T>): Promise<void> {
     this.start(d);
+    let timer: NodeJS.Timeout | undefined;
+    if (this.opts.handlerTimeoutMs !== undefined) {
+      const ms = this.opts.handlerTimeoutMs;
+      timer = setTimeout(() => {
+        // Nack at once; the handler keeps its slot until it returns (its late result is ignored).
+        const err = new VitessMessagesError(`handler of ${this.spec.table} id ${d.idText} ran past handlerTimeoutMs (${ms} ms)`);
+        this.noteTimeout();
+        d.abort(err);
+        this.emit('error', err);
+        this.settleAfterError(d, err);
+      }, ms);
+    }
     // The handler slot is free as soon as the handler returns; the settle is
     // written in the background and still counts against maxInFlight until then.
     try {
@@ -482,10 +716,12 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
     } catch (err) {
       this.countHandlerError();
       this.emit('error', err);
-      if (!d.isSettling) d.nack().catch(() => undefined);
+      this.settleAfterError(d, err);
     } finally {
+      clearTimeout(timer);
       this.running--;
       this.#drain();
+      if (this.running === 0 && this.queue.length === 0) this.emit('drained');
     }
   }
 }
@@ -594,6 +830,14 @@ function validate(spec: MessageTableSpec, o: SubscriberOptions<unknown> & typeof
   if (o.concurrency > o.maxInFlight) throw new InvalidOptionError(subject, 'concurrency', `must not exceed maxInFlight (${o.maxInFlight})`, o.concurrency);
   for (const key of ['ackIntervalMs', 'closeTimeoutMs'] as const) {
     if (!Number.isFinite(o[key]) || o[key] < 0) throw new InvalidOptionError(subject, key, 'must be a number of ms >= 0', o[key]);
+  }
+  if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 0)) throw new InvalidOptionError(subject, 'maxAttempts', 'must be an integer >= 0 (0 = unlimited)', o.maxAttempts);
+  if (o.handlerTimeoutMs !== undefined && (!Number.isFinite(o.handlerTimeoutMs) || o.handlerTimeoutMs <= 0)) throw new InvalidOptionError(subject, 'handlerTimeoutMs', 'must be a number of ms > 0', o.handlerTimeoutMs);
+  if (!Number.isFinite(o.stallTimeoutMs) || o.stallTimeoutMs < 0) throw new InvalidOptionError(subject, 'stallTimeoutMs', 'must be a number of ms >= 0 (0 = off)', o.stallTimeoutMs);
+  for (const key of ['retryBackoff', 'reconnect'] as const) {
+    const b = o[key];
+    if (b === undefined || b === false) continue;
+    if (typeof b !== 'object' || !(b.baseMs >= 0) || !(b.maxMs >= b.baseMs)) throw new InvalidOptionError(subject, key, 'must be { baseMs >= 0, maxMs >= baseMs }', b);
   }
   if (o.int64 !== undefined && o.int64 !== 'string' && o.int64 !== 'bigint') throw new InvalidOptionError(subject, 'int64', "must be 'string' or 'bigint'", o.int64);
   if (!spec.streamed.includes('epoch')) throw new InvalidOptionError(subject, 'streamed', "must include 'epoch' (vt_message_cols=id|epoch|…): nacks and fails of a streamed message are guarded by it", spec.streamed);

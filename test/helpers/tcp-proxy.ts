@@ -1,68 +1,67 @@
 /**
- * A loopback TCP proxy the tests control: it forwards to a target until told to
- * freeze, then keeps every connection open but silently drops what flows — the
- * way a half-dead network path looks to a client (no error, no data).
+ * A loopback TCP proxy of the tests' own, to break or freeze connections to
+ * vtgate without touching the shared Vitess: `cut()` destroys every open
+ * connection (a dropped network); `freeze()` stops forwarding on the open ones
+ * but leaves them open (a silent, half-dead stream); new connections always
+ * work.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import * as net from 'node:net';
 
 export class TcpProxy {
-  #frozen = false;
-  readonly #pairs = new Set<[Socket, Socket]>();
-  /** Connections accepted so far (a resubscribe on a new channel adds one). */
+  readonly #server: net.Server;
+  readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket; frozen: boolean }>();
+  /** Connections accepted so far. */
   connections = 0;
 
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(private readonly target: { host: string; port: number }) {
+    this.#server = net.createServer((client) => this.#accept(client));
+  }
 
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    let proxy!: TcpProxy;
-    const server = createServer((client) => {
-      proxy.connections++;
-      const upstream = connect(targetPort, targetHost);
-      const pair: [Socket, Socket] = [client, upstream];
-      proxy.#pairs.add(pair);
-      const forward = (from: Socket, to: Socket) =>
-        from.on('data', (chunk) => {
-          if (!proxy.#frozen) to.write(chunk);
-        });
-      forward(client, upstream);
-      forward(upstream, client);
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-        proxy.#pairs.delete(pair);
-      };
-      client.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0);
+  static async start(targetAddr: string): Promise<TcpProxy> {
+    const [host, port] = targetAddr.split(':');
+    const proxy = new TcpProxy({ host: host!, port: Number(port) });
+    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `127.0.0.1:${(this.#server.address() as net.AddressInfo).port}`;
   }
 
-  /** Existing connections go silent (data is dropped both ways); new ones still work. */
-  freezeExisting(): void {
-    const frozen = new Set(this.#pairs);
-    for (const pair of frozen) {
-      for (const s of pair) s.removeAllListeners('data').on('data', () => undefined);
+  #accept(client: net.Socket): void {
+    this.connections++;
+    const upstream = net.connect(this.target.port, this.target.host);
+    const pair = { client, upstream, frozen: false };
+    this.#pairs.add(pair);
+    const forward = (from: net.Socket, to: net.Socket) => from.on('data', (chunk) => {
+      if (!pair.frozen) to.write(chunk);
+    });
+    forward(client, upstream);
+    forward(upstream, client);
+    const end = () => {
+      this.#pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  }
+
+  /** Destroys every open connection. */
+  cut(): void {
+    for (const p of [...this.#pairs]) {
+      p.client.destroy();
+      p.upstream.destroy();
     }
   }
 
-  /** Everything, existing and new, goes silent. */
-  freezeAll(): void {
-    this.#frozen = true;
+  /** Stops forwarding on every open connection (they stay open and silent). */
+  freeze(): void {
+    for (const p of this.#pairs) p.frozen = true;
   }
 
   async close(): Promise<void> {
-    for (const [a, b] of this.#pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    this.#pairs.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.cut();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Delivery semantics of the producer operations on the real 2-shard Vitess
  * (through mysql2; the executor does not change what the tablet does):
- * scheduling, priority, the send-then-postpone race, a business-column vindex,
+ * priority, the send-then-postpone race, a business-column vindex,
  * listFailed paging.
  */
 import assert from 'node:assert/strict';
@@ -16,30 +16,6 @@ import { countRows, customerShardedTable, producerTable } from '../helpers/produ
 import { closePool, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 after(closePool);
-
-test('producer-delivery: a message scheduled 2 s ahead is not delivered before, and within poller interval + 1 s after', async () => {
-  const t = await producerTable('pd_sched', { pollerIntervalS: 0.5 });
-  const stream = await TableStream.open(t.keyspace, t.table);
-  try {
-    const ex = fromMysql2(vtgatePool());
-    const dueAt = Date.now() + 2000;
-    const later = await enqueue(ex, t.spec, { body: { when: 'later' } }, { deliverAt: new Date(dueAt) });
-    const delayed = await enqueue(ex, t.spec, { body: { when: 'delayed' } }, { delay: '2s' });
-    const delayedDue = Date.now() + 2000;
-    const now = await enqueue(ex, t.spec, { body: { when: 'now' } });
-    await stream.waitFor((s) => s.counts().has(now), 10_000, 'the unscheduled message');
-    await stream.waitFor((s) => s.counts().has(later) && s.counts().has(delayed), 10_000, 'the scheduled messages');
-    const at = (id: string) => stream.deliveries.find((d) => d.row.id === id)!.at;
-    assert.ok(at(later) >= dueAt, `deliverAt: not before (early by ${dueAt - at(later)} ms)`);
-    assert.ok(at(later) <= dueAt + 500 + 1000, `deliverAt: late by ${at(later) - dueAt} ms`);
-    assert.ok(at(delayed) >= delayedDue - 50, `delay: not before (early by ${delayedDue - at(delayed)} ms)`);
-    assert.ok(at(delayed) <= delayedDue + 500 + 1000, `delay: late by ${at(delayed) - delayedDue} ms`);
-    await ack(ex, t.spec, [later, delayed, now]);
-  } finally {
-    await stream.close();
-    await t.drop();
-  }
-});
 
 test('producer-delivery: within a batch a lower priority value is delivered first (per shard)', async () => {
   const t = await producerTable('pd_prio', { batchSize: 100 });

@@ -119,3 +119,32 @@ test('producer-validation: with a streamed epoch each message gets its own guard
     ['2', '4', '9223372036854775807'],
   ]);
 });
+
+test('producer-validation: an epoch-guarded call waits only while the row still shows the streamed epoch', async () => {
+  const script = (answers: Array<ExecResult>) => {
+    const calls: string[] = [];
+    const ex: Executor = {
+      async query(sql: string): Promise<ExecResult> {
+        calls.push(sql.split(' ')[0]!);
+        return answers.shift() ?? { rows: [], affectedRows: 0 };
+      },
+    };
+    return { ex, calls };
+  };
+  // Postpone pending (epoch still 0), then landed: the retry matches.
+  const a = script([{ rows: [], affectedRows: 0 }, { rows: [{ epoch: '0', time_acked: null }], affectedRows: 0 }, { rows: [], affectedRows: 1 }]);
+  assert.equal(await nack(a.ex, spec, { id: '9', epoch: 0 }), 1);
+  assert.deepEqual(a.calls, ['update', 'select', 'update']);
+  // Sent again since (epoch 3): no waiting, 0 at once.
+  const b = script([{ rows: [], affectedRows: 0 }, { rows: [{ epoch: '3', time_acked: null }], affectedRows: 0 }]);
+  const started = Date.now();
+  assert.equal(await fail(b.ex, spec, { id: '9', epoch: 0 }), 0);
+  assert.deepEqual(b.calls, ['update', 'select']);
+  assert.ok(Date.now() - started < 500);
+  // Acked, or gone: 0 at once too.
+  const c = script([{ rows: [], affectedRows: 0 }, { rows: [{ epoch: '0', time_acked: '5' }], affectedRows: 0 }]);
+  assert.equal(await extend(c.ex, spec, { id: '9', epoch: 0 }, { by: '1s' }), 0);
+  const d = script([{ rows: [], affectedRows: 0 }, { rows: [], affectedRows: 0 }]);
+  assert.equal(await nack(d.ex, spec, { id: '9', epoch: 0 }), 0);
+  assert.deepEqual(d.calls, ['update', 'select']);
+});

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { InvalidOptionError } from '../../src/core/errors';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import type { MessageTableSpec } from '../../src/core/spec';
+import { backoffDelayMs, DEFAULT_RECONNECT_BACKOFF, DEFAULT_RETRY_BACKOFF } from '../../src/subscriber/backoff';
 import { transportBufferBound, vtgateChannelOptions } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { Settler } from '../../src/subscriber/settler';
 import { plainHydrator, stream, subscribe } from '../../src/subscriber/subscriber';
@@ -103,4 +104,28 @@ test('nacks are grouped by streamed epoch, guarded by epoch + 1, and retried whi
 test('the plain hydrator maps columns to properties and epoch to a number', () => {
   const h = plainHydrator<Record<string, unknown>>(spec);
   assert.deepEqual(h({ id: '9', epoch: '2', customer_id: '7', payload: { a: 1 } }, []), { id: '9', epoch: 2, customerId: '7', payload: { a: 1 } });
+});
+
+test('backoff: doubling from baseMs, capped at maxMs, jitter within ±jitter/2', () => {
+  const b = { baseMs: 100, maxMs: 1_000, jitter: 0.5 };
+  assert.deepEqual([0, 1, 2, 3, 4, 10].map((n) => backoffDelayMs(n, b, () => 0.5)), [100, 200, 400, 800, 1_000, 1_000]);
+  assert.equal(backoffDelayMs(1, b, () => 0), 150);
+  assert.equal(backoffDelayMs(1, b, () => 1), 250);
+  assert.equal(backoffDelayMs(0, DEFAULT_RETRY_BACKOFF, () => 0.5), 1_000);
+  assert.equal(backoffDelayMs(30, DEFAULT_RETRY_BACKOFF, () => 0.5), 300_000);
+  assert.equal(backoffDelayMs(3, DEFAULT_RECONNECT_BACKOFF, () => 0.5), 800);
+});
+
+test('resilience options are validated', () => {
+  const ok = { executor: recorder(), address: '127.0.0.1:1' };
+  const cases: Array<[string, () => unknown]> = [
+    ['maxAttempts', () => subscribe(spec, () => undefined, { ...ok, maxAttempts: -1 })],
+    ['handlerTimeoutMs', () => subscribe(spec, () => undefined, { ...ok, handlerTimeoutMs: 0 })],
+    ['stallTimeoutMs', () => subscribe(spec, () => undefined, { ...ok, stallTimeoutMs: -5 })],
+    ['retryBackoff', () => subscribe(spec, () => undefined, { ...ok, retryBackoff: { baseMs: 10, maxMs: 5 } })],
+    ['reconnect', () => subscribe(spec, () => undefined, { ...ok, reconnect: { baseMs: -1, maxMs: 5 } })],
+  ];
+  for (const [option, make] of cases) {
+    assert.throws(make, (err: unknown) => err instanceof InvalidOptionError && err.option === option, option);
+  }
 });

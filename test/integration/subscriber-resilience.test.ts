@@ -1,0 +1,196 @@
+/**
+ * Subscriber resilience on the real Vitess, without disturbing it: attempt
+ * limits and dead letters, "unrecoverable" and "retry later" errors, lease
+ * extension, handler timeouts, and — through a TCP proxy of the test's own —
+ * reconnecting after a cut connection and the stall watchdog on a frozen one.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { RetryLaterError, UnrecoverableError } from '../../src/core/errors';
+import { listFailed, retry } from '../../src/core/operations';
+import { subscribe } from '../../src/subscriber/subscriber';
+import { countAcked, createSpecTable, insertMessages, poolExecutor } from '../helpers/subscriber-fixtures';
+import { TcpProxy } from '../helpers/tcp-proxy';
+import { closePool, dropTable, vitess, waitUntil } from '../helpers/vitess';
+
+const cleanup: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  await closePool();
+});
+
+async function table(prefix: string, options: Parameters<typeof createSpecTable>[1] = {}) {
+  const t = await createSpecTable(prefix, options);
+  cleanup.push(() => dropTable(t.keyspace, t.table));
+  return t;
+}
+
+const fastRetry = { baseMs: 50, maxMs: 200 };
+
+test('a throwing handler is retried with backoff and failed after maxAttempts, called exactly that often; listFailed has its last error; retry revives it', async () => {
+  const { spec, qualified } = await table('res_attempts', { ackWaitS: 30 });
+  const [id] = await insertMessages(qualified, 1, 1);
+  let calls = 0;
+  let heal = false;
+  const epochs: number[] = [];
+  const sub = subscribe(spec, (_m, ctx) => {
+    calls++;
+    epochs.push(ctx.epoch);
+    if (!heal) throw new Error(`boom ${calls}`);
+  }, { executor: poolExecutor(), address: vitess.grpcAddr, maxAttempts: 3, retryBackoff: fastRetry });
+  cleanup.push(() => sub.close());
+  await waitUntil(() => sub.stats().failed === 1, 20_000, 'the message to be failed');
+  assert.equal(calls, 3);
+  assert.deepEqual(epochs, [0, 1, 2]);
+  const page = await listFailed(poolExecutor(), spec);
+  assert.deepEqual(page.messages.map((m) => [m.id, m.reason]), [[id, 'attempt 3 of 3 failed: Error: boom 3']]);
+
+  heal = true;
+  assert.equal(await retry(poolExecutor(), spec, id!), 1);
+  await waitUntil(() => sub.stats().acked === 1, 20_000, 'the revived message to be handled');
+  assert.equal(calls, 4);
+  assert.equal(epochs[3], 0, 'retry resets the epoch: attempts count afresh');
+  await sub.close();
+  assert.equal(await countAcked(qualified), 1);
+});
+
+test('UnrecoverableError fails at once; RetryLaterError nacks with its delay', async () => {
+  const { spec, qualified } = await table('res_errors', { ackWaitS: 30 });
+  const [poison, later] = await insertMessages(qualified, 2, 2);
+  const calls = new Map<string, number>();
+  const sub = subscribe(spec, (_m, ctx) => {
+    const n = (calls.get(ctx.id as string) ?? 0) + 1;
+    calls.set(ctx.id as string, n);
+    if (ctx.id === poison) throw new UnrecoverableError('customer deleted');
+    if (n === 1) throw new RetryLaterError('rate limited', 200);
+  }, { executor: poolExecutor(), address: vitess.grpcAddr, maxAttempts: 10 });
+  cleanup.push(() => sub.close());
+  await waitUntil(() => sub.stats().failed === 1 && sub.stats().acked === 1, 20_000, 'one failed, one acked');
+  await sub.close();
+  assert.equal(calls.get(poison), 1);
+  assert.equal(calls.get(later), 2);
+  const page = await listFailed(poolExecutor(), spec);
+  assert.deepEqual(page.messages.map((m) => [m.id, m.reason]), [[poison, 'UnrecoverableError: customer deleted']]);
+});
+
+test('a handler that outlives the ack wait is delivered twice; with ctx.extend it is delivered once', async () => {
+  for (const extend of [false, true]) {
+    const { spec, qualified } = await table(extend ? 'res_extend' : 'res_noextend', { ackWaitS: 1, minBackoffS: 0.5 });
+    const [id] = await insertMessages(qualified, 1, 1);
+    const epochs: number[] = [];
+    const sub = subscribe(spec, async (_m, ctx) => {
+      epochs.push(ctx.epoch);
+      if (ctx.epoch > 0) return; // the duplicate finishes at once
+      if (extend) {
+        assert.equal(await ctx.extend(10_000), true);
+        await new Promise((r) => setTimeout(r, 4_000)); // 4 ack waits
+      } else {
+        await waitUntil(() => epochs.length > 1, 15_000, 'the tablet to send it again');
+      }
+    }, { executor: poolExecutor(), address: vitess.grpcAddr, concurrency: 2 });
+    cleanup.push(() => sub.close());
+    await waitUntil(async () => (await countAcked(qualified)) === 1 && sub.stats().running === 0, 20_000, `${id} acked`);
+    await sub.close();
+    if (extend) assert.deepEqual(epochs, [0], 'extended: delivered once');
+    else assert.deepEqual(epochs, [0, 1], 'not extended: the tablet sent it again while the handler ran');
+    assert.equal(sub.stats().redelivered, extend ? 0 : 1);
+  }
+});
+
+test('handlerTimeoutMs aborts the handler\'s signal and nacks it; the next delivery succeeds', async () => {
+  const { spec, qualified } = await table('res_timeout', { ackWaitS: 30 });
+  await insertMessages(qualified, 1, 1);
+  const seen: Array<[number, boolean]> = [];
+  const sub = subscribe(spec, async (_m, ctx) => {
+    if (ctx.epoch === 0) {
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      seen.push([ctx.epoch, ctx.signal.aborted]);
+      return; // resolving late must not ack: it was nacked at the timeout
+    }
+    seen.push([ctx.epoch, ctx.signal.aborted]);
+  }, { executor: poolExecutor(), address: vitess.grpcAddr, handlerTimeoutMs: 300, retryBackoff: fastRetry });
+  cleanup.push(() => sub.close());
+  await waitUntil(() => sub.stats().acked === 1, 20_000, 'acked after the timeout');
+  await sub.close();
+  assert.deepEqual(seen, [[0, true], [1, false]]);
+  assert.equal(sub.stats().timeouts, 1);
+  assert.equal(sub.stats().nacked, 1);
+});
+
+test('a cut connection: the subscriber reconnects by itself and a per-id ledger over 3,000 messages shows none lost', async () => {
+  const proxy = await TcpProxy.start(vitess.grpcAddr);
+  cleanup.push(() => proxy.close());
+  const { spec, qualified } = await table('res_reconnect', { ackWaitS: 5 });
+  const ids = await insertMessages(qualified, 3_000, 500);
+  const ledger = new Map<string, number>();
+  const events: string[] = [];
+  const sub = subscribe(spec, async (_m, ctx) => {
+    ledger.set(ctx.id as string, (ledger.get(ctx.id as string) ?? 0) + 1);
+    await new Promise((r) => setTimeout(r, 1));
+  }, { executor: poolExecutor(), address: proxy.address, maxInFlight: 100, concurrency: 10 });
+  cleanup.push(() => sub.close());
+  sub.on('reconnecting', (i) => events.push(`reconnecting ${i.attempt} ${i.error ? (i.error as Error).name : ''}`));
+  sub.on('reconnected', () => events.push('reconnected'));
+  await waitUntil(() => ledger.size >= 500, 30_000, '500 handled');
+  proxy.cut();
+  await waitUntil(async () => (await countAcked(qualified)) === ids.length, 60_000, 'all acked after the cut');
+  await sub.close();
+  const lost = ids.filter((id) => !ledger.has(id)).length;
+  const duplicates = [...ledger.values()].reduce((s, n) => s + n - 1, 0);
+  console.log(`reconnect: ${events.join(', ')}; lost ${lost}, duplicates ${duplicates}, reconnects ${sub.stats().reconnects}`);
+  assert.equal(lost, 0);
+  assert.ok(sub.stats().reconnects >= 1);
+  assert.ok(events.includes('reconnected'));
+  assert.ok(proxy.connections >= 2, 'a new connection');
+});
+
+test('the stall watchdog: a frozen connection with due messages is reported as stalled before any transport error and healed on a new channel; a full subscriber never trips it', async () => {
+  const proxy = await TcpProxy.start(vitess.grpcAddr);
+  cleanup.push(() => proxy.close());
+  const { spec, qualified } = await table('res_stall', { ackWaitS: 5, pollerIntervalS: 0.5 });
+  const events: string[] = [];
+  const handled = new Set<string>();
+  const sub = subscribe(spec, (_m, ctx) => void handled.add(ctx.id as string), {
+    executor: poolExecutor(),
+    address: proxy.address,
+    stallTimeoutMs: 1_500,
+    grpc: { keepaliveMs: 600_000 }, // the transport must not notice first
+  });
+  cleanup.push(() => sub.close());
+  sub.on('stalled', () => events.push('stalled'));
+  sub.on('reconnecting', (i) => events.push(i.error ? 'transport error' : 'resubscribe'));
+  sub.on('error', (e) => events.push(`error ${(e as Error).message}`));
+  const [warm] = await insertMessages(qualified, 1, 1);
+  await waitUntil(() => handled.has(warm!), 15_000, 'the first message through the proxy');
+  const connectionsBefore = proxy.connections;
+  proxy.freeze();
+  // More than the frozen connection's windows take in (README "Flow control"),
+  // so the tablet blocks and the rest stays due; what went into the void comes
+  // back after the 5 s ack wait.
+  const ids = await insertMessages(qualified, 6_000, 500);
+  await waitUntil(() => ids.every((id) => handled.has(id)), 60_000, `the messages after the stall (${events.join(', ')})`);
+  await sub.close();
+  console.log(`stall: ${events.join(', ')}; connections ${connectionsBefore} → ${proxy.connections}`);
+  assert.equal(events[0], 'stalled');
+  assert.ok(!events.includes('transport error'));
+  assert.ok(proxy.connections > connectionsBefore, 'resubscribed on a new channel');
+  assert.equal(sub.stats().stalls, 1);
+
+  // Full (maxInFlight reached, handlers blocked) with due messages waiting: not a stall.
+  const { spec: spec2, qualified: q2 } = await table('res_full', { ackWaitS: 30, pollerIntervalS: 0.5 });
+  await insertMessages(q2, 10, 10);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const full = subscribe(spec2, () => gate, { executor: poolExecutor(), address: vitess.grpcAddr, maxInFlight: 2, concurrency: 2, stallTimeoutMs: 500 });
+  cleanup.push(() => full.close());
+  const stalls: unknown[] = [];
+  full.on('stalled', (i) => stalls.push(i));
+  await waitUntil(() => full.stats().running === 2, 15_000, 'the full subscriber');
+  // Wait past several watchdog limits and the due threshold (2 poller intervals + 1 s).
+  const until = Date.now() + 3_500;
+  await waitUntil(() => Date.now() > until || stalls.length > 0, 10_000, 'time to pass');
+  assert.equal(stalls.length, 0, 'a subscriber paused by maxInFlight is not stalled');
+  release();
+  await waitUntil(async () => (await countAcked(q2)) === 10, 30_000, 'all acked');
+  await full.close();
+});
