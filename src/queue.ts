@@ -59,7 +59,9 @@ export class Queue {
       payload: fieldNames.map((f) => ({ name: f, property: f, sqlType: options.fieldTypes?.[f] ?? 'untyped', nullable: true })),
       streamed: ['id', 'epoch', ...fieldNames],
       vindex: { column: vindex, type: 'hash' },
-      // Table options belong to the table's DDL; the producer never reads them.
+      // The table's DDL is the user's; these are Vitess's documented example values.
+      // Read only as hints: the ack wait bounds nack/fail's race wait and the
+      // receiver's expiry check, the poller interval its stall check.
       options: { ackWaitMs: 30_000, purgeAfterMs: 86_400_000, pollerIntervalMs: 30_000, batchSize: 10, cacheSize: 10_000 },
     });
   }

@@ -13,7 +13,7 @@
 import { InvalidOptionError, PayloadTooLongError, QueryError } from './errors';
 import type { ExecResult, Executor, SqlParam, Statement } from './executor';
 import { normalizeId, randomId, type MessageId } from './ids';
-import { columnKind, hasValidationRules, payloadParams, validateWithClass } from './payload';
+import { columnKind, hasValidationRules, payloadParams, toColumnParam, validateWithClass } from './payload';
 import { BOOKKEEPING, type MessageTableSpec } from './spec';
 import { buildAck } from './sql/ack';
 import { buildEnqueue, type EnqueueRow } from './sql/enqueue';
@@ -23,7 +23,7 @@ import { buildGetMessages } from './sql/get-messages';
 import { buildListFailed } from './sql/list-failed';
 import { buildNack } from './sql/nack';
 import { buildRetry } from './sql/retry';
-import { routingColumn, type TargetBatch } from './sql/target';
+import { routingColumn, tableLabel, type TargetBatch } from './sql/target';
 import { msToNs, NEVER_NS, nowNs, toMs, type Duration } from './time';
 
 /** When a message becomes due, and in which order. */
@@ -64,8 +64,8 @@ export interface ValidationOptions {
   /**
    * Run class-validator on each payload before any SQL. `true` validates against
    * `entity`; a class validates against that class. Default: validate when
-   * `entity` carries class-validator rules, otherwise not (loading
-   * class-validator for nothing costs startup time).
+   * `entity` carries class-validator rules (without rules there is nothing to
+   * check), otherwise not.
    */
   readonly validate?: boolean | Function;
   /** The entity class the payloads belong to (the TypeORM layer passes it). */
@@ -118,7 +118,12 @@ export interface RaceOptions {
 export type NackOptions = DeliveryOptions & RaceOptions;
 
 export interface FailOptions extends RaceOptions {
-  /** Stored in the failure-reason column (e.g. the handler's last error). Default: none (NULL). */
+  /**
+   * Stored in the failure-reason column (e.g. the handler's last error). Default:
+   * none (NULL). A reason longer than 16,000 characters is cut there (ending in
+   * `…`): the column is a TEXT (64 KB), and a dead letter must not be refused
+   * for the length of its error message.
+   */
   readonly reason?: string;
 }
 
@@ -167,6 +172,8 @@ export interface MessageStatus {
 
 const MAX_CHUNK = 5_000;
 const ACK_CHUNK = 500;
+/** `failure_reason` is a TEXT (65,535 bytes); a UTF-16 unit takes at most 3 bytes in utf8mb4. */
+const MAX_REASON_CHARS = 16_000;
 
 /**
  * Enqueues one message: a plain INSERT on `executor`, so inside the caller's
@@ -203,7 +210,7 @@ async function enqueueRows(
   site: CallSite,
   operation: string,
 ): Promise<string[]> {
-  const subject = `${operation}(${tableName(spec)})`;
+  const subject = `${operation}(${tableLabel(spec)})`;
   if (!Array.isArray(items)) throw new InvalidOptionError(subject, 'items', 'must be an array of { payload, id?, deliverAt?, delay?, priority? }', typeof items);
   const chunkSize = options.chunkSize ?? 500;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK) {
@@ -217,7 +224,7 @@ async function enqueueRows(
     const index = operation === 'enqueue' ? undefined : i;
     if (item === null || typeof item !== 'object') throw new InvalidOptionError(subject, `items[${i}]`, 'must be an object { payload, … }', item);
     const values = payloadParams(spec, item.payload, index);
-    if (validator) await validateWithClass(tableName(spec), validator, item.payload, index);
+    if (validator) await validateWithClass(tableLabel(spec), validator, item.payload, index);
     rows.push({
       id: item.id === undefined ? randomId().toString() : normalizeId(item.id, subject),
       priority: checkPriority(item.priority, subject),
@@ -243,11 +250,7 @@ async function enqueueRows(
 export async function ack(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[]): Promise<number> {
   const site = callSite(ack);
   const targets = normalizeRefs(spec, refs, 'ack');
-  let n = 0;
-  for (const batch of batches(spec, targets, ACK_CHUNK)) {
-    n += (await run(executor, buildAck(spec, batch, nowNs().toString()), spec, 'ack', batch.ids, site)).affectedRows;
-  }
-  return n;
+  return updateInBatches(executor, spec, targets, 'ack', site, (batch) => buildAck(spec, batch, nowNs().toString()));
 }
 
 /**
@@ -258,7 +261,7 @@ export async function ack(executor: Executor, spec: MessageTableSpec, refs: Mess
  */
 export async function nack(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], options: NackOptions = {}): Promise<number> {
   const site = callSite(nack);
-  const subject = `nack(${tableName(spec)})`;
+  const subject = `nack(${tableLabel(spec)})`;
   const targets = normalizeRefs(spec, refs, 'nack');
   const due = dueNs(options, subject, false);
   const wait = raceWait(spec, options, subject);
@@ -274,11 +277,12 @@ export async function nack(executor: Executor, spec: MessageTableSpec, refs: Mes
  */
 export async function fail(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], options: FailOptions = {}): Promise<number> {
   const site = callSite(fail);
-  const subject = `fail(${tableName(spec)})`;
+  const subject = `fail(${tableLabel(spec)})`;
   if (options.reason !== undefined && typeof options.reason !== 'string') throw new InvalidOptionError(subject, 'reason', 'must be a string', options.reason);
   const targets = normalizeRefs(spec, refs, 'fail');
   const wait = raceWait(spec, options, subject);
-  return guarded(executor, spec, targets, 'fail', site, wait, (batch) => buildFail(spec, batch, options.reason ?? null));
+  const reason = options.reason === undefined ? null : clipReason(options.reason);
+  return guarded(executor, spec, targets, 'fail', site, wait, (batch) => buildFail(spec, batch, reason));
 }
 
 /**
@@ -289,12 +293,9 @@ export async function fail(executor: Executor, spec: MessageTableSpec, refs: Mes
  */
 export async function retry(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[]): Promise<number> {
   const site = callSite(retry);
-  const targets = normalizeRefs(spec, refs, 'retry').map((t) => ({ ...t, epoch: undefined }));
-  let n = 0;
-  for (const batch of batches(spec, targets, ACK_CHUNK)) {
-    n += (await run(executor, buildRetry(spec, batch, nowNs().toString()), spec, 'retry', batch.ids, site)).affectedRows;
-  }
-  return n;
+  // A failed message is not in flight: a streamed epoch does not apply (buildRetry ignores it).
+  const targets = normalizeRefs(spec, refs, 'retry');
+  return updateInBatches(executor, spec, targets, 'retry', site, (batch) => buildRetry(spec, batch, nowNs().toString()));
 }
 
 /**
@@ -305,9 +306,9 @@ export async function retry(executor: Executor, spec: MessageTableSpec, refs: Me
  */
 export async function extend(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], options: ExtendOptions): Promise<number> {
   const site = callSite(extend);
-  const subject = `extend(${tableName(spec)})`;
+  const subject = `extend(${tableLabel(spec)})`;
   if (!options || options.by === undefined) throw new InvalidOptionError(subject, 'by', 'is required (milliseconds or a string like 30s)');
-  const due = (nowNs() + msToNs(toMs(options.by, 'by', subject))).toString();
+  const due = futureNs(nowNs() + msToNs(toMs(options.by, 'by', subject)), 'by', subject);
   const targets = normalizeRefs(spec, refs, 'extend');
   return guarded(executor, spec, targets, 'extend', site, raceWait(spec, options, subject), (batch) => buildExtend(spec, batch, due));
 }
@@ -315,7 +316,7 @@ export async function extend(executor: Executor, spec: MessageTableSpec, refs: M
 /** One page of failed messages with their reasons, ordered by id. */
 export async function listFailed(executor: Executor, spec: MessageTableSpec, options: ListFailedOptions = {}): Promise<FailedPage> {
   const site = callSite(listFailed);
-  const subject = `listFailed(${tableName(spec)})`;
+  const subject = `listFailed(${tableLabel(spec)})`;
   const limit = options.limit ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new InvalidOptionError(subject, 'limit', 'must be an integer from 1 to 1000', limit);
   const after = options.after === undefined ? undefined : normalizeId(options.after, subject);
@@ -367,12 +368,8 @@ interface Target {
   readonly vindexValue?: SqlParam;
 }
 
-function tableName(spec: MessageTableSpec): string {
-  return spec.keyspace ? `${spec.keyspace}.${spec.table}` : spec.table;
-}
-
 function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], operation: string): Target[] {
-  const subject = `${operation}(${tableName(spec)})`;
+  const subject = `${operation}(${tableLabel(spec)})`;
   const list = Array.isArray(refs) ? (refs as readonly MessageRef[]) : [refs as MessageRef];
   const routing = routingColumn(spec);
   return list.map((ref, i): Target => {
@@ -390,19 +387,16 @@ function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly Messa
     }
     let vindexValue: SqlParam | undefined;
     if (ref.vindexValue !== undefined && routing) {
+      // Checked and converted as the column's payload values are (64-bit integers as decimal strings).
       const column = spec.payload.find((c) => c.name === routing);
-      const param = column ? toParamLoose(ref.vindexValue) : undefined;
-      if (param === undefined) throw new InvalidOptionError(subject, 'vindexValue', `must be a value of column ${routing}`, ref.vindexValue);
+      const param = column ? toColumnParam(column, ref.vindexValue) : { problem: `names column ${routing}, which is not a payload column` };
+      if (param !== null && typeof param === 'object' && 'problem' in param) {
+        throw new InvalidOptionError(subject, 'vindexValue', `must be a value of column ${routing}: ${param.problem}`, ref.vindexValue);
+      }
       vindexValue = param;
     }
     return { id, epoch, vindexValue };
   });
-}
-
-function toParamLoose(value: unknown): SqlParam | undefined {
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null || value instanceof Date || Buffer.isBuffer(value)) return value;
-  return undefined;
 }
 
 /** Batches of targets without a streamed epoch: vindex values only when every target has one. */
@@ -412,6 +406,22 @@ function* batches(spec: MessageTableSpec, targets: readonly Target[], size: numb
     const routed = routingColumn(spec) !== undefined && chunk.every((t) => t.vindexValue !== undefined);
     yield { ids: chunk.map((t) => t.id), vindexValues: routed ? chunk.map((t) => t.vindexValue!) : undefined };
   }
+}
+
+/** Runs `build` over the targets in batches of {@link ACK_CHUNK}; the sum of the matched (= changed) rows. */
+async function updateInBatches(
+  executor: Executor,
+  spec: MessageTableSpec,
+  targets: readonly Target[],
+  operation: string,
+  site: CallSite,
+  build: (batch: TargetBatch) => Statement,
+): Promise<number> {
+  let n = 0;
+  for (const batch of batches(spec, targets, ACK_CHUNK)) {
+    n += (await run(executor, build(batch), spec, operation, batch.ids, site)).affectedRows;
+  }
+  return n;
 }
 
 /**
@@ -428,11 +438,7 @@ async function guarded(
   waitMs: number,
   build: (batch: TargetBatch) => Statement,
 ): Promise<number> {
-  let n = 0;
-  const plain = targets.filter((t) => t.epoch === undefined);
-  for (const batch of batches(spec, plain, ACK_CHUNK)) {
-    n += (await run(executor, build(batch), spec, operation, batch.ids, site)).affectedRows;
-  }
+  let n = await updateInBatches(executor, spec, targets.filter((t) => t.epoch === undefined), operation, site, build);
   for (const t of targets) {
     if (t.epoch === undefined) continue;
     const statement = build({ ids: [t.id], vindexValues: t.vindexValue === undefined ? undefined : [t.vindexValue], streamedEpoch: t.epoch });
@@ -455,6 +461,14 @@ async function guarded(
   return n;
 }
 
+function clipReason(reason: string): string {
+  if (reason.length <= MAX_REASON_CHARS) return reason;
+  let cut = MAX_REASON_CHARS - 1;
+  const last = reason.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--; // never split a surrogate pair
+  return `${reason.slice(0, cut)}…`;
+}
+
 function raceWait(spec: MessageTableSpec, options: RaceOptions, subject: string): number {
   const wait = options.raceWaitMs ?? (spec.options.ackWaitMs > 0 ? spec.options.ackWaitMs : 30_000);
   if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0) throw new InvalidOptionError(subject, 'raceWaitMs', 'must be milliseconds >= 0', wait);
@@ -475,7 +489,7 @@ function checkPriority(priority: unknown, subject: string): number {
  */
 function dueNs(options: DeliveryOptions, subject: string, newMessage: boolean): string {
   const given = [options.deliverAt, options.delay, options.deliverAtNs].filter((v) => v !== undefined).length;
-  if (given > 1) throw new InvalidOptionError(subject, 'deliverAt', "'delay' and 'deliverAtNs' are exclusive: give one");
+  if (given > 1) throw new InvalidOptionError(subject, 'deliverAt', "and 'delay' and 'deliverAtNs' are exclusive: give one of them");
   if (options.deliverAtNs !== undefined) {
     const ns = options.deliverAtNs;
     const ok = (typeof ns === 'bigint' && ns >= 0n && ns < NEVER_NS) || (typeof ns === 'string' && /^[0-9]{1,19}$/.test(ns) && BigInt(ns) < NEVER_NS);
@@ -486,10 +500,19 @@ function dueNs(options: DeliveryOptions, subject: string, newMessage: boolean): 
     const at = options.deliverAt;
     const ms = at instanceof Date ? at.getTime() : at;
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidOptionError(subject, 'deliverAt', 'must be a valid Date or Unix milliseconds', at);
-    return msToNs(ms).toString();
+    return futureNs(msToNs(ms), 'deliverAt', subject);
   }
-  if (options.delay !== undefined) return (nowNs() + msToNs(toMs(options.delay, 'delay', subject))).toString();
+  if (options.delay !== undefined) return futureNs(nowNs() + msToNs(toMs(options.delay, 'delay', subject)), 'delay', subject);
   return newMessage ? '0' : nowNs().toString();
+}
+
+/**
+ * A due time as decimal ns, refused unless below the maximum: at it a message
+ * would look failed (without a reason), and beyond int64 MySQL refuses the value.
+ */
+function futureNs(ns: bigint, option: string, subject: string): string {
+  if (ns >= NEVER_NS) throw new InvalidOptionError(subject, option, 'must come before 2^63 - 1 ns (year 2262)', ns);
+  return ns.toString();
 }
 
 async function resolveValidator(options: ValidationOptions): Promise<Function | undefined> {
@@ -533,8 +556,8 @@ async function run(executor: Executor, statement: Statement, spec: MessageTableS
     const message = cause instanceof Error ? cause.message : String(cause);
     const tooLong = /Data too long for column '([^']+)'/i.exec(message) ?? (/\b1406\b|ER_DATA_TOO_LONG|too long for the column/i.test(message) ? [] : null);
     const err = tooLong
-      ? new PayloadTooLongError(operation, tableName(spec), statement.sql, ids.slice(0, 100), tooLong[1], cause)
-      : new QueryError(operation, tableName(spec), statement.sql, ids.slice(0, 100), cause);
+      ? new PayloadTooLongError(operation, tableLabel(spec), statement.sql, ids.slice(0, 100), tooLong[1], cause)
+      : new QueryError(operation, tableLabel(spec), statement.sql, ids.slice(0, 100), cause);
     if (site.stack) err.stack = `${err.name}: ${err.message}\n${site.stack.split('\n').slice(1).join('\n')}`;
     throw err;
   }

@@ -58,8 +58,9 @@ export interface MessageTableOptionsInput {
   /**
    * Deliveries after which subscribers fail (dead-letter) a message instead of
    * retrying it; subscribers may override it. Not part of the table comment.
-   * Default `25` (graphile-worker's default): with exponential backoff that spans
-   * about a day, and a poison message stops cycling forever.
+   * Default `25` (graphile-worker's default): with the subscriber's default
+   * retry backoff (1 s doubling to 5 min) that is about an hour and a half of
+   * retries, and a poison message stops cycling forever.
    */
   readonly maxAttempts?: number;
 }

@@ -8,6 +8,7 @@ import { PayloadValidationError, type PayloadProblem } from './errors';
 import type { SqlParam } from './executor';
 import type { MessageTableSpec, PayloadColumnSpec } from './spec';
 import { DEFAULT_VALUE } from './sql/enqueue';
+import { tableLabel } from './sql/target';
 
 type Kind = 'json' | 'int' | 'decimal' | 'float' | 'bool' | 'string' | 'datetime' | 'binary' | 'other';
 
@@ -89,7 +90,7 @@ export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlPar
  * @throws PayloadValidationError listing every problem; nothing is written.
  */
 export function payloadParams(spec: MessageTableSpec, payload: unknown, index?: number): Array<SqlParam | typeof DEFAULT_VALUE> {
-  const table = spec.keyspace ? `${spec.keyspace}.${spec.table}` : spec.table;
+  const table = tableLabel(spec);
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new PayloadValidationError(table, [{ property: '(payload)', constraints: ['must be a plain object of payload properties'] }], index);
   }

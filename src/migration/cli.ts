@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
+import { InvalidOptionError, VitessMessagesError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
 import { buildDropSchemaSql, buildSchemaSql } from './ddl';
 import { generateMigration, messageTablesOf } from './generate';
@@ -16,14 +17,14 @@ import { generateMigration, messageTablesOf } from './generate';
 /** Loads a module; `.ts` through ts-node (TypeScript 6: TypeScript 7 has no compiler API for it). */
 export function loadModule(file: string): Record<string, unknown> {
   const path = resolve(file);
-  if (!existsSync(path)) throw new Error(`${file} not found`);
+  if (!existsSync(path)) throw new InvalidOptionError('vitess-messages', 'file', 'does not exist', file);
   if (/\.[cm]?ts$/.test(path)) {
     // Type-checked builds are the job of tsc; here we only need the entities' decorator metadata.
     let tsNode: { register(o: object): unknown };
     try {
       tsNode = require('ts-node') as typeof tsNode;
     } catch (err) {
-      throw new Error(`loading ${file} needs ts-node (with TypeScript 6; TypeScript 7 has no compiler API for it); install it, or compile first and pass the .js file`, { cause: err });
+      throw new VitessMessagesError(`loading ${file} needs ts-node (with TypeScript 6; TypeScript 7 has no compiler API for it); install it, or compile first and pass the .js file`, { cause: err });
     }
     const key = Symbol.for('vitess-messages.ts-node');
     const g = globalThis as Record<symbol, unknown>;
@@ -40,7 +41,7 @@ function isDataSource(x: unknown): x is DataSource {
 export function loadDataSource(file: string): DataSource {
   const mod = loadModule(file);
   const found = [mod.default, ...Object.values(mod)].find(isDataSource);
-  if (!found) throw new Error(`${file} exports no TypeORM DataSource`);
+  if (!found) throw new InvalidOptionError('vitess-messages', 'dataSource', 'must name a module that exports a TypeORM DataSource', file);
   return found;
 }
 

@@ -102,6 +102,15 @@ function alterTable(a: MessageTableSpec, b: MessageTableSpec, steps: Step[], cha
     state.splice(find(after) + 1, 0, c);
   };
 
+  // Columns dropped at the end do not count as being in the way: removing `y`
+  // from x, y, z must not MODIFY (and so rebuild the table for) z.
+  const dropped = new Set(a.payload.filter((c) => !b.payload.some((n) => n.name === c.name)).map((c) => c.name));
+  const keptPredecessor = (name: string) => {
+    let i = find(name) - 1;
+    while (dropped.has(state[i]!.name)) i--;
+    return state[i]!.name;
+  };
+
   let prev = BOOKKEEPING_COLUMNS[BOOKKEEPING_COLUMNS.length - 1]!.name;
   for (const c of b.payload) {
     const at = find(c.name);
@@ -109,7 +118,7 @@ function alterTable(a: MessageTableSpec, b: MessageTableSpec, steps: Step[], cha
       steps.push({ up: buildAddColumn(b, c, prev), down: buildDropColumn(b, c.name) });
       changes.push(`${key}: add column ${c.name}`);
       place(c, prev);
-    } else if (!sameColumn(state[at]!, c) || predecessor(c.name) !== prev) {
+    } else if (!sameColumn(state[at]!, c) || keptPredecessor(c.name) !== prev) {
       steps.push({ up: buildModifyColumn(b, c, prev), down: buildModifyColumn(a, state[at]!, predecessor(c.name)) });
       changes.push(`${key}: change column ${c.name}`);
       place(c, prev);

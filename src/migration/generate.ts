@@ -69,6 +69,11 @@ export async function generateMigration(options: GenerateMigrationOptions): Prom
   const dir = options.dir ?? 'migrations';
   const name = options.name ?? 'MessageTables';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidOptionError('generateMigration', 'name', 'must be a class-name-like identifier', name);
+  const timestamp = options.timestamp ?? Date.now();
+  // TypeORM orders migrations by the 13-digit millisecond timestamp ending the class name.
+  if (!Number.isSafeInteger(timestamp) || String(timestamp).length !== 13) {
+    throw new InvalidOptionError('generateMigration', 'timestamp', 'must be Unix milliseconds with 13 digits', timestamp);
+  }
   const wanted = [...(options.tables ?? []), ...(options.dataSource ? await messageTablesOf(options.dataSource) : [])];
   const diff = diffTables(readMigratedTables(dir), keyed(wanted));
   const base = { changes: diff.changes, up: diff.up, down: diff.down };
@@ -78,7 +83,6 @@ export async function generateMigration(options: GenerateMigrationOptions): Prom
   if (options.check) {
     return { status: 'drift', message: `The message tables differ from what the migrations in ${dir} produce:\n${diff.changes.map((c) => `  - ${c}`).join('\n')}\nRun the generator to write a migration.`, ...base };
   }
-  const timestamp = options.timestamp ?? Date.now();
   const className = `${name}${timestamp}`;
   const text = renderMigration({
     className,

@@ -2,6 +2,7 @@
  * A TypeORM migration class as TypeScript source: `up` runs the statements in
  * order, `down` their inverses; the snapshot block records what it declares.
  */
+import { InvalidOptionError } from '../core/errors';
 import { renderSnapshot, type MigrationSnapshot } from './snapshot';
 
 export interface RenderMigrationInput {
@@ -31,7 +32,7 @@ async function shardedKeyspace(queryRunner: QueryRunner, keyspace: string | null
 
 export function renderMigration(m: RenderMigrationInput): string {
   if (!/^[A-Za-z_$][A-Za-z0-9_$]*\d{13}$/.test(m.className)) {
-    throw new Error(`migration class name ${m.className} must be an identifier ending in a 13-digit timestamp`);
+    throw new InvalidOptionError('renderMigration', 'className', 'must be an identifier ending in a 13-digit timestamp', m.className);
   }
   const vschema = (s: string) => VSCHEMA.exec(s);
   const body = (stmts: readonly string[]) =>

@@ -16,8 +16,8 @@ import { msToNs, nowNs } from '../core/time';
 export interface SettleEntry {
   /** Decimal id. */
   readonly id: string;
-  /** The epoch it was streamed with. */
-  readonly epoch: number;
+  /** The epoch it was streamed with; undefined when the stream does not carry `epoch` (then no guard). */
+  readonly epoch: number | undefined;
   /** Its vindex column's value when the table is sharded by a business column. */
   readonly routing?: unknown;
 }
@@ -115,7 +115,7 @@ export class Settler {
     for (const group of byEpoch(entries)) {
       for (let i = 0; i < group.length; i += this.options.ackBatchSize) {
         const slice = group.slice(i, i + this.options.ackBatchSize);
-        changed += await this.#retryUntilPostponed(slice.length, () => buildNack(this.spec, { ...targets(slice, this.options.routingColumn), streamedEpoch: String(slice[0]!.epoch) }, timeNext));
+        changed += await this.#retryUntilPostponed(slice.length, () => buildNack(this.spec, { ...targets(slice, this.options.routingColumn), ...guard(slice[0]!.epoch) }, timeNext));
       }
     }
     return changed;
@@ -123,13 +123,13 @@ export class Settler {
 
   /** Fails one entry with `reason`; returns 1 when it was failed, 0 when it was no longer pending. */
   async fail(entry: SettleEntry, reason: string): Promise<number> {
-    return this.#retryUntilPostponed(1, () => buildFail(this.spec, { ...targets([entry], this.options.routingColumn), streamedEpoch: String(entry.epoch) }, reason));
+    return this.#retryUntilPostponed(1, () => buildFail(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, reason));
   }
 
   /** Pushes the entry's `time_next` to now + `ms` (lease extension); returns 1 when extended. */
   async extend(entry: SettleEntry, ms: number): Promise<number> {
     const timeNext = (nowNs() + msToNs(ms)).toString();
-    return this.#retryUntilPostponed(1, () => buildExtend(this.spec, { ...targets([entry], this.options.routingColumn), streamedEpoch: String(entry.epoch) }, timeNext));
+    return this.#retryUntilPostponed(1, () => buildExtend(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, timeNext));
   }
 
   /**
@@ -158,8 +158,12 @@ function targets(entries: readonly SettleEntry[], routingColumn: string | undefi
   return { ids, vindexValues: [...new Set(entries.map((e) => e.routing as SqlParam))] };
 }
 
+function guard(epoch: number | undefined): { streamedEpoch?: string } {
+  return epoch === undefined ? {} : { streamedEpoch: String(epoch) };
+}
+
 function byEpoch(entries: readonly SettleEntry[]): SettleEntry[][] {
-  const groups = new Map<number, SettleEntry[]>();
+  const groups = new Map<number | undefined, SettleEntry[]>();
   for (const e of entries) {
     const g = groups.get(e.epoch);
     if (g) g.push(e);

@@ -192,6 +192,8 @@ export class Delivery<T> implements ReceivedMessage<T> {
     readonly routing: unknown,
     readonly message: T,
     readonly receivedAt: number,
+    /** @internal Whether the stream carried `epoch` (nack/fail are then guarded by it). */
+    readonly epochKnown: boolean,
   ) {}
 
   readonly #controller = new AbortController();
@@ -501,7 +503,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     const id = decoded.id as string | bigint;
     const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
     const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
-    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, Date.now());
+    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, Date.now(), decoded.epoch !== undefined);
     this.#held++;
     this.#counts.received++;
     if (epoch > 0) this.#counts.redelivered++;
@@ -530,7 +532,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
 
   /** @internal Called by a delivery's ack/nack/fail (once per delivery). */
   async settle(d: Delivery<T>, how: Settlement, delayMs = 0, reason = ''): Promise<void> {
-    const entry: SettleEntry = { id: d.idText, epoch: d.epoch, routing: d.routing };
+    const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
     try {
       if (how === 'acked') {
         await this.#settler.ack(entry);
@@ -567,7 +569,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   async extendLease(d: Delivery<T>, ms: number): Promise<boolean> {
     if (!Number.isFinite(ms) || ms <= 0) throw new InvalidOptionError('extend', 'ms', 'must be a number of ms > 0', ms);
     if (d.isSettling) return false;
-    return (await this.#settler.extend({ id: d.idText, epoch: d.epoch, routing: d.routing }, ms)) > 0;
+    return (await this.#settler.extend({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }, ms)) > 0;
   }
 
   /** How a failed handler's message is settled: dead letter, a delay, or the backoff. */
@@ -619,7 +621,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     if (unstarted.length > 0) {
       try {
         // Rows no longer matched were acked or re-sent meanwhile: not ours to count.
-        const changed = await this.#settler.nack(unstarted.map((d) => ({ id: d.idText, epoch: d.epoch, routing: d.routing })), 0);
+        const changed = await this.#settler.nack(unstarted.map((d) => ({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing })), 0);
         this.#counts.nackedOnClose += changed;
         this.#counts.nacked += changed;
         for (const d of unstarted) d.settled = 'nacked';

@@ -7,7 +7,7 @@
  * const jobs = dataSource.getRepository(EmailJob).extend(messageRepositoryMethods);
  * await dataSource.transaction(async (m) => {
  *   await m.save(order);
- *   await m.withRepository(jobs).enqueue({ to: order.email });  // commits with the order
+ *   await m.withRepository(jobs).enqueue({ recipient: order.email });  // commits with the order
  * });
  * ```
  */

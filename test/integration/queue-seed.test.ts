@@ -40,8 +40,8 @@ test('queue-seed: add, addScheduled (ns), ack, nack and fail work as the Go clie
     assert.equal(await queue.addScheduled(ex, 3n, dueNs, { n: 3 }, 'three'), '3');
     await stream.waitFor((s) => s.counts().has('1') && s.counts().has('2'), 10_000, 'the added messages');
     assert.deepEqual(stream.deliveries.find((d) => d.row.id === '1')!.row.body, { n: 1 });
-    assert.equal(stream.counts().has('3'), false, 'the scheduled one waits');
     await stream.waitFor((s) => s.counts().has('3'), 10_000, 'the scheduled message');
+    // Judged by arrival time, not by when the test looked (a loaded machine may look late).
     assert.ok(BigInt(stream.deliveries.find((d) => d.row.id === '3')!.at) * 1_000_000n >= dueNs - 1_000_000n, 'not before its time');
 
     assert.equal(await queue.ack(ex, 1n), 1);

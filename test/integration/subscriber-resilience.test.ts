@@ -174,7 +174,9 @@ test('the stall watchdog: a frozen connection with due messages is reported as s
   assert.equal(events[0], 'stalled');
   assert.ok(!events.includes('transport error'));
   assert.ok(proxy.connections > connectionsBefore, 'resubscribed on a new channel');
-  assert.equal(sub.stats().stalls, 1);
+  // More than one stall is possible: vtgate only learns of the frozen stream when
+  // that connection closes, and may route more messages into it meanwhile.
+  assert.ok(sub.stats().stalls >= 1);
 
   // Full (maxInFlight reached, handlers blocked) with due messages waiting: not a stall.
   const { spec: spec2, qualified: q2 } = await table('res_full', { ackWaitS: 30, pollerIntervalS: 0.5 });

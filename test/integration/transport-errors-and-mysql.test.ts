@@ -157,3 +157,24 @@ test('the MySQL transport pauses reading when the consumer does not pull', async
     await dropTable(t.keyspace, t.table);
   }
 });
+
+for (const [name, make] of Object.entries(transports)) {
+  test(`${name} transport: cancel() ends a read that is waiting for rows, without an error`, async () => {
+    const transport = make();
+    const call = transport.stream({ sql: `stream * from ${message.qualified}`, target: `${message.keyspace}@primary`, table: message.table });
+    const it = call[Symbol.asyncIterator]();
+    // Drain whatever is there (fields, perhaps redeliveries), then wait on an idle stream.
+    const first = await it.next();
+    assert.ok(first.value?.fields, 'the first packet carries the fields');
+    setTimeout(() => call.cancel(), 200);
+    const ended = (async () => {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        /* packets that arrived before the cancel */
+      }
+      return 'ended';
+    })();
+    const timeout = new Promise((resolve) => setTimeout(resolve, 5_000, 'still waiting'));
+    assert.equal(await Promise.race([ended, timeout]), 'ended');
+    transport.close();
+  });
+}

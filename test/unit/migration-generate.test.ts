@@ -53,6 +53,8 @@ test('new table → vindex + CREATE; unchanged → no file; --check sees drift o
   assert.match(again.message, /No changes/);
   assert.equal(readdirSync(dir).length, 1);
   assert.equal((await generateMigration({ dir, tables: [v1], check: true })).status, 'up-to-date');
+  // A timestamp TypeORM cannot order by is refused before anything is read or written.
+  await assert.rejects(generateMigration({ dir, tables: [v1], timestamp: 123 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'timestamp');
   // maxAttempts lives in the subscriber, not the table: no DDL, no drift.
   assert.equal((await generateMigration({ dir, tables: [defineMessageTable({ ...base, maxAttempts: 3 })], check: true })).status, 'up-to-date');
 });
@@ -92,6 +94,24 @@ test('option change → ALTER COMMENT; payload and index changes → matching AL
   ]);
   const snap = parseSnapshot(r.text!);
   assert.deepEqual(Object.keys(snap!.tables), ['commerce.jobs']);
+});
+
+test('dropping a middle column rewrites no other column; moving one past a dropped column still reverses exactly', () => {
+  const t = '`commerce`.`jobs`';
+  const v1 = defineMessageTable({ ...base, columns: { x: 'int', y: 'int', z: 'int' } });
+  const key = tableKey(v1);
+  const dropY = diffTables(new Map([[key, v1]]), new Map([[key, defineMessageTable({ ...base, columns: { x: 'int', z: 'int' } })]]));
+  assert.deepEqual(dropY.up.filter((s) => !/COMMENT=/.test(s)), [`ALTER TABLE ${t} DROP COLUMN \`y\``]);
+  assert.deepEqual(dropY.down.filter((s) => !/COMMENT=/.test(s)), [`ALTER TABLE ${t} ADD COLUMN \`y\` int NOT NULL AFTER \`x\``]);
+  const moveZ = diffTables(new Map([[key, v1]]), new Map([[key, defineMessageTable({ ...base, columns: { z: 'int', x: 'int' } })]]));
+  assert.deepEqual(moveZ.up.filter((s) => !/COMMENT=/.test(s)), [
+    `ALTER TABLE ${t} MODIFY COLUMN \`z\` int NOT NULL AFTER \`failure_reason\``,
+    `ALTER TABLE ${t} DROP COLUMN \`y\``,
+  ]);
+  assert.deepEqual(moveZ.down.filter((s) => !/COMMENT=/.test(s)), [
+    `ALTER TABLE ${t} ADD COLUMN \`y\` int NOT NULL AFTER \`x\``,
+    `ALTER TABLE ${t} MODIFY COLUMN \`z\` int NOT NULL AFTER \`y\``,
+  ]);
 });
 
 test('a removed entity drops its table (down recreates it); a vindex change is refused', () => {

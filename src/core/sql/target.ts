@@ -31,6 +31,11 @@ export function tableRef(spec: MessageTableSpec): string {
   return quoteTable(spec.table, spec.keyspace);
 }
 
+/** `ks.table` (or `table`), unquoted: how errors name a table. */
+export function tableLabel(spec: Pick<MessageTableSpec, 'table' | 'keyspace'>): string {
+  return spec.keyspace ? `${spec.keyspace}.${spec.table}` : spec.table;
+}
+
 /** Column of the business vindex, or undefined when the vindex is `id` (or absent). */
 export function routingColumn(spec: MessageTableSpec): string | undefined {
   const column = spec.vindex?.column;

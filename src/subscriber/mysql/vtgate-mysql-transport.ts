@@ -41,6 +41,8 @@ export class VtgateMysqlTransport implements StreamTransport {
 class MysqlStreamCall implements StreamCall {
   #conn: Connection | undefined;
   #cancelled = false;
+  /** Wakes a read waiting for the next packet. */
+  #wake: (() => void) | undefined;
 
   constructor(
     private readonly options: VtgateMysqlOptions,
@@ -51,6 +53,13 @@ class MysqlStreamCall implements StreamCall {
   cancel(): void {
     this.#cancelled = true;
     this.#conn?.destroy(); // a streaming statement cannot be stopped any other way
+    this.#notify(); // a destroyed connection emits nothing: end a waiting read here
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StreamPacket> {
@@ -66,11 +75,7 @@ class MysqlStreamCall implements StreamCall {
     let paused = false;
     let finished = false;
     let failure: unknown;
-    let wake: (() => void) | undefined;
-    const notify = () => {
-      wake?.();
-      wake = undefined;
-    };
+    const notify = () => this.#notify();
     const fail = (err: unknown) => {
       if (finished) return;
       failure ??= err;
@@ -79,17 +84,19 @@ class MysqlStreamCall implements StreamCall {
     };
     conn.on('error', fail);
     try {
+      // A cancel() (which destroys the connection) also ends these waits.
       const run = (sql: string) =>
-        new Promise<void>((resolve, reject) => conn.query(sql, (err) => (err ? reject(err) : resolve())));
+        new Promise<void>((resolve, reject) => {
+          this.#wake = resolve;
+          conn.query(sql, (err) => (err ? reject(err) : resolve()));
+        });
       await run("set workload = 'olap'");
-      await run(`use \`${this.request.target.replace(/`/g, '')}\``);
+      if (!this.#cancelled) await run(`use \`${this.request.target.replace(/`/g, '')}\``);
       if (this.#cancelled) return;
 
-      let fields: StreamField[] = [];
       const query: Query = conn.query({ sql: this.request.sql, rowsAsArray: true, typeCast: (field) => field.buffer() });
       query.on('fields', (packets: FieldPacket[]) => {
-        fields = packets.map(toStreamField);
-        queue.push({ fields });
+        queue.push({ fields: packets.map(toStreamField) });
         notify();
       });
       query.on('result', (row: unknown) => {
@@ -106,7 +113,7 @@ class MysqlStreamCall implements StreamCall {
         notify();
       });
 
-      for (;;) {
+      while (!this.#cancelled) {
         const packet = queue.shift();
         if (packet) {
           if (packet.rows) queuedRows -= packet.rows.length;
@@ -118,7 +125,7 @@ class MysqlStreamCall implements StreamCall {
           continue;
         }
         if (finished) break;
-        await new Promise<void>((resolve) => (wake = resolve));
+        await new Promise<void>((resolve) => (this.#wake = resolve));
       }
       if (failure !== undefined && !this.#cancelled) throw failure;
     } catch (err) {
