@@ -13,7 +13,8 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 
-const url = new URL(process.env.VTGATE_MYSQL_URL ?? 'mysql://root@127.0.0.1:27307/');
+// An external vtgate (VTGATE_MYSQL_URL), or the local one `npm run vitess:up` starts.
+const url = new URL(process.env.VTGATE_MYSQL_URL ?? `mysql://root@127.0.0.1:${process.env.VTGATE_MYSQL_PORT ?? 27307}/`);
 
 export default new DataSource({
   type: 'mysql',

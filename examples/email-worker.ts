@@ -9,7 +9,7 @@ import dataSource from '../ormconfig';
 import { messageRepository, subscribe } from '../src/typeorm';
 import { EmailJob } from './entities/email-job';
 
-const grpcAddr = process.env.VTGATE_GRPC_ADDR ?? '127.0.0.1:27991';
+const grpcAddr = process.env.VTGATE_GRPC_ADDR ?? `127.0.0.1:${process.env.VTGATE_GRPC_PORT ?? 27991}`;
 
 async function main(): Promise<void> {
   await dataSource.initialize();

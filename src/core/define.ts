@@ -78,9 +78,24 @@ export interface DefineMessageTableInput extends MessageTableOptionsInput {
 // single-quoted strings (enum values, defaults); never `;`, backquotes or comments.
 const SQL_FRAGMENT = /^(?:'(?:[^'\\]|'')*'|[A-Za-z0-9_ (),.+-])+$/;
 
+/**
+ * Commas only inside balanced parentheses (`decimal(30,10)`, `enum('a','b')`): a
+ * top-level comma would end the column definition and start another clause
+ * (`int, drop column x` in an ALTER TABLE).
+ */
+function commasNested(text: string): boolean {
+  let depth = 0;
+  for (const ch of text.replace(/'(?:[^'\\]|'')*'/g, "''")) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+    else if (ch === ',' && depth === 0) return false;
+  }
+  return depth === 0;
+}
+
 /** Throws unless `text` is a plain DDL fragment (a type or a default expression). */
 export function checkSqlFragment(text: string, option: string, subject: string): string {
-  if (typeof text !== 'string' || text.trim() === '' || !SQL_FRAGMENT.test(text) || text.includes('--')) {
+  if (typeof text !== 'string' || text.trim() === '' || !SQL_FRAGMENT.test(text) || text.includes('--') || !commasNested(text)) {
     throw new InvalidOptionError(subject, option, 'must be a plain SQL type or default expression (letters, digits, (),.+- and quoted strings)', text);
   }
   return text.trim();

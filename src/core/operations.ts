@@ -323,11 +323,11 @@ export async function listFailed(executor: Executor, spec: MessageTableSpec, opt
   const result = await run(executor, buildListFailed(spec, after, limit), spec, 'listFailed', after ? [after] : [], site);
   const messages = result.rows.map((row): FailedMessage => {
     const payload: Record<string, unknown> = {};
-    for (const c of spec.payload) payload[c.property] = fromDriver(row[c.name], columnKind(c.sqlType));
+    for (const c of spec.payload) payload[c.property] = fromDriver(row[c.name], columnKind(c.sqlType), c.name, subject);
     return {
-      id: String(row[BOOKKEEPING.id]),
+      id: int64Text(row[BOOKKEEPING.id], BOOKKEEPING.id, subject),
       priority: Number(row[BOOKKEEPING.priority]),
-      epoch: String(row[BOOKKEEPING.epoch]),
+      epoch: int64Text(row[BOOKKEEPING.epoch], BOOKKEEPING.epoch, subject),
       reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
       payload,
     };
@@ -339,18 +339,19 @@ export async function listFailed(executor: Executor, spec: MessageTableSpec, opt
 /** The bookkeeping state of messages (unknown ids are absent from the result). */
 export async function getMessages(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]> {
   const site = callSite(getMessages);
+  const subject = `getMessages(${tableLabel(spec)})`;
   const targets = normalizeRefs(spec, refs, 'getMessages');
   const out: MessageStatus[] = [];
   for (const batch of batches(spec, targets, ACK_CHUNK)) {
     const result = await run(executor, buildGetMessages(spec, batch), spec, 'getMessages', batch.ids, site);
     for (const row of result.rows) {
-      const timeNext = row[BOOKKEEPING.timeNext] == null ? null : String(row[BOOKKEEPING.timeNext]);
-      const timeAcked = row[BOOKKEEPING.timeAcked] == null ? null : String(row[BOOKKEEPING.timeAcked]);
+      const timeNext = row[BOOKKEEPING.timeNext] == null ? null : int64Text(row[BOOKKEEPING.timeNext], BOOKKEEPING.timeNext, subject);
+      const timeAcked = row[BOOKKEEPING.timeAcked] == null ? null : int64Text(row[BOOKKEEPING.timeAcked], BOOKKEEPING.timeAcked, subject);
       out.push({
-        id: String(row[BOOKKEEPING.id]),
+        id: int64Text(row[BOOKKEEPING.id], BOOKKEEPING.id, subject),
         state: timeAcked !== null ? 'acked' : timeNext === NEVER_NS.toString() ? 'failed' : 'pending',
         priority: Number(row[BOOKKEEPING.priority]),
-        epoch: String(row[BOOKKEEPING.epoch]),
+        epoch: int64Text(row[BOOKKEEPING.epoch], BOOKKEEPING.epoch, subject),
         timeNextNs: timeNext,
         timeAckedNs: timeAcked,
         reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
@@ -526,8 +527,22 @@ async function resolveValidator(options: ValidationOptions): Promise<Function | 
   return (await hasValidationRules(entity)) ? entity : undefined;
 }
 
-function fromDriver(value: unknown, kind: ReturnType<typeof columnKind>): unknown {
+/**
+ * A 64-bit integer read back, as a decimal string. A JS number is accepted only
+ * below 2^53: above, the executor has already rounded it (a DataSource with
+ * `bigNumberStrings: false`), and an id or `time_next` would silently be wrong.
+ */
+function int64Text(value: unknown, column: string, subject: string): string {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    throw new InvalidOptionError(subject, 'executor', `returned column ${column} as a JS number, which is rounded above 2^53; have the driver return 64-bit integers as strings (mysql2/TypeORM: supportBigNumbers and bigNumberStrings)`, value);
+  }
+  return String(value);
+}
+
+/** A listFailed cell as the API returns it (buildListFailed selects JSON columns as text). */
+function fromDriver(value: unknown, kind: ReturnType<typeof columnKind>, column: string, subject: string): unknown {
   if (typeof value === 'bigint') return value.toString();
+  if (kind === 'int' && typeof value === 'number') return Number.isSafeInteger(value) ? value : int64Text(value, column, subject);
   if (kind === 'json' && typeof value === 'string') {
     try {
       return JSON.parse(value);

@@ -21,9 +21,10 @@ export interface MessageContext {
   /** `epoch > 0`: the tablet sent it before and it was not acked in time. */
   readonly redelivered: boolean;
   /**
-   * `epoch + 1`: which delivery this is. Every delivery counts, also those that
-   * never reached a handler (expired in transport buffers, nacked on close);
-   * `maxAttempts` compares with this number.
+   * `epoch + 1`: which delivery this is; `maxAttempts` compares with this
+   * number. Deliveries received but never started are nacked on close with
+   * their epoch restored, so they do not count; a copy that expired in
+   * transport buffers does (the tablet re-sent it with a higher epoch).
    */
   readonly attempt: number;
   /** `Date.now()` when the row came off the stream. */

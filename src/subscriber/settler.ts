@@ -109,13 +109,15 @@ export class Settler {
    * Nacks entries (due again after `delayMs`); returns how many rows changed.
    * Entries are grouped by streamed epoch (the guard is per statement).
    */
-  async nack(entries: readonly SettleEntry[], delayMs: number): Promise<number> {
+  async nack(entries: readonly SettleEntry[], delayMs: number, options: { uncount?: boolean } = {}): Promise<number> {
     const timeNext = (nowNs() + msToNs(delayMs)).toString();
     let changed = 0;
     for (const group of byEpoch(entries)) {
       for (let i = 0; i < group.length; i += this.options.ackBatchSize) {
         const slice = group.slice(i, i + this.options.ackBatchSize);
-        changed += await this.#retryUntilPostponed(slice.length, () => buildNack(this.spec, { ...targets(slice, this.options.routingColumn), ...guard(slice[0]!.epoch) }, timeNext));
+        // Restoring the epoch needs it: without a streamed epoch the nack keeps it.
+        const uncount = options.uncount === true && slice[0]!.epoch !== undefined;
+        changed += await this.#retryUntilPostponed(slice.length, () => buildNack(this.spec, { ...targets(slice, this.options.routingColumn), ...guard(slice[0]!.epoch) }, timeNext, { uncount }));
       }
     }
     return changed;

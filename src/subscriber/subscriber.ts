@@ -616,12 +616,14 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     w?.();
     await this.#pump;
     this.onClosing();
-    // Unstarted: nack them in one go so the tablet sends them again now.
+    // Unstarted: nack them in one go so the tablet sends them again now, with
+    // their epoch restored: a delivery no handler saw is not an attempt.
     const unstarted = this.queue.splice(0).filter((d) => !d.isSettling);
     if (unstarted.length > 0) {
       try {
         // Rows no longer matched were acked or re-sent meanwhile: not ours to count.
-        const changed = await this.#settler.nack(unstarted.map((d) => ({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing })), 0);
+        const entries = unstarted.map((d) => ({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }));
+        const changed = await this.#settler.nack(entries, 0, { uncount: true });
         this.#counts.nackedOnClose += changed;
         this.#counts.nacked += changed;
         for (const d of unstarted) d.settled = 'nacked';

@@ -152,7 +152,9 @@ test('producer-delivery: listFailed pages through failed messages by id with the
   const t = await producerTable('pd_list');
   const ex = fromMysql2(vtgatePool());
   try {
-    const ids = await enqueueMany(ex, t.spec, Array.from({ length: 7 }, (_, i) => ({ payload: { note: `n${i}` }, deliverAt: Date.now() + 3_600_000 })));
+    // Bodies include JSON strings that look like JSON: they must come back as the strings they are.
+    const bodies: unknown[] = ['123', { i: 1 }, '{"x":1}', null, [4], 'five', 6];
+    const ids = await enqueueMany(ex, t.spec, bodies.map((body, i) => ({ payload: { note: `n${i}`, body }, deliverAt: Date.now() + 3_600_000 })));
     const failed = ids.slice(0, 5);
     for (const [i, id] of failed.entries()) assert.equal(await fail(ex, t.spec, id, { reason: `reason ${i}` }), 1);
     const seen: string[] = [];
@@ -165,6 +167,7 @@ test('producer-delivery: listFailed pages through failed messages by id with the
         seen.push(m.id);
         assert.equal(m.reason, `reason ${failed.indexOf(m.id)}`);
         assert.equal(m.payload.note, `n${ids.indexOf(m.id)}`);
+        assert.deepEqual(m.payload.body, bodies[ids.indexOf(m.id)]);
       }
       if (!page.next) break;
       after = page.next;

@@ -64,6 +64,8 @@ const invalid: Array<[string, () => unknown, string, RegExp]> = [
   ['a vindex column that does not exist', () => defineMessageTable({ table: 't', columns: { a: 'int' }, vindex: { column: 'customer_id' } }), 'vindex.column', /payload columns \(a\)/],
   ['a bad table name', () => defineMessageTable({ table: 'x; drop table y', columns: {} }), 'name', /must match/],
   ['SQL in a column type', () => defineMessageTable({ table: 't', columns: { a: "int; drop table t" } }), 'column a type', /plain SQL type/],
+  ['a second clause in a column type', () => defineMessageTable({ table: 't', columns: { a: 'int, drop column priority' } }), 'column a type', /plain SQL type/],
+  ['unbalanced parentheses in a column type', () => defineMessageTable({ table: 't', columns: { a: 'decimal(30,10))' } }), 'column a type', /plain SQL type/],
   ['a comment in a default', () => defineMessageTable({ table: 't', columns: { a: { type: 'int', default: '1 -- x' } } }), 'column a default', /plain SQL/],
   ['an index on an unknown column', () => defineMessageTable({ table: 't', columns: { a: 'int' }, indexes: [{ columns: ['b'] }] }), 'index idx_b', /unknown column/],
   ['a misspelt option', () => defineMessageTable({ table: 't', columns: {}, ackwait: '1s' } as never), 'ackwait', /is not an option/],

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError, PayloadValidationError } from '../../src/core/errors';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
-import { ack, enqueue, enqueueMany, extend, fail, listFailed, nack } from '../../src/core/operations';
+import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack } from '../../src/core/operations';
 import { columnKind, payloadParams } from '../../src/core/payload';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { DEFAULT_VALUE } from '../../src/core/sql/enqueue';
@@ -170,4 +170,16 @@ test('producer-validation: an epoch-guarded call waits only while the row still 
   const d = script([{ rows: [], affectedRows: 0 }, { rows: [], affectedRows: 0 }]);
   assert.equal(await nack(d.ex, spec, { id: '9', epoch: 0 }), 0);
   assert.deepEqual(d.calls, ['update', 'select']);
+});
+
+test('producer-validation: 64-bit columns read back stay exact; a driver that rounded them to JS numbers is an error, not a wrong answer', async () => {
+  const answering = (row: Record<string, unknown>): Executor => ({ query: async () => ({ rows: [row], affectedRows: 0 }) });
+  const row = { id: 2n ** 63n - 7n, priority: 50, epoch: 3n, time_next: 2n ** 63n - 1n, time_acked: null, failure_reason: 'r' };
+  assert.deepEqual(await getMessages(answering(row), spec, '9223372036854775801'), [
+    { id: '9223372036854775801', state: 'failed', priority: 50, epoch: '3', timeNextNs: '9223372036854775807', timeAckedNs: null, reason: 'r' },
+  ]);
+  // 2^63 - 1 as a JS number is 9223372036854775808: without the check the message would read as pending.
+  await assert.rejects(getMessages(answering({ ...row, time_next: Number(row.time_next) }), spec, '1'), (e: unknown) => e instanceof InvalidOptionError && e.option === 'executor');
+  await assert.rejects(listFailed(answering({ ...row, id: 2 ** 60, customer_id: 1 }), spec), (e: unknown) => e instanceof InvalidOptionError && /column id/.test(e.rule));
+  await assert.rejects(listFailed(answering({ ...row, customer_id: 2 ** 60 }), spec), (e: unknown) => e instanceof InvalidOptionError && /column customer_id/.test(e.rule));
 });

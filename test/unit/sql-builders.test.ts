@@ -93,6 +93,13 @@ test('sql-builders: nack with a streamed epoch matches the post-postpone epoch (
   assert.deepEqual(s.params, ['99', '1', '10', '1', NEVER, '99']);
 });
 
+test('sql-builders: an uncounting nack restores the streamed epoch, and needs it', () => {
+  const s = buildNack(byId, { ids: ['7'], streamedEpoch: '2' }, '99', { uncount: true });
+  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ?, `epoch` = ? where `id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` not in (?, ?)');
+  assert.deepEqual(s.params, ['99', '2', '7', '3', NEVER, '99']);
+  assert.throws(() => buildNack(byId, { ids: ['7'] }, '99', { uncount: true }), RangeError);
+});
+
 test('sql-builders: fail parks time_next at the maximum with a reason, once', () => {
   const s = buildFail(byId, { ids: ['1'], streamedEpoch: '4' }, 'boom');
   assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ?, `failure_reason` = ? where `id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` <> ?');
@@ -112,15 +119,15 @@ test('sql-builders: extend only moves time_next later (never acked, never failed
   assert.deepEqual(s.params, ['500', '1', '1', '500']);
 });
 
-test('sql-builders: listFailed pages by id with bookkeeping, reason and payload columns', () => {
+test('sql-builders: listFailed pages by id with bookkeeping, reason and payload columns (JSON as text)', () => {
   const first = buildListFailed(byCustomer, undefined, 100);
   assert.equal(first.sql,
-    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, `payload` from `commerce`.`orders_q` ' +
+    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, cast(`payload` as char) as `payload` from `commerce`.`orders_q` ' +
     'where `time_acked` is null and `time_next` = ? order by `id` limit ?');
   assert.deepEqual(first.params, [NEVER, 100]);
   const next = buildListFailed(byCustomer, '42', 10);
   assert.equal(next.sql,
-    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, `payload` from `commerce`.`orders_q` ' +
+    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, cast(`payload` as char) as `payload` from `commerce`.`orders_q` ' +
     'where `time_acked` is null and `time_next` = ? and `id` > ? order by `id` limit ?');
   assert.deepEqual(next.params, [NEVER, '42', 10]);
   assert.throws(() => buildListFailed(byId, undefined, 0), RangeError);

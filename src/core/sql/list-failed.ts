@@ -1,12 +1,14 @@
 import type { SqlParam, Statement } from '../executor';
 import { quoteIdentifier } from '../identifiers';
+import { columnKind } from '../payload';
 import { BOOKKEEPING, type MessageTableSpec } from '../spec';
 import { NEVER_NS } from '../time';
 import { tableRef } from './target';
 
 /**
  * One page of failed messages, keyset-paginated by id (stable under concurrent
- * writes, no OFFSET scans): bookkeeping, reason and every payload column.
+ * writes, no OFFSET scans): bookkeeping, reason and every payload column (JSON
+ * ones as text, for the caller to parse once).
  *
  * @param afterId canonical decimal id of the last row of the previous page.
  * @param limit rows per page, an integer the caller has validated.
@@ -14,9 +16,12 @@ import { tableRef } from './target';
 export function buildListFailed(spec: MessageTableSpec, afterId: string | undefined, limit: number): Statement {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer (got ${limit})`);
   const q = quoteIdentifier;
-  const columns = [BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.epoch, BOOKKEEPING.failureReason, ...spec.payload.map((c) => c.name)];
+  // JSON columns as their text: drivers parse JSON themselves (mysql2, Prisma), so
+  // a JSON string that looks like JSON ("123") would otherwise come back parsed twice.
+  const payload = spec.payload.map((c) => (columnKind(c.sqlType) === 'json' ? `cast(${q(c.name)} as char) as ${q(c.name)}` : q(c.name)));
+  const columns = [...[BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.epoch, BOOKKEEPING.failureReason].map(q), ...payload];
   const params: SqlParam[] = [NEVER_NS.toString()];
-  let sql = `select ${columns.map(q).join(', ')} from ${tableRef(spec)} where ${q(BOOKKEEPING.timeAcked)} is null and ${q(BOOKKEEPING.timeNext)} = ?`;
+  let sql = `select ${columns.join(', ')} from ${tableRef(spec)} where ${q(BOOKKEEPING.timeAcked)} is null and ${q(BOOKKEEPING.timeNext)} = ?`;
   if (afterId !== undefined) {
     sql += ` and ${q(BOOKKEEPING.id)} > ?`;
     params.push(afterId);
