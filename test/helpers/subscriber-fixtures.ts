@@ -3,10 +3,11 @@
  * MessageTableSpec for tables made by createRawMessageTable, batched inserts.
  */
 import type { Pool } from 'mysql2/promise';
+import { after } from 'node:test';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import { randomId } from '../../src/core/ids';
 import type { MessageTableSpec } from '../../src/core/spec';
-import { createRawMessageTable, vtgatePool, type RawMessageTableOptions } from './vitess';
+import { closePool, createRawMessageTable, dropTable, vtgatePool, type RawMessageTableOptions } from './vitess';
 
 /** An Executor on a mysql2 pool (the library's own adapters are tested elsewhere). */
 export function poolExecutor(pool: Pool = vtgatePool()): Executor {
@@ -68,4 +69,23 @@ export async function countAcked(qualified: string): Promise<number> {
 export function sentOf(vars: Record<string, unknown>, table: string): number {
   const m = vars.Messages as Record<string, number> | undefined;
   return m?.[`${table}.Sent`] ?? 0;
+}
+
+/**
+ * Per test file: `table(prefix, options)` makes a spec table; after the file's
+ * tests, everything pushed on `cleanup` runs (newest first), the tables are
+ * dropped and the pool is closed.
+ */
+export function specTables(): { table: typeof createSpecTable; cleanup: Array<() => Promise<void>> } {
+  const cleanup: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    await closePool();
+  });
+  const table: typeof createSpecTable = async (prefix, options = {}) => {
+    const t = await createSpecTable(prefix, options);
+    cleanup.push(() => dropTable(t.keyspace, t.table));
+    return t;
+  };
+  return { table, cleanup };
 }

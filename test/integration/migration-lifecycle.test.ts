@@ -19,7 +19,7 @@ import { generateMigration } from '../../src/migration/generate';
 import { getMessageTableSpec, MessageTable, VitessMessage } from '../../src/typeorm';
 import { loadMigration } from '../helpers/migrations';
 import { TableStream } from '../helpers/stream-table';
-import { closePool, dropTable, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { closePool, dropTable, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
 
 const table = uniqueName('mig_life');
 const keyspace = vitess.sharded;

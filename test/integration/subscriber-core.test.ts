@@ -4,7 +4,7 @@
  * burst, two subscribers splitting the work, the iterator form.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { defineMessageTable } from '../../src/core/define';
 import { StreamError } from '../../src/core/errors';
 import type { SqlParam } from '../../src/core/executor';
@@ -14,20 +14,10 @@ import { transportBufferBound } from '../../src/subscriber/grpc/vtgate-grpc-tran
 import type { MessageContext } from '../../src/subscriber/message';
 import { stream, subscribe } from '../../src/subscriber/subscriber';
 import { TableStream } from '../helpers/stream-table';
-import { countAcked, createSpecTable, insertMessages, poolExecutor, sentOf } from '../helpers/subscriber-fixtures';
-import { closePool, debugVars, dropTable, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { countAcked, specTables, insertMessages, poolExecutor, sentOf } from '../helpers/subscriber-fixtures';
+import { debugVars, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
-const cleanup: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const c of cleanup.reverse()) await c().catch(() => undefined);
-  await closePool();
-});
-
-async function table(prefix: string, options: Parameters<typeof createSpecTable>[1] = {}) {
-  const t = await createSpecTable(prefix, options);
-  cleanup.push(() => dropTable(t.keyspace, t.table));
-  return t;
-}
+const { table, cleanup } = specTables();
 
 test('10,000 messages enqueued in batches: each handled and acked, none lost; held never above maxInFlight; tablet sent-but-unacked bounded', async () => {
   const batchSize = 100;

@@ -5,26 +5,16 @@
  * after a cut connection, and a non-retryable error that ends it.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { StreamError } from '../../src/core/errors';
 import { VtgateMysqlTransport } from '../../src/subscriber/mysql/vtgate-mysql-transport';
 import { stream, subscribe } from '../../src/subscriber/subscriber';
 import { TableStream } from '../helpers/stream-table';
-import { countAcked, createSpecTable, insertMessages, poolExecutor } from '../helpers/subscriber-fixtures';
+import { countAcked, specTables, insertMessages, poolExecutor } from '../helpers/subscriber-fixtures';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { closePool, dropTable, uniqueName, vitess, waitUntil } from '../helpers/vitess';
+import { uniqueName, vitess, waitUntil } from '../helpers/vitess';
 
-const cleanup: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const c of cleanup.reverse()) await c().catch(() => undefined);
-  await closePool();
-});
-
-async function table(prefix: string, options: Parameters<typeof createSpecTable>[1] = {}) {
-  const t = await createSpecTable(prefix, options);
-  cleanup.push(() => dropTable(t.keyspace, t.table));
-  return t;
-}
+const { table, cleanup } = specTables();
 
 function mysqlTransport(url = vitess.mysqlUrl): VtgateMysqlTransport {
   const t = new VtgateMysqlTransport({ connection: url });

@@ -5,25 +5,15 @@
  * reconnecting after a cut connection and the stall watchdog on a frozen one.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { RetryLaterError, UnrecoverableError } from '../../src/core/errors';
 import { listFailed, retry } from '../../src/core/operations';
 import { subscribe } from '../../src/subscriber/subscriber';
-import { countAcked, createSpecTable, insertMessages, poolExecutor } from '../helpers/subscriber-fixtures';
+import { countAcked, specTables, insertMessages, poolExecutor } from '../helpers/subscriber-fixtures';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { closePool, dropTable, vitess, waitUntil } from '../helpers/vitess';
+import { vitess, waitUntil } from '../helpers/vitess';
 
-const cleanup: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const c of cleanup.reverse()) await c().catch(() => undefined);
-  await closePool();
-});
-
-async function table(prefix: string, options: Parameters<typeof createSpecTable>[1] = {}) {
-  const t = await createSpecTable(prefix, options);
-  cleanup.push(() => dropTable(t.keyspace, t.table));
-  return t;
-}
+const { table, cleanup } = specTables();
 
 const fastRetry = { baseMs: 50, maxMs: 200 };
 
