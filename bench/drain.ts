@@ -5,7 +5,7 @@
  * by a Go consumer on Vitess's own vitessdriver (bench/go-drain, same module
  * version v0.24.4). Prints both rates and the ratio.
  *
- *   npm run build-free: node build/bench/drain.js [messages]
+ *   npm run bench:drain [-- messages]
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * already sent, their ack wait running). 10,000 rows of ~1 KB, vt_batch_size
  * 100; prints `Messages.<table>.Sent` 1.5 s after the pause for each window.
  *
- *   node build/bench/flow-control.js
+ *   npm run bench:flow-control
  */
 import { VtgateGrpcTransport } from '../src/subscriber/grpc/vtgate-grpc-transport';
 import { dropTable, debugVars, vitess, closePool, waitUntil } from '../test/helpers/vitess';

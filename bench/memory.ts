@@ -4,7 +4,7 @@
  * that takes a little time, sampling RSS and heap every 100 ms; prints the
  * baseline (subscriber idle) and the peak.
  *
- *   node --expose-gc build/bench/memory.js [messages]
+ *   npm run bench:memory [-- messages]
  */
 import { defineMessageTable } from '../src/core/define';
 import { buildDropSchemaSql, buildSchemaSql } from '../src/migration/ddl';
