@@ -31,7 +31,8 @@ MYSQLD_PORT=${VITESS_MYSQLD_PORT:-27306}
 VTGATE_MYSQL_PORT=${VTGATE_MYSQL_PORT:-27307}
 VTGATE_GRPC_PORT=${VTGATE_GRPC_PORT:-27991}
 VTCOMBO_HTTP_PORT=${VTCOMBO_HTTP_PORT:-27080}
-VTCOMBO_USER=${VTCOMBO_USER:-nobody}
+# vtcombo refuses to run as root: as root it runs as this unprivileged user.
+VTCOMBO_USER=${VTCOMBO_USER:-$([[ $(id -u) == 0 ]] && echo nobody || id -un)}
 VTCOMBO_GROUP=$(id -gn "$VTCOMBO_USER" 2>/dev/null || echo nogroup)
 
 VTCOMBO_CACHE=$CACHE/vitess-$VITESS_VERSION
@@ -47,7 +48,13 @@ VTC_PID=$VTC_DIR/vtcombo.pid
 say() { printf 'vitess: %s\n' "$*" >&2; }
 die() { printf 'vitess: error: %s\n' "$*" >&2; exit 1; }
 
-external() { [[ -n "${VTGATE_MYSQL_URL:-}" && -n "${VTGATE_GRPC_ADDR:-}" ]]; }
+external() {
+  if [[ -n "${VTGATE_MYSQL_URL:-}" && -n "${VTGATE_GRPC_ADDR:-}" ]]; then return 0; fi
+  if [[ -n "${VTGATE_MYSQL_URL:-}${VTGATE_GRPC_ADDR:-}" ]]; then
+    die "set both VTGATE_MYSQL_URL and VTGATE_GRPC_ADDR to use your own vtgate (only one is set), or neither for the local one"
+  fi
+  return 1
+}
 
 # --- processes -----------------------------------------------------------------
 
@@ -268,14 +275,20 @@ start_vtcombo() {
   write_vtcombo_config
   local users=() u
   for u in app dba allprivs appdebug filtered repl; do users+=(--db-"$u"-user root); done
-  setsid setpriv --reuid="$VTCOMBO_USER" --regid="$VTCOMBO_GROUP" --clear-groups \
+  local as_user=()
+  if [[ $(id -u) == 0 ]]; then
+    as_user=(setpriv --reuid="$VTCOMBO_USER" --regid="$VTCOMBO_GROUP" --clear-groups)
+  elif [[ $VTCOMBO_USER != "$(id -un)" ]]; then
+    die "VTCOMBO_USER=$VTCOMBO_USER: only root can start vtcombo as another user"
+  fi
+  setsid "${as_user[@]}" \
     env VTDATAROOT="$VTC_DIR/vtdataroot" HOME="$VTC_DIR/vtdataroot" \
     "$VTC_DIR/bin/vtcombo" \
     --db-socket "$MYSQL_SOCK" --mycnf-socket-file "$MYSQL_SOCK" --mycnf-server-id 1 \
     --db-charset utf8mb4 "${users[@]}" \
     --proto-topo 'keyspaces:{name:"commerce" shards:{name:"-80"} shards:{name:"80-"}} keyspaces:{name:"meta" shards:{name:"0"}} cells:"test"' \
     --schema-dir "$VTC_DIR/schema" --vschema-persistence-dir "$VTC_DIR/vschema" \
-    --service-map grpc-vtgateservice --grpc-port "$VTGATE_GRPC_PORT" \
+    --service-map grpc-vtgateservice --grpc-port "$VTGATE_GRPC_PORT" --grpc-bind-address 127.0.0.1 \
     --mysql-server-port "$VTGATE_MYSQL_PORT" --mysql-server-bind-address 127.0.0.1 \
     --mysql-auth-server-impl none --vschema-ddl-authorized-users '%' \
     --port "$VTCOMBO_HTTP_PORT" --bind-address 127.0.0.1 --tablet-hostname localhost \

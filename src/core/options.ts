@@ -60,7 +60,7 @@ export interface MessageTableOptionsInput {
    * retrying it; subscribers may override it. Not part of the table comment.
    * Default `25` (graphile-worker's default): with the subscriber's default
    * retry backoff (1 s doubling to 5 min) that is about an hour and a half of
-   * retries, and a poison message stops cycling forever.
+   * retries, and a poison message stops cycling forever. `0` = unlimited.
    */
   readonly maxAttempts?: number;
 }
@@ -125,7 +125,7 @@ class TableOptionRules {
 
   @ValidateIf((o: TableOptionRules) => o.maxAttempts !== undefined)
   @IsInt({ message: 'must be an integer' })
-  @Min(1, { message: 'must be at least 1' })
+  @Min(0, { message: 'must be at least 0 (0 = unlimited)' })
   maxAttempts?: number;
 }
 

@@ -14,6 +14,10 @@ test('defaults are the measured ones, not Vitess example values', () => {
   assert.ok(Object.isFrozen(o));
 });
 
+test('maxAttempts 0 means unlimited, as for subscribers', () => {
+  assert.equal(resolveTableOptions({ maxAttempts: 0 }).maxAttempts, 0);
+});
+
 test('durations take milliseconds or strings', () => {
   const o = resolveTableOptions({ ackWait: '1m', purgeAfter: '2d', pollerInterval: 250, minBackoff: '500ms', maxBackoff: '1h', batchSize: 50, cacheSize: 50, maxAttempts: 3 });
   assert.deepEqual(o, { ackWaitMs: 60_000, purgeAfterMs: 172_800_000, pollerIntervalMs: 250, batchSize: 50, cacheSize: 50, minBackoffMs: 500, maxBackoffMs: 3_600_000, maxAttempts: 3 });
@@ -29,7 +33,8 @@ const bad: Array<[Record<string, unknown>, string, RegExp]> = [
   [{ purgeAfter: 10 }, 'purgeAfter', /at least 1 s/],
   [{ pollerInterval: 1.5 }, 'pollerInterval', /whole number of milliseconds/],
   [{ minBackoff: '2s', maxBackoff: '1s' }, 'maxBackoff', /at least minBackoff/],
-  [{ maxAttempts: 0 }, 'maxAttempts', /at least 1/],
+  [{ maxAttempts: -1 }, 'maxAttempts', /at least 0/],
+  [{ maxAttempts: 2.5 }, 'maxAttempts', /integer/],
 ];
 for (const [input, option, rule] of bad) {
   test(`${JSON.stringify(input)} is rejected on option ${option}`, () => {
