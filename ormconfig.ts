@@ -4,7 +4,9 @@
  * TypeORM keeps its `migrations` table in `database`; on a sharded keyspace
  * vtgate routes only tables in its vschema, and `migration:run` fails with
  * "table migrations not found". Message tables name their own keyspace
- * (`@MessageTable({ keyspace: 'commerce' })`), so they live on the shards.
+ * (`@MessageTable({ keyspace: 'commerce' })`), so they live on the shards; the
+ * example entities take it from VITESS_SHARDED_KEYSPACE (default `commerce`, the
+ * keyspace the committed migrations/ were generated for).
  *
  *   npx vitess-messages generate -d ormconfig.ts      # write a migration
  *   npx typeorm-ts-node-commonjs migration:run -d ormconfig.ts

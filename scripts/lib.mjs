@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs a step; on failure prints one line (and the closing count line for CI) and exits. */
-export function step(title, cmd, args, { capture = false, tolerate = false } = {}) {
+export function step(title, cmd, args, { capture = false, tolerate = false, env = process.env } = {}) {
   console.log(`\n▶ ${title}`);
-  const res = spawnSync(cmd, args, { cwd: root, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', env: process.env });
+  const res = spawnSync(cmd, args, { cwd: root, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', env });
   if (res.status !== 0 && tolerate) {
     console.error(`⚠ ${title} failed (exit ${res.status ?? res.signal}); going on (VM_ALLOW_TYPE_ERRORS=1)`);
   } else if (res.status !== 0) {

@@ -6,7 +6,7 @@ import { MessageTable, VitessMessage } from '../../src/typeorm';
  * in the same transaction as the order row, it lands on the same shard, so the
  * commit is a one-shard (atomic) commit.
  */
-@MessageTable({ name: 'order_event', keyspace: 'commerce', vindex: { column: 'customerId', type: 'hash' } })
+@MessageTable({ name: 'order_event', keyspace: process.env.VITESS_SHARDED_KEYSPACE ?? 'commerce', vindex: { column: 'customerId', type: 'hash' } })
 export class OrderEvent extends VitessMessage {
   @Column({ name: 'customer_id', type: 'bigint' })
   customerId!: string;

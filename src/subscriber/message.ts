@@ -27,13 +27,20 @@ export interface MessageContext {
    * transport buffers does (the tablet re-sent it with a higher epoch).
    */
   readonly attempt: number;
-  /** `Date.now()` when the row came off the stream. */
+  /**
+   * `Date.now()` when the packet carrying the row came off the transport (for
+   * the MySQL transport: off the socket, before its read-ahead queue), so time
+   * spent waiting for room under `maxInFlight` and in the queue counts. Time
+   * the row spent before that — in the tablet, vtgate, HTTP/2 windows and
+   * socket buffers (README "Flow control") — cannot be seen here.
+   */
   readonly receivedAt: number;
   /**
-   * True when the table's ack wait had already passed (measured from
-   * `receivedAt`; the tablet's clock started a little earlier) when the
-   * handler started: the tablet has probably sent it again, so this copy may
-   * be a duplicate. Counted in the stats as `expiredBeforeStart`.
+   * True when the table's ack wait had already passed, measured from
+   * `receivedAt`, when the handler started: the tablet has probably sent it
+   * again, so this copy may be a duplicate. Counted in the stats as
+   * `expiredBeforeStart`. An undercount: the tablet's clock started when it
+   * sent the row, before it sat in transport buffers (see `receivedAt`).
    */
   readonly expiredBeforeStart: boolean;
   /** Aborted when the handler timeout passes or the subscriber closes past its timeout. */

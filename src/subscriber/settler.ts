@@ -9,6 +9,9 @@ import type { MessageTableSpec } from '../core/spec';
 import { buildAck } from '../core/sql/ack';
 import { buildExtend } from '../core/sql/extend';
 import { buildFail } from '../core/sql/fail';
+import { tableRef, whereTargets } from '../core/sql/target';
+import { quoteIdentifier } from '../core/identifiers';
+import { BOOKKEEPING } from '../core/spec';
 import { buildNack } from '../core/sql/nack';
 import { msToNs, nowNs } from '../core/time';
 
@@ -29,8 +32,13 @@ export interface SettlerOptions {
   /** Ack UPDATEs running at once. Default 1. */
   readonly ackConcurrency?: number;
   /**
-   * How long a nack/fail keeps retrying while it matches no row because the
-   * tablet's postpone (epoch + 1) has not been written yet. Default 2 s.
+   * How long a nack/fail/extend keeps retrying while it matches no row because
+   * the tablet's postpone (epoch + 1) has not been written yet. Default: the
+   * table's ack wait (30 s when unset), as the library functions of
+   * `core/operations` do: the tablet runs the postpones of all tables through
+   * a small shared semaphore, so under load one can take seconds, and after
+   * the ack wait the message is due again anyway. It stops early once no row
+   * is still pending at the streamed epoch (acked, failed, sent again, gone).
    */
   readonly postponeWaitMs?: number;
 }
@@ -117,7 +125,8 @@ export class Settler {
         const slice = group.slice(i, i + this.options.ackBatchSize);
         // Restoring the epoch needs it: without a streamed epoch the nack keeps it.
         const uncount = options.uncount === true && slice[0]!.epoch !== undefined;
-        changed += await this.#retryUntilPostponed(slice.length, () => buildNack(this.spec, { ...targets(slice, this.options.routingColumn), ...guard(slice[0]!.epoch) }, timeNext, { uncount }));
+        // A restored row is back at the streamed epoch: its time_next tells it from one whose postpone is pending.
+        changed += await this.#retryUntilPostponed(slice, () => buildNack(this.spec, { ...targets(slice, this.options.routingColumn), ...guard(slice[0]!.epoch) }, timeNext, { uncount }), timeNext);
       }
     }
     return changed;
@@ -125,30 +134,48 @@ export class Settler {
 
   /** Fails one entry with `reason`; returns 1 when it was failed, 0 when it was no longer pending. */
   async fail(entry: SettleEntry, reason: string): Promise<number> {
-    return this.#retryUntilPostponed(1, () => buildFail(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, reason));
+    return this.#retryUntilPostponed([entry], () => buildFail(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, reason));
   }
 
   /** Pushes the entry's `time_next` to now + `ms` (lease extension); returns 1 when extended. */
   async extend(entry: SettleEntry, ms: number): Promise<number> {
     const timeNext = (nowNs() + msToNs(ms)).toString();
-    return this.#retryUntilPostponed(1, () => buildExtend(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, timeNext));
+    return this.#retryUntilPostponed([entry], () => buildExtend(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, timeNext));
   }
 
   /**
-   * Runs a guarded statement until it has changed `expected` rows or the
-   * postpone wait passed. Rows changed once no longer match (the builders
-   * exclude them), so the sum of the runs is the number changed.
+   * Runs a guarded statement (all `entries` share one streamed epoch) until it
+   * has changed every entry's row, no row is left whose postpone is pending,
+   * or the postpone wait passed. Rows changed once no longer match (the
+   * builders exclude them), so the sum of the runs is the number changed.
    */
-  async #retryUntilPostponed(expected: number, build: () => { sql: string; params: readonly SqlParam[] }): Promise<number> {
-    const deadline = Date.now() + (this.options.postponeWaitMs ?? 2_000);
+  async #retryUntilPostponed(entries: readonly SettleEntry[], build: () => { sql: string; params: readonly SqlParam[] }, writtenTimeNext?: string): Promise<number> {
+    const wait = this.options.postponeWaitMs ?? (this.spec.options.ackWaitMs > 0 ? this.spec.options.ackWaitMs : 30_000);
+    const deadline = Date.now() + wait;
     const statement = build();
+    const epoch = entries[0]!.epoch;
     let changed = 0;
     for (let attempt = 0; ; attempt++) {
       const res = await this.executor.query(statement.sql, statement.params);
       changed += res.affectedRows;
-      if (changed >= expected || Date.now() >= deadline) return changed;
-      await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 200)));
+      // Without a streamed epoch there is no postpone to wait for.
+      if (changed >= entries.length || epoch === undefined || Date.now() >= deadline) return changed;
+      if (!(await this.#postponePending(entries, epoch, writtenTimeNext))) return changed;
+      await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 200, Math.max(1, deadline - Date.now()))));
     }
+  }
+
+  /**
+   * Whether a row of `entries` is still unacked at the streamed epoch — its
+   * postpone has not landed yet — and not one this statement already wrote
+   * (`writtenTimeNext`: a nack that restored the epoch leaves it there).
+   */
+  async #postponePending(entries: readonly SettleEntry[], epoch: number, writtenTimeNext: string | undefined): Promise<boolean> {
+    const q = quoteIdentifier;
+    const where = whereTargets(this.spec, targets(entries, this.options.routingColumn));
+    const sql = `select ${q(BOOKKEEPING.epoch)}, ${q(BOOKKEEPING.timeNext)}, ${q(BOOKKEEPING.timeAcked)} from ${tableRef(this.spec)} where ${where.sql}`;
+    const res = await this.executor.query(sql, where.params);
+    return res.rows.some((row) => row[BOOKKEEPING.timeAcked] == null && String(row[BOOKKEEPING.epoch]) === String(epoch) && String(row[BOOKKEEPING.timeNext]) !== writtenTimeNext);
   }
 }
 

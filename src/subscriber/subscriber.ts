@@ -43,9 +43,9 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
    * Most messages held but not settled (queued or running, plus acks not yet
    * written). When reached, the subscriber stops reading the stream; what the
    * transport has buffered by then is bounded separately (see the README's
-   * "Flow control"). Default 1000: ten batches of the default `vt_batch_size`
-   * (100), enough to keep handlers busy while acks are written, small enough
-   * that buffered messages do not outlive a 30 s ack wait at ~50 messages/s.
+   * "Flow control"). Default 1000: two packets of the default `vt_batch_size`
+   * (500), enough to keep handlers busy while acks are written, small enough
+   * that held messages do not outlive a 30 s ack wait at ~50 messages/s.
    */
   readonly maxInFlight?: number;
   /**
@@ -128,12 +128,23 @@ export interface SubscriberStats {
   readonly failed: number;
   /** Deliveries with epoch > 0 (the tablet sent them before). */
   readonly redelivered: number;
-  /** Deliveries whose ack wait had passed before their handler started. */
+  /**
+   * Deliveries whose ack wait had passed before their handler started,
+   * measured from when their packet came off the transport (so queueing in
+   * the subscriber counts, time in transport buffers before it cannot).
+   */
   readonly expiredBeforeStart: number;
   /** Handlers that threw (each nacked). */
   readonly handlerErrors: number;
   /** Acks/nacks/fails whose SQL failed (the message comes back after its ack wait). */
   readonly settleErrors: number;
+  /**
+   * Nacks and fails that changed no row (each also an `error` event): the
+   * message was acked, failed or sent again meanwhile (its ack wait passed),
+   * or the tablet's postpone did not land within the ack wait. Not counted as
+   * nacked / failed. (Acks are written in batches and not checked per id.)
+   */
+  readonly settleMisses: number;
   /** Rows that could not be decoded or hydrated (not held; they come back after the ack wait). */
   readonly decodeErrors: number;
   /** Streams reopened after an end, an error or a stall. */
@@ -164,7 +175,11 @@ export type SubscriberEvents = {
   reconnected: [info: { attempts: number }];
   /** The watchdog found the stream silent while messages were due; it resubscribes. */
   stalled: [info: { silentMs: number }];
-  /** Nothing is queued or running (after at least one message). */
+  /**
+   * Handler form: a handler finished and nothing is queued or running now (the
+   * subscriber may still be writing acks, and more may arrive). Not emitted by
+   * the iterator form, whose consumer knows when it waits.
+   */
   drained: [];
   /** `close()` finished (or the stream ended and everything was settled). */
   closed: [];
@@ -267,6 +282,8 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   #routingColumn: string | undefined;
   /** Rows of the last packet not yet admitted (the subscriber was full). */
   #pendingRows: WireRow[] = [];
+  /** When the packet of `#pendingRows` came off the transport (`Date.now()`). */
+  #pendingAt = 0;
   protected readonly queue: Delivery<T>[] = [];
   #held = 0;
   #capacityWaiter: (() => void) | undefined;
@@ -274,7 +291,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   #receiving = true;
   protected closed = false;
   #fatal: unknown;
-  readonly #counts = { received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, expiredBeforeStart: 0, handlerErrors: 0, settleErrors: 0, decodeErrors: 0, nackedOnClose: 0, reconnects: 0, stalls: 0, timeouts: 0 };
+  readonly #counts = { received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, expiredBeforeStart: 0, handlerErrors: 0, settleErrors: 0, settleMisses: 0, decodeErrors: 0, nackedOnClose: 0, reconnects: 0, stalls: 0, timeouts: 0 };
   protected running = 0;
   readonly #pump: Promise<void>;
   #onAbort: (() => void) | undefined;
@@ -394,10 +411,14 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
             onFirstPacket();
           }
           if (next.value.fields) this.#fields = next.value.fields;
-          if (next.value.rows) this.#pendingRows = [...next.value.rows];
+          if (next.value.rows) {
+            this.#pendingRows = [...next.value.rows];
+            // Its rows' wait starts now, not when there is room to admit them.
+            this.#pendingAt = next.value.receivedAt ?? Date.now();
+          }
         }
         while (this.#pendingRows.length > 0 && this.#held < this.opts.maxInFlight && this.#receiving) {
-          this.#admit(this.#pendingRows.shift()!);
+          this.#admit(this.#pendingRows.shift()!, this.#pendingAt);
         }
         if (this.#pendingRows.length > 0) await this.#waitForCapacity();
       }
@@ -487,7 +508,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     }
   }
 
-  #admit(row: WireRow): void {
+  #admit(row: WireRow, receivedAt: number): void {
     let decoded: Record<string, unknown>;
     let message: T;
     try {
@@ -503,7 +524,7 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     const id = decoded.id as string | bigint;
     const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
     const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
-    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, Date.now(), decoded.epoch !== undefined);
+    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, receivedAt, decoded.epoch !== undefined);
     this.#held++;
     this.#counts.received++;
     if (epoch > 0) this.#counts.redelivered++;
@@ -539,13 +560,15 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
         this.#counts.acked++;
         this.emit('acked', d.idText, d.epoch);
       } else if (how === 'nacked') {
-        await this.#settler.nack([entry], delayMs);
-        this.#counts.nacked++;
-        this.emit('nacked', d.idText, d.epoch);
+        if (await this.#settler.nack([entry], delayMs)) {
+          this.#counts.nacked++;
+          this.emit('nacked', d.idText, d.epoch);
+        } else this.#miss(d, 'nack');
       } else {
-        await this.#settler.fail(entry, reason);
-        this.#counts.failed++;
-        this.emit('failed', d.idText, reason);
+        if (await this.#settler.fail(entry, reason)) {
+          this.#counts.failed++;
+          this.emit('failed', d.idText, reason);
+        } else this.#miss(d, 'fail');
       }
       d.settled = how;
     } catch (err) {
@@ -556,6 +579,11 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       this.started.delete(d);
       this.#release();
     }
+  }
+
+  #miss(d: Delivery<T>, what: string): void {
+    this.#counts.settleMisses++;
+    this.emit('error', new VitessMessagesError(`${what} of ${this.spec.table} id ${d.idText} (epoch ${d.epoch}) changed no row: it was acked, failed or sent again meanwhile, or the tablet's postpone did not land within the ack wait`));
   }
 
   /** @internal See {@link Delivery.settledElsewhere}. */

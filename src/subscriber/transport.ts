@@ -33,4 +33,10 @@ export interface StreamCall extends AsyncIterable<StreamPacket> {
 export interface StreamPacket {
   readonly fields?: readonly StreamField[];
   readonly rows?: readonly WireRow[];
+  /**
+   * `Date.now()` when the packet came off the connection, for a transport that
+   * queues packets in JS before they are pulled (the MySQL one reads ahead).
+   * Default: when the pull returned it.
+   */
+  readonly receivedAt?: number;
 }

@@ -7,7 +7,9 @@ import { after } from 'node:test';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import { randomId } from '../../src/core/ids';
 import type { MessageTableSpec } from '../../src/core/spec';
-import { closePool, createRawMessageTable, dropTable, vtgatePool, type RawMessageTableOptions } from './vitess';
+import { VtgateMysqlTransport } from '../../src/subscriber/mysql/vtgate-mysql-transport';
+import type { StreamTransport } from '../../src/subscriber/transport';
+import { closePool, createRawMessageTable, dropTable, vitess, vtgatePool, type RawMessageTableOptions } from './vitess';
 
 /** An Executor on a mysql2 pool (the library's own adapters are tested elsewhere). */
 export function poolExecutor(pool: Pool = vtgatePool()): Executor {
@@ -88,4 +90,42 @@ export function specTables(): { table: typeof createSpecTable; cleanup: Array<()
     return t;
   };
   return { table, cleanup };
+}
+
+/** How a subscriber reaches vtgate: its gRPC port, or its MySQL port through {@link VtgateMysqlTransport}. */
+export interface TransportCase {
+  readonly name: 'grpc' | 'mysql';
+  /** `host:port` the transport connects to (what a TcpProxy forwards to). */
+  readonly upstream: string;
+  /** Subscriber options selecting the transport; `via` is a proxy's `host:port` to connect through instead. */
+  source(via?: string): { address: string } | { transport: StreamTransport };
+}
+
+/**
+ * The two transports, for tests run once per transport (the MySQL transport
+ * must pass the same subscriber tests as the gRPC one). MySQL transports made
+ * here are closed by `cleanup`.
+ */
+export function transportCases(cleanup: Array<() => Promise<void>>): TransportCase[] {
+  const mysqlUrl = new URL(vitess.mysqlUrl);
+  return [
+    { name: 'grpc', upstream: vitess.grpcAddr, source: (via) => ({ address: via ?? vitess.grpcAddr }) },
+    {
+      name: 'mysql',
+      upstream: mysqlUrl.host,
+      source: (via) => {
+        const url = new URL(vitess.mysqlUrl);
+        if (via) url.host = via;
+        const transport = new VtgateMysqlTransport({ connection: url.toString() });
+        cleanup.push(async () => transport.close());
+        return { transport };
+      },
+    },
+  ];
+}
+
+/** A JSON payload of about `bytes` bytes (for realistic row sizes on the wire). */
+export function paddedPayload(bytes: number): (i: number) => unknown {
+  const pad = 'x'.repeat(Math.max(0, bytes - 20));
+  return (i) => ({ i, pad });
 }

@@ -111,9 +111,21 @@ export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs: numbe
   }
 }
 
-/** `/debug/vars` of vtcombo (message manager counters live there). */
+/**
+ * `/debug/vars` of vtcombo (message manager counters live there). With an
+ * external vtgate, VTCOMBO_HTTP names the HTTP port of the vtcombo or vttablet
+ * serving the sharded keyspace; without it the test fails with one line saying so.
+ */
 export async function debugVars(): Promise<Record<string, unknown>> {
-  if (!vitess.httpUrl) throw new Error('VTCOMBO_HTTP is not set for this external vtgate');
-  const res = await fetch(`${vitess.httpUrl}/debug/vars`);
+  if (!vitess.httpUrl) {
+    throw new Error('this test reads /debug/vars: set VTCOMBO_HTTP (e.g. http://host:15000, the HTTP port of the vtcombo or vttablet behind VTGATE_MYSQL_URL)');
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${vitess.httpUrl}/debug/vars`);
+  } catch (err) {
+    throw new Error(`cannot read ${vitess.httpUrl}/debug/vars (VTCOMBO_HTTP): ${(err as Error).cause ?? err}`);
+  }
+  if (!res.ok) throw new Error(`${vitess.httpUrl}/debug/vars (VTCOMBO_HTTP) answered HTTP ${res.status}`);
   return (await res.json()) as Record<string, unknown>;
 }

@@ -32,12 +32,14 @@ class EveryType extends VitessMessage {
   @Column({ type: 'varchar', length: 20, nullable: true }) missing!: string | null;
 }
 
+// All of the URL (user, password, host, port): an external vtgate may need a password.
 const url = new URL(vitess.mysqlUrl);
 const dataSource = new DataSource({
   type: 'mysql',
   host: url.hostname,
-  port: Number(url.port),
-  username: url.username || 'root',
+  port: Number(url.port || 3306),
+  username: decodeURIComponent(url.username || 'root'),
+  password: decodeURIComponent(url.password),
   database: vitess.unsharded,
   supportBigNumbers: true,
   bigNumberStrings: true,

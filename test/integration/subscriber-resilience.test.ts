@@ -2,137 +2,147 @@
  * Subscriber resilience on the real Vitess, without disturbing it: attempt
  * limits and dead letters, "unrecoverable" and "retry later" errors, lease
  * extension, handler timeouts, and — through a TCP proxy of the test's own —
- * reconnecting after a cut connection and the stall watchdog on a frozen one.
+ * reconnecting after a cut connection, each over both transports (vtgate gRPC
+ * and MySQL protocol); the stall watchdog on a frozen gRPC connection; the
+ * settler's wait for a late postpone and its count of settles that missed.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { RetryLaterError, UnrecoverableError } from '../../src/core/errors';
-import { listFailed, retry } from '../../src/core/operations';
+import { randomId } from '../../src/core/ids';
+import { ack, listFailed, retry } from '../../src/core/operations';
+import { msToNs, nowNs } from '../../src/core/time';
+import { Settler } from '../../src/subscriber/settler';
 import { subscribe } from '../../src/subscriber/subscriber';
-import { countAcked, specTables, insertMessages, poolExecutor } from '../helpers/subscriber-fixtures';
+import { countAcked, specTables, insertMessages, poolExecutor, transportCases } from '../helpers/subscriber-fixtures';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { vitess, waitUntil } from '../helpers/vitess';
+import { vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
 
 const fastRetry = { baseMs: 50, maxMs: 200 };
 
-test('a throwing handler is retried with backoff and failed after maxAttempts, called exactly that often; listFailed has its last error; retry revives it', async () => {
-  const { spec, qualified } = await table('res_attempts', { ackWaitS: 30 });
-  const [id] = await insertMessages(qualified, 1, 1);
-  let calls = 0;
-  let heal = false;
-  const epochs: number[] = [];
-  const sub = subscribe(spec, (_m, ctx) => {
-    calls++;
-    epochs.push(ctx.epoch);
-    if (!heal) throw new Error(`boom ${calls}`);
-  }, { executor: poolExecutor(), address: vitess.grpcAddr, maxAttempts: 3, retryBackoff: fastRetry });
-  cleanup.push(() => sub.close());
-  await waitUntil(() => sub.stats().failed === 1, 20_000, 'the message to be failed');
-  assert.equal(calls, 3);
-  assert.deepEqual(epochs, [0, 1, 2]);
-  const page = await listFailed(poolExecutor(), spec);
-  assert.deepEqual(page.messages.map((m) => [m.id, m.reason]), [[id, 'attempt 3 of 3 failed: Error: boom 3']]);
+for (const t of transportCases(cleanup)) {
+  describe(`resilience over ${t.name}`, () => {
 
-  heal = true;
-  assert.equal(await retry(poolExecutor(), spec, id!), 1);
-  await waitUntil(() => sub.stats().acked === 1, 20_000, 'the revived message to be handled');
-  assert.equal(calls, 4);
-  assert.equal(epochs[3], 0, 'retry resets the epoch: attempts count afresh');
-  await sub.close();
-  assert.equal(await countAcked(qualified), 1);
-});
+    test(`${t.name}: a throwing handler is retried with backoff and failed after maxAttempts, called exactly that often; listFailed has its last error; retry revives it`, async () => {
+      const { spec, qualified } = await table('res_attempts', { ackWaitS: 30 });
+      const [id] = await insertMessages(qualified, 1, 1);
+      let calls = 0;
+      let heal = false;
+      const epochs: number[] = [];
+      const sub = subscribe(spec, (_m, ctx) => {
+        calls++;
+        epochs.push(ctx.epoch);
+        if (!heal) throw new Error(`boom ${calls}`);
+      }, { executor: poolExecutor(), ...t.source(), maxAttempts: 3, retryBackoff: fastRetry });
+      cleanup.push(() => sub.close());
+      await waitUntil(() => sub.stats().failed === 1, 20_000, 'the message to be failed');
+      assert.equal(calls, 3);
+      assert.deepEqual(epochs, [0, 1, 2]);
+      const page = await listFailed(poolExecutor(), spec);
+      assert.deepEqual(page.messages.map((m) => [m.id, m.reason]), [[id, 'attempt 3 of 3 failed: Error: boom 3']]);
 
-test('UnrecoverableError fails at once; RetryLaterError nacks with its delay', async () => {
-  const { spec, qualified } = await table('res_errors', { ackWaitS: 30 });
-  const [poison, later] = await insertMessages(qualified, 2, 2);
-  const calls = new Map<string, number>();
-  const sub = subscribe(spec, (_m, ctx) => {
-    const n = (calls.get(ctx.id as string) ?? 0) + 1;
-    calls.set(ctx.id as string, n);
-    if (ctx.id === poison) throw new UnrecoverableError('customer deleted');
-    if (n === 1) throw new RetryLaterError('rate limited', 200);
-  }, { executor: poolExecutor(), address: vitess.grpcAddr, maxAttempts: 10 });
-  cleanup.push(() => sub.close());
-  await waitUntil(() => sub.stats().failed === 1 && sub.stats().acked === 1, 20_000, 'one failed, one acked');
-  await sub.close();
-  assert.equal(calls.get(poison), 1);
-  assert.equal(calls.get(later), 2);
-  const page = await listFailed(poolExecutor(), spec);
-  assert.deepEqual(page.messages.map((m) => [m.id, m.reason]), [[poison, 'UnrecoverableError: customer deleted']]);
-});
+      heal = true;
+      assert.equal(await retry(poolExecutor(), spec, id!), 1);
+      await waitUntil(() => sub.stats().acked === 1, 20_000, 'the revived message to be handled');
+      assert.equal(calls, 4);
+      assert.equal(epochs[3], 0, 'retry resets the epoch: attempts count afresh');
+      await sub.close();
+      assert.equal(await countAcked(qualified), 1);
+    });
 
-test('a handler that outlives the ack wait is delivered twice; with ctx.extend it is delivered once', async () => {
-  for (const extend of [false, true]) {
-    const { spec, qualified } = await table(extend ? 'res_extend' : 'res_noextend', { ackWaitS: 1, minBackoffS: 0.5 });
-    const [id] = await insertMessages(qualified, 1, 1);
-    const epochs: number[] = [];
-    const sub = subscribe(spec, async (_m, ctx) => {
-      epochs.push(ctx.epoch);
-      if (ctx.epoch > 0) return; // the duplicate finishes at once
-      if (extend) {
-        assert.equal(await ctx.extend(10_000), true);
-        await new Promise((r) => setTimeout(r, 4_000)); // 4 ack waits
-      } else {
-        await waitUntil(() => epochs.length > 1, 15_000, 'the tablet to send it again');
+    test(`${t.name}: UnrecoverableError fails at once; RetryLaterError nacks with its delay`, async () => {
+      const { spec, qualified } = await table('res_errors', { ackWaitS: 30 });
+      const [poison, later] = await insertMessages(qualified, 2, 2);
+      const calls = new Map<string, number>();
+      const sub = subscribe(spec, (_m, ctx) => {
+        const n = (calls.get(ctx.id as string) ?? 0) + 1;
+        calls.set(ctx.id as string, n);
+        if (ctx.id === poison) throw new UnrecoverableError('customer deleted');
+        if (n === 1) throw new RetryLaterError('rate limited', 200);
+      }, { executor: poolExecutor(), ...t.source(), maxAttempts: 10 });
+      cleanup.push(() => sub.close());
+      await waitUntil(() => sub.stats().failed === 1 && sub.stats().acked === 1, 20_000, 'one failed, one acked');
+      await sub.close();
+      assert.equal(calls.get(poison), 1);
+      assert.equal(calls.get(later), 2);
+      const page = await listFailed(poolExecutor(), spec);
+      assert.deepEqual(page.messages.map((m) => [m.id, m.reason]), [[poison, 'UnrecoverableError: customer deleted']]);
+    });
+
+    test(`${t.name}: a handler that outlives the ack wait is delivered twice; with ctx.extend it is delivered once`, async () => {
+      for (const extend of [false, true]) {
+        const { spec, qualified } = await table(extend ? 'res_extend' : 'res_noextend', { ackWaitS: 1, minBackoffS: 0.5 });
+        const [id] = await insertMessages(qualified, 1, 1);
+        const epochs: number[] = [];
+        const sub = subscribe(spec, async (_m, ctx) => {
+          epochs.push(ctx.epoch);
+          if (ctx.epoch > 0) return; // the duplicate finishes at once
+          if (extend) {
+            assert.equal(await ctx.extend(10_000), true);
+            await new Promise((r) => setTimeout(r, 4_000)); // 4 ack waits
+          } else {
+            await waitUntil(() => epochs.length > 1, 15_000, 'the tablet to send it again');
+          }
+        }, { executor: poolExecutor(), ...t.source(), concurrency: 2 });
+        cleanup.push(() => sub.close());
+        await waitUntil(async () => (await countAcked(qualified)) === 1 && sub.stats().running === 0, 20_000, `${id} acked`);
+        await sub.close();
+        if (extend) assert.deepEqual(epochs, [0], 'extended: delivered once');
+        else assert.deepEqual(epochs, [0, 1], 'not extended: the tablet sent it again while the handler ran');
+        assert.equal(sub.stats().redelivered, extend ? 0 : 1);
       }
-    }, { executor: poolExecutor(), address: vitess.grpcAddr, concurrency: 2 });
-    cleanup.push(() => sub.close());
-    await waitUntil(async () => (await countAcked(qualified)) === 1 && sub.stats().running === 0, 20_000, `${id} acked`);
-    await sub.close();
-    if (extend) assert.deepEqual(epochs, [0], 'extended: delivered once');
-    else assert.deepEqual(epochs, [0, 1], 'not extended: the tablet sent it again while the handler ran');
-    assert.equal(sub.stats().redelivered, extend ? 0 : 1);
-  }
-});
+    });
 
-test('handlerTimeoutMs aborts the handler\'s signal and nacks it; the next delivery succeeds', async () => {
-  const { spec, qualified } = await table('res_timeout', { ackWaitS: 30 });
-  await insertMessages(qualified, 1, 1);
-  const seen: Array<[number, boolean]> = [];
-  const sub = subscribe(spec, async (_m, ctx) => {
-    if (ctx.epoch === 0) {
-      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
-      seen.push([ctx.epoch, ctx.signal.aborted]);
-      return; // resolving late must not ack: it was nacked at the timeout
-    }
-    seen.push([ctx.epoch, ctx.signal.aborted]);
-  }, { executor: poolExecutor(), address: vitess.grpcAddr, handlerTimeoutMs: 300, retryBackoff: fastRetry });
-  cleanup.push(() => sub.close());
-  await waitUntil(() => sub.stats().acked === 1, 20_000, 'acked after the timeout');
-  await sub.close();
-  assert.deepEqual(seen, [[0, true], [1, false]]);
-  assert.equal(sub.stats().timeouts, 1);
-  assert.equal(sub.stats().nacked, 1);
-});
+    test(`${t.name}: handlerTimeoutMs aborts the handler's signal and nacks it; the next delivery succeeds`, async () => {
+      const { spec, qualified } = await table('res_timeout', { ackWaitS: 30 });
+      await insertMessages(qualified, 1, 1);
+      const seen: Array<[number, boolean]> = [];
+      const sub = subscribe(spec, async (_m, ctx) => {
+        if (ctx.epoch === 0) {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+          seen.push([ctx.epoch, ctx.signal.aborted]);
+          return; // resolving late must not ack: it was nacked at the timeout
+        }
+        seen.push([ctx.epoch, ctx.signal.aborted]);
+      }, { executor: poolExecutor(), ...t.source(), handlerTimeoutMs: 300, retryBackoff: fastRetry });
+      cleanup.push(() => sub.close());
+      await waitUntil(() => sub.stats().acked === 1, 20_000, 'acked after the timeout');
+      await sub.close();
+      assert.deepEqual(seen, [[0, true], [1, false]]);
+      assert.equal(sub.stats().timeouts, 1);
+      assert.equal(sub.stats().nacked, 1);
+    });
 
-test('a cut connection: the subscriber reconnects by itself and a per-id ledger over 3,000 messages shows none lost', async () => {
-  const proxy = await TcpProxy.start(vitess.grpcAddr);
-  cleanup.push(() => proxy.close());
-  const { spec, qualified } = await table('res_reconnect', { ackWaitS: 5 });
-  const ids = await insertMessages(qualified, 3_000, 500);
-  const ledger = new Map<string, number>();
-  const events: string[] = [];
-  const sub = subscribe(spec, async (_m, ctx) => {
-    ledger.set(ctx.id as string, (ledger.get(ctx.id as string) ?? 0) + 1);
-    await new Promise((r) => setTimeout(r, 1));
-  }, { executor: poolExecutor(), address: proxy.address, maxInFlight: 100, concurrency: 10 });
-  cleanup.push(() => sub.close());
-  sub.on('reconnecting', (i) => events.push(`reconnecting ${i.attempt} ${i.error ? (i.error as Error).name : ''}`));
-  sub.on('reconnected', () => events.push('reconnected'));
-  await waitUntil(() => ledger.size >= 500, 30_000, '500 handled');
-  proxy.cut();
-  await waitUntil(async () => (await countAcked(qualified)) === ids.length, 60_000, 'all acked after the cut');
-  await sub.close();
-  const lost = ids.filter((id) => !ledger.has(id)).length;
-  const duplicates = [...ledger.values()].reduce((s, n) => s + n - 1, 0);
-  console.log(`reconnect: ${events.join(', ')}; lost ${lost}, duplicates ${duplicates}, reconnects ${sub.stats().reconnects}`);
-  assert.equal(lost, 0);
-  assert.ok(sub.stats().reconnects >= 1);
-  assert.ok(events.includes('reconnected'));
-  assert.ok(proxy.connections >= 2, 'a new connection');
-});
+    test(`${t.name}: a cut connection: the subscriber reconnects by itself and a per-id ledger over 3,000 messages shows none lost`, async () => {
+      const proxy = await TcpProxy.start(t.upstream);
+      cleanup.push(() => proxy.close());
+      const { spec, qualified } = await table('res_reconnect', { ackWaitS: 5 });
+      const ids = await insertMessages(qualified, 3_000, 500);
+      const ledger = new Map<string, number>();
+      const events: string[] = [];
+      const sub = subscribe(spec, async (_m, ctx) => {
+        ledger.set(ctx.id as string, (ledger.get(ctx.id as string) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 1));
+      }, { executor: poolExecutor(), ...t.source(proxy.address), maxInFlight: 100, concurrency: 10 });
+      cleanup.push(() => sub.close());
+      sub.on('reconnecting', (i) => events.push(`reconnecting ${i.attempt} ${i.error ? (i.error as Error).name : ''}`));
+      sub.on('reconnected', () => events.push('reconnected'));
+      await waitUntil(() => ledger.size >= 500, 30_000, '500 handled');
+      proxy.cut();
+      await waitUntil(async () => (await countAcked(qualified)) === ids.length, 60_000, 'all acked after the cut');
+      await sub.close();
+      const lost = ids.filter((id) => !ledger.has(id)).length;
+      const duplicates = [...ledger.values()].reduce((s, n) => s + n - 1, 0);
+      console.log(`${t.name} reconnect: ${events.join(', ')}; lost ${lost}, duplicates ${duplicates}, reconnects ${sub.stats().reconnects}`);
+      assert.equal(lost, 0);
+      assert.ok(sub.stats().reconnects >= 1);
+      assert.ok(events.includes('reconnected'));
+      assert.ok(proxy.connections >= 2, 'a new connection');
+    });
+  });
+}
 
 test('the stall watchdog: a frozen connection with due messages is reported as stalled before any transport error and healed on a new channel; a full subscriber never trips it', async () => {
   const proxy = await TcpProxy.start(vitess.grpcAddr);
@@ -185,4 +195,41 @@ test('the stall watchdog: a frozen connection with due messages is reported as s
   release();
   await waitUntil(async () => (await countAcked(q2)) === 10, 30_000, 'all acked');
   await full.close();
+});
+
+test('a nack waits for a postpone that lands late (up to the ack wait, not a fixed 2 s)', async () => {
+  const { spec, qualified } = await table('res_postpone', { ackWaitS: 10 });
+  // Due in an hour, so the tablet leaves it alone: the test plays the tablet's
+  // postpone (epoch 0 → 1) itself, 2.5 s after the nack started.
+  const id = randomId().toString();
+  await vtgatePool().query(`insert into ${qualified} (id, time_next, payload) values (?, ?, ?)`, [id, (nowNs() + msToNs(3_600_000)).toString(), '{}']);
+  const settler = new Settler(spec, poolExecutor(), { ackBatchSize: 10, ackIntervalMs: 0 });
+  const startedAt = Date.now();
+  const nack = settler.nack([{ id, epoch: 0 }], 0);
+  await waitUntil(() => Date.now() - startedAt >= 2_500, 10_000, 'the late postpone');
+  await vtgatePool().query(`update ${qualified} set epoch = 1 where id = ? and epoch = 0`, [id]);
+  assert.equal(await nack, 1, 'the nack took effect once the postpone landed');
+  const [rows] = await vtgatePool().query(`select epoch, time_next from ${qualified} where id = ?`, [id]);
+  const row = (rows as Array<{ epoch: string; time_next: string }>)[0]!;
+  assert.equal(row.epoch, '1');
+  assert.ok(BigInt(row.time_next) <= nowNs(), 'due now');
+});
+
+test('a nack that matches no row (acked meanwhile) returns at once and is counted as a settle miss, with an error event', async () => {
+  const { spec, qualified } = await table('res_miss', { ackWaitS: 30 });
+  const [id] = await insertMessages(qualified, 1, 1);
+  const errors: unknown[] = [];
+  const sub = subscribe(spec, async (_m, ctx) => {
+    assert.equal(await ack(poolExecutor(), spec, ctx.id), 1); // settled elsewhere …
+    throw new Error('… and then the handler fails');
+  }, { executor: poolExecutor(), address: vitess.grpcAddr, retryBackoff: fastRetry });
+  cleanup.push(() => sub.close());
+  sub.on('error', (e) => errors.push(e));
+  // Well before the 30 s ack wait: the settler saw the row acked and stopped waiting.
+  await waitUntil(() => sub.stats().settleMisses === 1, 10_000, 'the miss');
+  await sub.close();
+  const stats = sub.stats();
+  assert.deepEqual([stats.nacked, stats.acked, stats.settleErrors, stats.handlerErrors], [0, 0, 0, 1]);
+  assert.ok(errors.some((e) => e instanceof Error && e.message.includes(`nack of ${spec.table} id ${id} (epoch 0) changed no row`)), 'an error event names the miss');
+  assert.equal(await countAcked(qualified), 1);
 });

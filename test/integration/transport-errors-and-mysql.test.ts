@@ -12,7 +12,7 @@ import { randomId } from '../../src/core/ids';
 import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { VtgateMysqlTransport } from '../../src/subscriber/mysql/vtgate-mysql-transport';
 import type { StreamTransport } from '../../src/subscriber/transport';
-import { closePool, createRawMessageTable, dropTable, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { closePool, createRawMessageTable, debugVars, dropTable, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 const transports: Record<string, () => StreamTransport> = {
   grpc: () => new VtgateGrpcTransport({ address: vitess.grpcAddr }),
@@ -120,6 +120,7 @@ test('the MySQL transport pauses reading when the consumer does not pull', async
   // 1 KB rows, more than loopback socket buffers hold, and an ack wait longer
   // than the test so no redelivery inflates the tablet's count.
   const total = 10_000;
+  await debugVars(); // the tablet's sent counter: without VTCOMBO_HTTP, fail here, before anything is created
   const t = await createRawMessageTable('mysqlpause', { batchSize: 100, ackWaitS: 60, minBackoffS: 60 });
   try {
     const body = JSON.stringify({ pad: 'x'.repeat(1000) });
@@ -136,7 +137,7 @@ test('the MySQL transport pauses reading when the consumer does not pull', async
       rows += r.value?.rows?.length ?? 0;
     }
     // While we hold back, the tablet's sent counter must stop well short of the backlog.
-    const sent = async () => Number(((await (await fetch(`${vitess.httpUrl}/debug/vars`)).json()) as { Messages?: Record<string, number> }).Messages?.[`${t.table}.Sent`] ?? 0);
+    const sent = async () => Number(((await debugVars()) as { Messages?: Record<string, number> }).Messages?.[`${t.table}.Sent`] ?? 0);
     // Buffers fill, then the count must settle below the backlog and stay there.
     let previous = -1;
     const settled = await waitUntil(async () => {

@@ -33,7 +33,7 @@ test('TypeORM sees the bookkeeping columns first, in canonical order and types, 
   // epoch is read as a number; ids and times stay strings (bigNumberStrings).
   assert.equal(col('epoch').transformer && (col('epoch').transformer as { from(v: unknown): unknown }).from('3'), 3);
   assert.equal(m.tableName, 'email_job');
-  assert.equal(m.database, 'commerce');
+  assert.equal(m.database, process.env.VITESS_SHARDED_KEYSPACE ?? 'commerce'); // the example follows the env
   assert.equal(m.synchronize, false, 'TypeORM leaves message tables to our generator');
   assert.equal(m.comment, buildTableComment(getMessageTableSpec(EmailJob, ds)));
   assert.deepEqual(m.indices.map((i) => [i.name, i.columns.map((c) => c.databaseName)]).sort(), [
@@ -130,7 +130,7 @@ test('invalid definitions fail when the class is defined', () => {
   }, 'vindex.column', /payload column \(payload\)/, 'NoSuchVindex');
 
   rejects(() => {
-    @MessageTable({ name: 'email_job', keyspace: 'commerce' })
+    @MessageTable({ name: 'email_job', keyspace: getMessageTableSpec(EmailJob).keyspace! })
     class AnotherEmailJob extends VitessMessage {}
     return AnotherEmailJob;
   }, 'name', /already the table of message entity EmailJob/, 'AnotherEmailJob');

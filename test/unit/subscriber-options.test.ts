@@ -90,15 +90,40 @@ test('acks beyond ackBatchSize split; acks arriving during a write form the next
 });
 
 test('nacks are grouped by streamed epoch, guarded by epoch + 1, and retried while the postpone has not landed', async () => {
-  // The first run matches nothing (the tablet has not postponed yet), the second all.
+  // The first run matches nothing and a look at the rows shows the tablet has
+  // not postponed yet (still at the streamed epoch), so it runs again.
   let run = 0;
-  const executor = recorder((sql) => (sql.includes('`epoch` = ?') && run++ === 0 ? 0 : 2));
+  const calls: Array<{ sql: string; params: readonly SqlParam[] }> = [];
+  const executor: Executor = {
+    async query(sql, params) {
+      calls.push({ sql, params });
+      if (sql.startsWith('select')) return { rows: [{ epoch: '0', time_next: '5', time_acked: null }], affectedRows: 0 };
+      return { rows: [], affectedRows: sql.includes('`epoch` = ?') && run++ === 0 ? 0 : 2 };
+    },
+  };
   const settler = new Settler(spec, executor, { ackBatchSize: 500, ackIntervalMs: 0 });
   const changed = await settler.nack([{ id: '1', epoch: 0 }, { id: '2', epoch: 0 }, { id: '3', epoch: 4 }], 0);
-  assert.equal(executor.calls.length, 3);
-  assert.deepEqual(executor.calls.map((c) => c.params.slice(1, -2)), [['1', '2', '1'], ['1', '2', '1'], ['3', '5']]);
+  assert.equal(calls.length, 4);
+  assert.match(calls[1]!.sql, /^select `epoch`, `time_next`, `time_acked` from `commerce`\.`jobs` where `id` in \(\?, \?\)/);
+  assert.deepEqual(calls.filter((c) => c.sql.startsWith('update')).map((c) => c.params.slice(1, -2)), [['1', '2', '1'], ['1', '2', '1'], ['3', '5']]);
   assert.equal(changed, 4);
-  assert.match(executor.calls[0]!.sql, /^update `commerce`\.`jobs` set `time_next` = \? where `id` in \(\?, \?\) and `epoch` = \? and `time_acked` is null/);
+  assert.match(calls[0]!.sql, /^update `commerce`\.`jobs` set `time_next` = \? where `id` in \(\?, \?\) and `epoch` = \? and `time_acked` is null/);
+});
+
+test('a nack stops waiting at once when no row is left whose postpone is pending (acked, restored or sent again)', async () => {
+  for (const row of [{ epoch: '0', time_next: '5', time_acked: '9' }, { epoch: '1', time_next: '5', time_acked: null }]) {
+    let updates = 0;
+    const executor: Executor = {
+      async query(sql) {
+        if (sql.startsWith('select')) return { rows: [row], affectedRows: 0 };
+        updates++;
+        return { rows: [], affectedRows: 0 };
+      },
+    };
+    const settler = new Settler({ ...spec, options: { ...spec.options, ackWaitMs: 60_000 } }, executor, { ackBatchSize: 500, ackIntervalMs: 0 });
+    assert.equal(await settler.nack([{ id: '1', epoch: 0 }], 0), 0);
+    assert.equal(updates, 1, 'one run, no retries');
+  }
 });
 
 test('the plain hydrator maps columns to properties and epoch to a number', () => {

@@ -52,7 +52,7 @@ class MysqlStreamCall implements StreamCall {
 
   cancel(): void {
     this.#cancelled = true;
-    this.#conn?.destroy(); // a streaming statement cannot be stopped any other way
+    if (this.#conn) hardClose(this.#conn); // a streaming statement cannot be stopped any other way
     this.#notify(); // a destroyed connection emits nothing: end a waiting read here
   }
 
@@ -100,7 +100,8 @@ class MysqlStreamCall implements StreamCall {
         notify();
       });
       query.on('result', (row: unknown) => {
-        queue.push({ rows: [toWireRow(row as Array<Buffer | null>)] });
+        // Stamped here: time in the read-ahead queue counts towards expiredBeforeStart.
+        queue.push({ rows: [toWireRow(row as Array<Buffer | null>)], receivedAt: Date.now() });
         if (++queuedRows >= readAhead && !paused) {
           paused = true;
           conn.pause();
@@ -132,10 +133,22 @@ class MysqlStreamCall implements StreamCall {
       if (this.#cancelled) return;
       throw mysqlToStreamError(err, this.request.table);
     } finally {
-      conn.destroy();
+      hardClose(conn);
       this.onDone();
     }
   }
+}
+
+/**
+ * Closes the connection's socket for good. mysql2's `destroy()` only ends our
+ * side (`socket.end()`): a socket paused for backpressure then stays open in
+ * this process, taking whatever vtgate streams into it, until vtgate closes
+ * it — which it does not do while the stream lasts. (vtgate still keeps the
+ * stream's receivers a while after this: README "Subscribe".)
+ */
+function hardClose(conn: Connection): void {
+  conn.destroy();
+  (conn as unknown as { stream?: { destroy(): void } }).stream?.destroy();
 }
 
 // mysql2 column type codes (the MySQL protocol's) to vtgate's type names, so rows
