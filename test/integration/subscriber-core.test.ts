@@ -153,7 +153,7 @@ for (const t of transportCases(cleanup)) {
       if (t.name === 'mysql') {
         // vtgate (v0.24.4) does not notice a closed MySQL connection during a
         // stream: its receivers stay registered with the tablet (seen here for
-        // over 110 s), which keeps sending due messages into them; each comes
+        // over 160 s), which keeps sending due messages into them; each comes
         // back one ack wait (+ backoff) later (README "Subscribe"). So over
         // MySQL the table's state is the truth checked here, not prompt delivery.
         console.log(`${t.name} close: ${handled.size} acked, ${unstarted.length} nacked on close (${dueAgain.length} due at once, ${sentAgain.length} already sent again into the closed stream), ${neverReceived.length} never received`);
