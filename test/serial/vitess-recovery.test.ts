@@ -47,3 +47,24 @@ test('up recovers after kill -9 of mysqld and vtcombo; data and vschema survive'
     await dropTable(t.keyspace, t.table);
   }
 });
+
+test('a second up reuses the running instance; down stops both; up starts them again', async () => {
+  const again = vitessSh('up');
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /mysqld already running/);
+  assert.match(again.stderr, /vtcombo already running/);
+
+  const down = vitessSh('down');
+  assert.equal(down.status, 0, down.stderr);
+  assert.match(down.stderr, /stopped vtcombo[\s\S]*stopped mysqld/);
+  const status = vitessSh('status');
+  assert.notEqual(status.status, 0, 'status fails while stopped');
+  assert.match(status.stderr, /vtcombo: stopped/);
+
+  const up = vitessSh('up');
+  assert.equal(up.status, 0, up.stderr);
+  assert.match(up.stderr, /mysqld .* up \(pid/);
+  assert.match(up.stderr, /vtcombo .* up \(pid/);
+  const wait = spawnSync(process.execPath, [join(script, '..', 'wait-vtgate.mjs')], { encoding: 'utf8', env: process.env });
+  assert.equal(wait.status, 0, wait.stderr);
+});
