@@ -28,8 +28,9 @@ export function msToNs(ms: number): bigint {
 
 /** Now, in Unix nanoseconds. */
 export function nowNs(): bigint {
-  // Date.now() anchors to the wall clock (the tablet compares with its own);
-  // the sub-millisecond part only keeps successive calls ordered.
+  // The wall clock (the tablet compares time_next with its own), to the
+  // millisecond; the sub-millisecond digits only spread calls within one
+  // millisecond apart and are not monotonic.
   return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 }
 
