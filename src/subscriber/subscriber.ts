@@ -157,7 +157,7 @@ export interface SubscriberStats {
   readonly nackedOnClose: number;
 }
 
-/** The subscriber's events (issue 7 adds reconnect/stall events to this map). */
+/** The subscriber's events: one typed map for every event it emits. */
 export type SubscriberEvents = {
   /** A message came off the stream and is held (queued for a handler or the iterator). */
   message: [ctx: MessageContext];
