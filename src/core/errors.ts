@@ -154,10 +154,21 @@ export class RetryLaterError extends VitessMessagesError {
   override readonly name: string = 'RetryLaterError';
   constructor(
     message: string,
-    /** When to try again, in ms from now. */
+    /** When to try again, in ms from now: a finite number >= 0 (checked here, where it is given). */
     readonly delayMs: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    checkDelayMs(delayMs, 'RetryLaterError', 'delayMs');
   }
+}
+
+/**
+ * Throws {@link InvalidOptionError} unless `ms` is a finite number of
+ * milliseconds >= 0: a delay is checked where it is given, not when a settle
+ * statement fails later.
+ */
+export function checkDelayMs(ms: unknown, subject: string, option: string): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidOptionError(subject, option, 'must be a finite number of milliseconds >= 0', ms);
+  return ms;
 }

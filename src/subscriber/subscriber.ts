@@ -5,7 +5,7 @@
  * runs handlers with bounded concurrency, batches acks, and closes gracefully.
  */
 import { decodeRow, type StreamField, type WireRow } from '../core/decode';
-import { InvalidOptionError, RetryLaterError, StreamError, UnrecoverableError, VitessMessagesError } from '../core/errors';
+import { checkDelayMs, InvalidOptionError, RetryLaterError, StreamError, UnrecoverableError, VitessMessagesError } from '../core/errors';
 import type { Executor } from '../core/executor';
 import { checkIdentifier, checkKeyspace, quoteIdentifier, quoteTable } from '../core/identifiers';
 import { nowNs, msToNs } from '../core/time';
@@ -16,6 +16,7 @@ import { VtgateGrpcTransport } from './grpc/vtgate-grpc-transport';
 import type { MessageContext, NackOptions, ReceivedMessage, Settlement } from './message';
 import { Settler, type SettleEntry } from './settler';
 import type { StreamCall, StreamPacket, StreamTransport } from './transport';
+import { asStreamError } from './stream-status';
 import { TypedEmitter } from './typed-emitter';
 
 /** Turns a decoded row (column name → value) into what handlers receive. */
@@ -239,7 +240,14 @@ export class Delivery<T> implements ReceivedMessage<T> {
   }
 
   nack(options: NackOptions = {}): Promise<void> {
-    return (this.#settling ??= this.owner.settle(this, 'nacked', options.delayMs ?? 0));
+    if (this.#settling) return this.#settling;
+    let delayMs: number;
+    try {
+      delayMs = checkDelayMs(options.delayMs ?? 0, 'ctx.nack', 'delayMs');
+    } catch (err) {
+      return Promise.reject(err); // not settled: the handler may still settle it
+    }
+    return (this.#settling = this.owner.settle(this, 'nacked', delayMs));
   }
 
   fail(reason: string): Promise<void> {
@@ -348,7 +356,9 @@ abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
         failures = 0;
       });
       if (!this.#receiving) break;
-      const retryable = outcome.error === undefined || (outcome.error instanceof StreamError ? outcome.error.retryable : true);
+      // An error from no transport (a wrapper's bug) is not retried: it would repeat.
+      if (outcome.error !== undefined) outcome.error = asStreamError(outcome.error, this.spec.table);
+      const retryable = outcome.error === undefined || (outcome.error as StreamError).retryable;
       if (!retryable || this.opts.reconnect === false) {
         if (outcome.error !== undefined) {
           this.#fatal = outcome.error;
