@@ -8,6 +8,7 @@ import { Column, DataSource } from 'typeorm';
 import { fromMysql2 } from '../../src/adapters/mysql2';
 import { fromPrisma, type PrismaLike } from '../../src/adapters/prisma';
 import type { Executor } from '../../src/core/executor';
+import { quoteTable } from '../../src/core/identifiers';
 import { defineMessageTable } from '../../src/core/define';
 import type { MessageTableOptionsInput } from '../../src/core/options';
 import type { MessageTableSpec } from '../../src/core/spec';
@@ -168,10 +169,13 @@ export async function createFromSpec(spec: MessageTableSpec): Promise<TestTable>
   return {
     table: spec.table,
     keyspace,
-    qualified: `\`${keyspace}\`.\`${spec.table}\``,
+    qualified: quoteTable(spec.table, keyspace),
     spec,
     drop: async () => {
-      for (const sql of buildDropSchemaSql(spec)) await db.query(sql).catch(() => undefined);
+      const [dropTable, ...vschema] = buildDropSchemaSql(spec);
+      await db.query(dropTable!);
+      // The keyspace-level vindex may be gone already; the table is what matters.
+      for (const sql of vschema) await db.query(sql).catch(() => undefined);
     },
   };
 }

@@ -94,7 +94,9 @@ for (const make of harnesses) {
             await enqueue(ex, t.spec, { body: { n: 2 }, note: 'ok' }),
             await enqueue(ex, t.spec, { body: { n: 3 } }),
           ]);
-          await stream.waitFor((s) => s.counts().get(committed) === 1, 10_000, 'the committed message');
+          // The suite's first message on a new table: under load the tablet can
+          // take seconds to start the table's message manager.
+          await stream.waitFor((s) => s.counts().get(committed) === 1, 20_000, 'the committed message');
           assert.equal(await ack(x.executor(), t.spec, committed), 1);
           // The unacked control comes back after the ack wait: by then an unacked
           // committed message would have too.
@@ -150,7 +152,8 @@ for (const make of harnesses) {
           // A 30 s ack wait: a redelivery within seconds can only be the nack's doing.
           const { t, stream } = slow!;
           const [a, b] = await enqueueMany(x.executor(), t.spec, [{ payload: { body: { k: 'a' } } }, { payload: { body: { k: 'b' } } }]);
-          await stream.waitFor((s) => s.counts().get(a!) === 1 && s.counts().get(b!) === 1, 10_000, 'first deliveries');
+          // The first messages on this suite's new slow table (see above).
+          await stream.waitFor((s) => s.counts().get(a!) === 1 && s.counts().get(b!) === 1, 20_000, 'first deliveries');
           const first = stream.deliveries.find((d) => d.row.id === a)!;
           assert.equal(await nack(x.executor(), t.spec, { id: a!, epoch: String(first.row.epoch) }), 1);
           await stream.waitFor((s) => (s.counts().get(a!) ?? 0) >= 2, 10_000, 'the nacked message again');
