@@ -11,7 +11,9 @@ import type { MessageTableSpec } from '../../src/core/spec';
 import { backoffDelayMs, DEFAULT_RECONNECT_BACKOFF, DEFAULT_RETRY_BACKOFF } from '../../src/subscriber/backoff';
 import { transportBufferBound, vtgateChannelOptions } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { Settler } from '../../src/subscriber/settler';
-import { plainHydrator, stream, subscribe } from '../../src/subscriber/subscriber';
+import { plainHydrator } from '../../src/subscriber/hydrator';
+import { stream } from '../../src/subscriber/message-stream';
+import { subscribe } from '../../src/subscriber/subscriber';
 
 const spec: MessageTableSpec = {
   table: 'jobs',
