@@ -24,8 +24,10 @@ import { tableLabel } from '../core/sql/target';
 import { fromEntityManager } from './entity-manager-executor';
 import { persistValues, type PersistValues } from './persist-values';
 import { getMessageTableSpec } from './registry';
+import type { VitessMessage } from './vitess-message';
 
-type Bookkeeping = 'id' | 'priority' | 'epoch' | 'timeNext' | 'timeAcked' | 'failureReason';
+/** The bookkeeping properties, as {@link VitessMessage} declares them (ours to write, never payload). */
+type Bookkeeping = keyof VitessMessage;
 
 /** The entity's own data properties: no bookkeeping, no methods. */
 type PayloadKey<T> = { [K in keyof T]-?: K extends Bookkeeping ? never : T[K] extends (...args: never[]) => unknown ? never : K }[keyof T];
@@ -180,14 +182,23 @@ export type MessageRepository<T extends ObjectLiteral> = Repository<T> & Message
  * against `MessagePayload<T>` as {@link messageRepository} does.
  */
 export interface MessageRepositoryMethods {
+  /** {@link MessageOperations.enqueue}, on this repository's entity and manager. */
   enqueue<T extends ObjectLiteral>(this: Repository<T>, payload: MessagePayload<T>, options?: EntityEnqueueOptions): Promise<string>;
+  /** {@link MessageOperations.enqueueMany}, on this repository's entity and manager. */
   enqueueMany<T extends ObjectLiteral>(this: Repository<T>, items: ReadonlyArray<EntityEnqueueItem<T>>, options?: EntityEnqueueManyOptions): Promise<string[]>;
+  /** {@link MessageOperations.ack}, on this repository's entity and manager. */
   ack(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[]): Promise<number>;
+  /** {@link MessageOperations.nack}, on this repository's entity and manager. */
   nack(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[], options?: NackOptions): Promise<number>;
+  /** {@link MessageOperations.fail}, on this repository's entity and manager. */
   fail(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[], options?: FailOptions): Promise<number>;
+  /** {@link MessageOperations.retry}, on this repository's entity and manager. */
   retry(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[]): Promise<number>;
+  /** {@link MessageOperations.extend}, on this repository's entity and manager. */
   extend(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[], options: ExtendOptions): Promise<number>;
+  /** {@link MessageOperations.listFailed}, on this repository's entity and manager. */
   listFailed(this: Repository<ObjectLiteral>, options?: ListFailedOptions): Promise<FailedPage>;
+  /** {@link MessageOperations.getMessages}, on this repository's entity and manager. */
   getMessages(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
 }
 
