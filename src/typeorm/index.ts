@@ -12,6 +12,6 @@ export { entityHydrator } from './hydrate';
 export { fromEntityManager, type EntityManagerLike, type QueryRunnerLike } from './entity-manager-executor';
 export {
   messageRepositoryMethods, messageRepository, messageOperations,
-  type MessageRepository, type MessageOperations, type MessagePayload, type EntityEnqueueOptions,
+  type MessageRepository, type MessageRepositoryMethods, type MessageOperations, type MessagePayload, type EntityEnqueueOptions,
   type EntityEnqueueItem, type EntityEnqueueManyOptions,
 } from './repository';

@@ -69,6 +69,29 @@ function inheritanceChain(target: Function): Function[] {
   return out;
 }
 
+/**
+ * Columns of embedded objects (`@Column(() => Address) address`) of `targets`,
+ * nested ones too: property path and database name as TypeORM's default naming
+ * gives them (`address.city` → `addressCity`; `prefix: false` → `city`).
+ */
+function embeddedColumns(targets: readonly Function[], prefixes: readonly string[], path: string): Array<{ property: string; name: string }> {
+  const storage = getMetadataArgsStorage();
+  const out: Array<{ property: string; name: string }> = [];
+  for (const e of storage.filterEmbeddeds(targets as Function[])) {
+    const type = e.type();
+    if (typeof type !== 'function') continue;
+    const own = e.prefix === undefined || e.prefix === true ? [e.propertyName] : e.prefix === false || e.prefix === '' ? [] : [e.prefix];
+    const inner = [...prefixes, ...own];
+    const chain = inheritanceChain(type);
+    for (const c of storage.filterColumns(chain)) {
+      if (c.mode === 'virtual' || c.mode === 'virtual-property') continue;
+      out.push({ property: `${path}${e.propertyName}.${c.propertyName}`, name: naming.columnName(c.propertyName, c.options.name ?? '', inner) });
+    }
+    out.push(...embeddedColumns(chain, inner, `${path}${e.propertyName}.`));
+  }
+  return out;
+}
+
 function typeName(type: unknown): string {
   return typeof type === 'function' ? (type as Function).name : String(type);
 }
@@ -113,9 +136,19 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
         throw new InvalidOptionError(subject, `column ${c.propertyName}`, `may not be named like a bookkeeping column (${BOOKKEEPING_COLUMNS.map((b) => b.name).join(', ')}); @MessageTable adds those`, c.options.name ?? c.propertyName);
       }
     }
-    const payload = storage.columns.filter((c) => ours(c) && c.propertyName !== 'id' && c.mode !== 'virtual' && c.mode !== 'virtual-property');
-    const payloadNames = payload.map((c) => c.options.name ?? c.propertyName);
-    const resolveName = (n: string) => payload.find((c) => c.propertyName === n)?.options.name ?? (payloadNames.includes(n) ? n : undefined);
+    const payload = [
+      ...storage.columns
+        .filter((c) => ours(c) && c.propertyName !== 'id' && c.mode !== 'virtual' && c.mode !== 'virtual-property')
+        .map((c) => ({ property: c.propertyName, name: c.options.name ?? c.propertyName })),
+      ...embeddedColumns(chain, [], ''),
+    ];
+    for (const c of payload) {
+      if (c.property.includes('.') && RESERVED_NAMES.has(c.name.toLowerCase())) {
+        throw new InvalidOptionError(subject, `column ${c.property}`, `may not be named like a bookkeeping column (${BOOKKEEPING_COLUMNS.map((b) => b.name).join(', ')}); give the embedded columns a prefix`, c.name);
+      }
+    }
+    const payloadNames = payload.map((c) => c.name);
+    const resolveName = (n: string) => payload.find((c) => c.property === n)?.name ?? (payloadNames.includes(n) ? n : undefined);
 
     let vindexColumn: string | undefined;
     if (options.vindex !== false) {

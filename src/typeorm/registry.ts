@@ -126,7 +126,7 @@ export function getMessageTableSpec(target: Function, dataSource?: DataSource): 
   const indexes: IndexSpec[] = metadata.indices
     .filter((ix) => ix.name !== POLLER_INDEX)
     .map((ix) => ({ name: ix.name, columns: ix.columns.map((c) => c.databaseName), unique: ix.isUnique }));
-  const byProperty = (n: string) => metadata.columns.find((c) => c.propertyName === n)?.databaseName ?? n;
+  const byProperty = (n: string) => metadata.columns.find((c) => c.propertyPath === n)?.databaseName ?? n;
 
   const { streamedColumns, vindex, ...options } = entry.options;
   const spec = finishSpec(target.name, {
