@@ -9,8 +9,7 @@ import { EntityMetadataBuilder } from 'typeorm/metadata-builder/EntityMetadataBu
 import { BOOKKEEPING_COLUMNS, finishSpec, type VindexInput } from '../core/define';
 import { InvalidOptionError, NotAMessageTableError, UnknownEntityError } from '../core/errors';
 import { buildTableComment, type MessageTableOptionsInput } from '../core/options';
-import type { IndexSpec, MessageTableSpec, PayloadColumnSpec } from '../core/spec';
-import { POLLER_INDEX } from '../migration/ddl';
+import { POLLER_INDEX, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
 
 interface Registered {
   readonly table: string;
@@ -121,11 +120,21 @@ export function getMessageTableSpec(target: Function, dataSource?: DataSource): 
       };
       const def = ds.driver.normalizeDefault(c);
       if (def !== undefined && def !== null) col.default = def;
+      // Emitted as TypeORM's own CREATE TABLE emits them (its MySQL query runner).
+      if (c.onUpdate) col.onUpdate = c.onUpdate;
+      if (c.asExpression) col.generated = { expression: c.asExpression, stored: c.generatedType === 'STORED' };
+      if (c.comment) col.comment = c.comment;
       return col;
     });
   const indexes: IndexSpec[] = metadata.indices
     .filter((ix) => ix.name !== POLLER_INDEX)
-    .map((ix) => ({ name: ix.name, columns: ix.columns.map((c) => c.databaseName), unique: ix.isUnique }));
+    .map((ix) => ({
+      name: ix.name,
+      columns: ix.columns.map((c) => c.databaseName),
+      unique: ix.isUnique,
+      ...(ix.isFulltext ? { kind: 'fulltext' as const } : ix.isSpatial ? { kind: 'spatial' as const } : {}),
+      ...(ix.isFulltext && ix.parser ? { parser: ix.parser } : {}),
+    }));
   const byProperty = (n: string) => metadata.columns.find((c) => c.propertyName === n)?.databaseName ?? n;
 
   const { streamedColumns, vindex, ...options } = entry.options;
