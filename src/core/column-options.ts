@@ -89,3 +89,14 @@ export function checkIndexKind(ix: IndexSpec, subject: string): void {
     if (typeof ix.parser !== 'string' || !PARSER.test(ix.parser)) throw new InvalidOptionError(subject, `${where} parser`, 'must be a parser plugin name like ngram', ix.parser);
   }
 }
+
+const COLUMN_INPUT_KEYS = ['type', 'nullable', 'default', 'name', 'comment', 'onUpdate', 'asExpression', 'generatedType'];
+const INDEX_INPUT_KEYS = ['name', 'columns', 'unique', 'fulltext', 'spatial', 'parser'];
+
+/** Throws on a key a column or index definition does not know: a misspelt `commnet` would otherwise vanish from the DDL. */
+export function checkDefinitionKeys(input: object, what: 'column' | 'index', option: string, subject: string): void {
+  const known = what === 'column' ? COLUMN_INPUT_KEYS : INDEX_INPUT_KEYS;
+  for (const key of Object.keys(input)) {
+    if (!known.includes(key)) throw new InvalidOptionError(subject, `${option} ${key}`, `is not an option of ${what === 'index' ? 'an' : 'a'} ${what} (known: ${known.join(', ')})`);
+  }
+}

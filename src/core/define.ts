@@ -3,7 +3,7 @@
  * raw-SQL users (TypeORM users get the same {@link MessageTableSpec} from their
  * `@MessageTable` entity). Also the canonical bookkeeping columns both share.
  */
-import { checkColumnExtras, checkIndexKind } from './column-options';
+import { checkColumnExtras, checkDefinitionKeys, checkIndexKind } from './column-options';
 import { InvalidOptionError } from './errors';
 import { checkIdentifier, checkKeyspace } from './identifiers';
 import { buildStreamedColumns, checkOptionNames, resolveTableOptions, type MessageTableOptionsInput } from './options';
@@ -239,6 +239,7 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
   checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex'], subject);
   const payload: PayloadColumnSpec[] = Object.entries(input.columns).map(([property, c]) => {
     const full = typeof c === 'string' ? { type: c } : c;
+    if (full !== null && typeof full === 'object') checkDefinitionKeys(full, 'column', `column ${property}`, subject);
     const col: { -readonly [K in keyof PayloadColumnSpec]: PayloadColumnSpec[K] } = {
       name: full.name ?? property,
       property,
@@ -260,13 +261,17 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
     table,
     ...(keyspace !== undefined ? { keyspace } : {}),
     payload,
-    indexes: (indexes ?? []).map((ix) => ({
-      name: ix.name ?? `idx_${ix.columns.join('_')}`,
-      columns: ix.columns,
-      unique: ix.unique ?? false,
-      ...(ix.fulltext || ix.spatial ? { kind: indexKind(ix, subject) } : {}),
-      ...(ix.parser !== undefined ? { parser: ix.parser } : {}),
-    })),
+    indexes: (indexes ?? []).map((ix) => {
+      const name = ix.name ?? `idx_${ix.columns.join('_')}`;
+      checkDefinitionKeys(ix, 'index', `index ${name}`, subject);
+      return {
+        name,
+        columns: ix.columns,
+        unique: ix.unique ?? false,
+        ...(ix.fulltext || ix.spatial ? { kind: indexKind(ix, subject) } : {}),
+        ...(ix.parser !== undefined ? { parser: ix.parser } : {}),
+      };
+    }),
     ...(streamedColumns ? { streamedColumns } : {}),
     ...(vindex !== undefined ? { vindex } : {}),
     options,

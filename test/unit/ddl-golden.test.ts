@@ -138,6 +138,8 @@ const invalid: Array<[string, () => unknown, string, RegExp]> = [
   ['a vindex on a generated column', () => defineMessageTable({ table: 't', columns: { a: { type: 'int', asExpression: 'id % 10' } }, vindex: { column: 'a' } }), 'vindex.column', /generated/],
   ['a unique fulltext index', () => defineMessageTable({ table: 't', columns: { a: 'text' }, indexes: [{ name: 'ix', columns: ['a'], fulltext: true, unique: true }] }), 'index ix unique', /fulltext/],
   ['a parser on a plain index', () => defineMessageTable({ table: 't', columns: { a: 'text' }, indexes: [{ name: 'ix', columns: ['a'], parser: 'ngram' }] }), 'index ix parser', /fulltext/],
+  ['a misspelt column option', () => defineMessageTable({ table: 't', columns: { a: { type: 'int', commnet: 'x' } as never } }), 'column a commnet', /is not an option of a column/],
+  ['a misspelt index option', () => defineMessageTable({ table: 't', columns: { a: 'text' }, indexes: [{ name: 'ix', columns: ['a'], fullText: true } as never] }), 'index ix fullText', /is not an option of an index/],
   ['a spatial index on two columns', () => defineMessageTable({ table: 't', columns: { a: 'point', b: 'point' }, indexes: [{ name: 'ix', columns: ['a', 'b'], spatial: true }] }), 'index ix', /exactly one column/],
 ];
 for (const [what, fn, option, rule] of invalid) {
