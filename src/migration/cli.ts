@@ -14,12 +14,13 @@ import type { MessageTableSpec } from '../core/spec';
 import { buildDropSchemaSql, buildSchemaSql } from './ddl';
 
 /**
- * The generator, loaded only for a DataSource (`-d`): it loads TypeORM, which
- * Prisma and mysql2 users running `print-sql --spec` need not have installed.
+ * The TypeORM side of the generator, loaded only for a DataSource (`-d`): it
+ * loads TypeORM, which Prisma and mysql2 users running `print-sql --spec` need
+ * not have installed.
  */
-function generator(): typeof import('./generate') {
+function generator(): typeof import('../typeorm/generate-migration') {
   try {
-    return require('./generate') as typeof import('./generate');
+    return require('../typeorm/generate-migration') as typeof import('../typeorm/generate-migration');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'typeorm[/']/.test((err as Error).message)) {
       throw new VitessMessagesError('-d/--dataSource needs typeorm installed; without TypeORM, export defineMessageTable() results and pass --spec <file>', { cause: err });
