@@ -155,8 +155,9 @@ function definitionText(options: MessageTableDecoratorOptions, chain: Function[]
  * the same keyspace and table name. Defining the same class again is not a
  * duplicate: the same class name from the same file (a module evaluated again,
  * e.g. in watch mode) or with the same definition (one entity loaded from two
- * copies, e.g. `src/` through ts-node and `dist/`) replaces the earlier one. A
- * class of the same name from another file with another definition is a duplicate.
+ * copies, e.g. `src/` through ts-node and `dist/`) becomes the table's class
+ * (the earlier one stays usable). A class of the same name from another file
+ * with another definition is a duplicate.
  */
 export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassDecorator {
   return (target: Function) => {
