@@ -3,6 +3,7 @@
  * raw-SQL users (TypeORM users get the same {@link MessageTableSpec} from their
  * `@MessageTable` entity). Also the canonical bookkeeping columns both share.
  */
+import { checkColumnExtras, checkDefinitionKeys, checkIndexKind } from './column-options';
 import { InvalidOptionError } from './errors';
 import { checkIdentifier, checkKeyspace } from './identifiers';
 import { buildStreamedColumns, checkOptionNames, resolveTableOptions, type MessageTableOptionsInput } from './options';
@@ -38,6 +39,14 @@ export type ColumnInput =
       readonly default?: string;
       /** The column's name in the database. Default: the key. */
       readonly name?: string;
+      /** Column comment (plain text, at most 1024 characters). Default: none. */
+      readonly comment?: string;
+      /** `ON UPDATE` expression, e.g. `CURRENT_TIMESTAMP(6)`. Default: none. */
+      readonly onUpdate?: string;
+      /** Makes it a generated column computed from this SQL expression (payloads may not set it). Default: none. */
+      readonly asExpression?: string;
+      /** With `asExpression`: `VIRTUAL` (computed on read) or `STORED`. Default `VIRTUAL`, as in MySQL and TypeORM. */
+      readonly generatedType?: 'VIRTUAL' | 'STORED';
     };
 
 /** Primary vindex of a table in a sharded keyspace. */
@@ -61,7 +70,17 @@ export interface DefineMessageTableInput extends MessageTableOptionsInput {
   /** Payload columns, in table order, keyed by property name. */
   readonly columns: Readonly<Record<string, ColumnInput>>;
   /** Secondary indexes on payload columns (database names). Default: none. */
-  readonly indexes?: ReadonlyArray<{ readonly name?: string; readonly columns: readonly string[]; readonly unique?: boolean }>;
+  readonly indexes?: ReadonlyArray<{
+    readonly name?: string;
+    readonly columns: readonly string[];
+    readonly unique?: boolean;
+    /** A FULLTEXT index (text columns). Default `false`. */
+    readonly fulltext?: boolean;
+    /** A SPATIAL index (one NOT NULL geometry column). Default `false`. */
+    readonly spatial?: boolean;
+    /** Full-text parser plugin, e.g. `ngram`. Default: MySQL's built-in parser. */
+    readonly parser?: string;
+  }>;
   /**
    * Payload columns the stream carries (after `id`, `epoch` and the vindex
    * column). Default: all payload columns.
@@ -129,6 +148,7 @@ export function finishSpec(
     seen.add(c.name.toLowerCase());
     checkSqlFragment(c.sqlType, `column ${c.property} type`, subject);
     if (c.default !== undefined) checkSqlFragment(c.default, `column ${c.property} default`, subject);
+    checkColumnExtras(c, subject);
   }
   const payloadNames = parts.payload.map((c) => c.name);
   const known = new Set([...BOOKKEEPING_COLUMNS.map((b) => b.name), ...payloadNames]);
@@ -141,6 +161,8 @@ export function finishSpec(
     if (column !== BOOKKEEPING.id && !payloadNames.includes(column)) {
       throw new InvalidOptionError(subject, 'vindex.column', `must be 'id' or one of the payload columns (${payloadNames.join(', ') || 'none'})`, requested);
     }
+    // vtgate routes an INSERT by the value it is given; a generated column has none yet.
+    if (parts.payload.some((c) => c.name === column && c.generated)) throw new InvalidOptionError(subject, 'vindex.column', 'may not be a generated column (vtgate routes an INSERT by the value it carries)', requested);
     const type = checkIdentifier(parts.vindex?.type ?? 'hash', 'vindex.type', subject);
     vindex = Object.freeze({ column, type });
   }
@@ -169,7 +191,14 @@ export function finishSpec(
     if (indexes.some((o) => o.name.toLowerCase() === ix.name.toLowerCase())) {
       throw new InvalidOptionError(subject, `index ${ix.name}`, 'is declared twice');
     }
-    indexes.push(Object.freeze({ name: ix.name, columns: Object.freeze([...ix.columns]), unique: ix.unique }));
+    checkIndexKind(ix, subject);
+    indexes.push(Object.freeze({
+      name: ix.name,
+      columns: Object.freeze([...ix.columns]),
+      unique: ix.unique,
+      ...(ix.kind !== undefined ? { kind: ix.kind } : {}),
+      ...(ix.parser !== undefined ? { parser: ix.parser } : {}),
+    }));
   }
 
   const spec: MessageTableSpec = {
@@ -184,6 +213,11 @@ export function finishSpec(
   return Object.freeze(spec);
 }
 
+function indexKind(ix: { name?: string; columns: readonly string[]; fulltext?: boolean; spatial?: boolean }, subject: string): 'fulltext' | 'spatial' {
+  if (ix.fulltext && ix.spatial) throw new InvalidOptionError(subject, `index ${ix.name ?? ix.columns.join('_')}`, 'cannot be both fulltext and spatial', ix);
+  return ix.fulltext ? 'fulltext' : 'spatial';
+}
+
 /**
  * A message table for Prisma, mysql2 and raw-SQL users:
  * ```ts
@@ -194,8 +228,9 @@ export function finishSpec(
  * });
  * ```
  * Throws {@link InvalidOptionError} (nothing is written anywhere) on a bad name,
- * type, option or vindex column. Print its DDL with `buildSchemaSql` from
- * `vitess-messages/migration` or `npx vitess-messages print-sql`.
+ * type, option or vindex column. Print its DDL with `buildSchemaSql` (also from
+ * `vitess-messages`) or `npx vitess-messages print-sql --spec <file>` (which
+ * does not need TypeORM installed).
  */
 export function defineMessageTable(input: DefineMessageTableInput): MessageTableSpec {
   const subject = `defineMessageTable(${typeof input?.table === 'string' ? input.table : '?'})`;
@@ -204,6 +239,7 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
   checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex'], subject);
   const payload: PayloadColumnSpec[] = Object.entries(input.columns).map(([property, c]) => {
     const full = typeof c === 'string' ? { type: c } : c;
+    if (full !== null && typeof full === 'object') checkDefinitionKeys(full, 'column', `column ${property}`, subject);
     const col: { -readonly [K in keyof PayloadColumnSpec]: PayloadColumnSpec[K] } = {
       name: full.name ?? property,
       property,
@@ -211,6 +247,13 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
       nullable: full.nullable ?? false,
     };
     if (full.default !== undefined) col.default = full.default;
+    if (full.onUpdate !== undefined) col.onUpdate = full.onUpdate;
+    if (full.asExpression !== undefined) col.generated = { expression: full.asExpression, stored: full.generatedType === 'STORED' };
+    else if (full.generatedType !== undefined) throw new InvalidOptionError(subject, `column ${property} generatedType`, 'needs asExpression', full.generatedType);
+    if (full.generatedType !== undefined && full.generatedType !== 'VIRTUAL' && full.generatedType !== 'STORED') {
+      throw new InvalidOptionError(subject, `column ${property} generatedType`, "must be 'VIRTUAL' or 'STORED'", full.generatedType);
+    }
+    if (full.comment !== undefined) col.comment = full.comment;
     return col;
   });
   const { table, keyspace, columns: _c, indexes, streamedColumns, vindex, ...options } = input;
@@ -218,11 +261,17 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
     table,
     ...(keyspace !== undefined ? { keyspace } : {}),
     payload,
-    indexes: (indexes ?? []).map((ix) => ({
-      name: ix.name ?? `idx_${ix.columns.join('_')}`,
-      columns: ix.columns,
-      unique: ix.unique ?? false,
-    })),
+    indexes: (indexes ?? []).map((ix) => {
+      const name = ix.name ?? `idx_${ix.columns.join('_')}`;
+      checkDefinitionKeys(ix, 'index', `index ${name}`, subject);
+      return {
+        name,
+        columns: ix.columns,
+        unique: ix.unique ?? false,
+        ...(ix.fulltext || ix.spatial ? { kind: indexKind(ix, subject) } : {}),
+        ...(ix.parser !== undefined ? { parser: ix.parser } : {}),
+      };
+    }),
     ...(streamedColumns ? { streamedColumns } : {}),
     ...(vindex !== undefined ? { vindex } : {}),
     options,

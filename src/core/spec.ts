@@ -16,6 +16,12 @@ export const BOOKKEEPING = {
   failureReason: 'failure_reason',
 } as const;
 
+/**
+ * The index the tablet's poller query uses, `(time_acked, priority, time_next DESC)`.
+ * Here in core because both the TypeORM decorator and the DDL builder name it.
+ */
+export const POLLER_INDEX = 'poller_idx';
+
 export interface PayloadColumnSpec {
   /** The column's name in the database. */
   readonly name: string;
@@ -26,6 +32,15 @@ export interface PayloadColumnSpec {
   readonly nullable: boolean;
   /** A DDL default expression, already rendered (e.g. `'pending'`, `0`), if any. */
   readonly default?: string;
+  /** `ON UPDATE` expression, e.g. `CURRENT_TIMESTAMP(6)`; absent: none. */
+  readonly onUpdate?: string;
+  /**
+   * A generated column: MySQL computes it from `expression`; `stored` keeps it on
+   * disk, else it is VIRTUAL. Payloads may not set it (enqueue writes `DEFAULT`).
+   */
+  readonly generated?: { readonly expression: string; readonly stored: boolean };
+  /** The column's comment, as plain text (the DDL quotes it). Absent: none. */
+  readonly comment?: string;
 }
 
 /** Table options, in the JS units (milliseconds). */
@@ -63,4 +78,8 @@ export interface IndexSpec {
   /** Column names in the database, in index order. */
   readonly columns: readonly string[];
   readonly unique: boolean;
+  /** A FULLTEXT or SPATIAL index (never unique); absent: an ordinary B-tree index. */
+  readonly kind?: 'fulltext' | 'spatial';
+  /** Full-text parser plugin (`WITH PARSER`, e.g. `ngram`); only with `kind: 'fulltext'`. */
+  readonly parser?: string;
 }

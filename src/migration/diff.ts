@@ -15,6 +15,7 @@ import {
   buildDropColumn,
   buildDropIndex,
   buildDropSchemaSql,
+  buildIndexDefinition,
   buildModifyColumn,
   buildSchemaSql,
 } from './ddl';
@@ -83,7 +84,7 @@ function sameColumn(x: PayloadColumnSpec, y: PayloadColumnSpec): boolean {
 }
 
 function sameIndex(x: IndexSpec, y: IndexSpec): boolean {
-  return x.unique === y.unique && x.columns.join('\u0000') === y.columns.join('\u0000');
+  return buildIndexDefinition(x) === buildIndexDefinition(y);
 }
 
 function alterTable(a: MessageTableSpec, b: MessageTableSpec, steps: Step[], changes: string[]): void {

@@ -133,3 +133,24 @@ test('snapshots survive enum values with comment terminators', async () => {
   assert.equal(readMigratedTables(dir).get('commerce.jobs')!.payload[0]!.sqlType, "enum('*/','a')");
   assert.equal((await generateMigration({ dir, tables: [odd], check: true })).status, 'up-to-date');
 });
+
+test('comments and generated expressions survive the migration file: snapshot, statements, --check', async () => {
+  const dir = tmp();
+  const comment = "ends */ here, `ticks` ${x} \\ and 'quotes'";
+  const odd = defineMessageTable({
+    ...base,
+    columns: { s: { type: 'text', comment }, g: { type: 'varchar(10)', asExpression: "concat('*/', `s`)", generatedType: 'STORED', nullable: true } },
+    indexes: [{ name: 'ft_s', columns: ['s'], fulltext: true, parser: 'ngram' }],
+  });
+  const r = await generateMigration({ dir, tables: [odd], timestamp: 1_700_000_000_000 });
+  assert.equal(r.status, 'written');
+  const text = readFileSync(r.file!, 'utf8');
+  const payload = readMigratedTables(dir).get('commerce.jobs')!.payload;
+  assert.equal(payload[0]!.comment, comment);
+  assert.deepEqual(payload[1]!.generated, { expression: "concat('*/', `s`)", stored: true });
+  // The statements are JSON string literals in the migration's source: read them back as JavaScript would.
+  const create = r.up.find((s) => s.startsWith('CREATE TABLE'))!;
+  assert.ok(text.includes(`await queryRunner.query(${JSON.stringify(create)});`));
+  assert.match(create, /`s` text NOT NULL COMMENT 'ends \*\/ here, `ticks` \$\{x\} \\\\ and ''quotes'''/);
+  assert.equal((await generateMigration({ dir, tables: [odd], check: true })).status, 'up-to-date');
+});

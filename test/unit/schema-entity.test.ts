@@ -6,10 +6,10 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Column, CreateDateColumn, DataSource, DefaultNamingStrategy, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, DataSource, DefaultNamingStrategy, Entity, Generated, PrimaryColumn } from 'typeorm';
 import { InvalidOptionError, NotAMessageTableError, UnknownEntityError } from '../../src/core/errors';
 import { buildTableComment } from '../../src/core/options';
-import { getMessageTableSpec, isMessageTable, MessageTable, VitessMessage } from '../../src/typeorm';
+import { getMessageTableSpec, isMessageTable, MessageTable, messageTableClasses, VitessMessage } from '../../src/typeorm';
 import { EmailJob } from '../../examples/entities/email-job';
 import { OrderEvent } from '../../examples/entities/order-event';
 
@@ -160,4 +160,74 @@ test('a bigint id declared by the user is accepted and replaced by the canonical
   const spec = getMessageTableSpec(OwnId);
   assert.deepEqual(spec.payload.map((c) => [c.name, c.sqlType, c.default]), [['n', 'int', undefined], ['created_at', 'datetime(6)', 'CURRENT_TIMESTAMP(6)']]);
   assert.deepEqual(spec.streamed, ['id', 'epoch', 'n', 'created_at']);
+});
+
+test('column options the DDL would not carry are refused when the class is defined, naming class and option', () => {
+  rejects(() => {
+    @MessageTable({ name: 'bad_zerofill' })
+    class Zerofill extends VitessMessage {
+      @Column({ type: 'int', zerofill: true } as never) n!: number;
+    }
+    return Zerofill;
+  }, 'column n zerofill', /not emitted by TypeORM 1\.x/, 'Zerofill');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_width' })
+    class Width extends VitessMessage {
+      @Column({ type: 'int', width: 5 } as never) n!: number;
+    }
+    return Width;
+  }, 'column n width', /display widths/, 'Width');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_srid' })
+    class Srid extends VitessMessage {
+      @Column({ type: 'point', srid: 4326 }) place!: string;
+    }
+    return Srid;
+  }, 'column place srid', /no SRID/, 'Srid');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_primary' })
+    class CompositeKey extends VitessMessage {
+      @PrimaryColumn({ type: 'int' }) tenant!: number;
+    }
+    return CompositeKey;
+  }, 'column tenant primary', /id alone/, 'CompositeKey');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_generated' })
+    class GeneratedUuid extends VitessMessage {
+      @Column({ type: 'varchar', length: 36 }) @Generated('uuid') ref!: string;
+    }
+    return GeneratedUuid;
+  }, 'column ref generated', /save\(\)/, 'GeneratedUuid');
+
+  // The spec is resolved later (generate, enqueue); bad generated-column options fail there, still typed.
+  @MessageTable({ name: 'bad_generated_default' })
+  class GeneratedWithDefault extends VitessMessage {
+    @Column({ type: 'int', asExpression: 'id + 1', default: 3 }) n!: number;
+  }
+  rejects(() => getMessageTableSpec(GeneratedWithDefault), 'column n default', /generated column/, 'GeneratedWithDefault');
+  @MessageTable({ name: 'bad_comment' })
+  class EmojiComment extends VitessMessage {
+    @Column({ type: 'int', comment: 'rocket 🚀' }) n!: number;
+  }
+  rejects(() => getMessageTableSpec(EmojiComment), 'column n comment', /utf8mb3/, 'EmojiComment');
+});
+
+test('two classes of one name on one table: a duplicate unless it is the same class defined again', () => {
+  const first = require('../fixtures/duplicate-job-a') as { DuplicateJob: Function };
+  // The same module evaluated again (watch mode, a fresh module registry): the same class.
+  delete require.cache[require.resolve('../fixtures/duplicate-job-a')];
+  const again = require('../fixtures/duplicate-job-a') as { DuplicateJob: Function };
+  assert.notEqual(again.DuplicateJob, first.DuplicateJob);
+  // The same definition from another file (src/ through ts-node and dist/): the same class.
+  const copy = require('../fixtures/duplicate-job-copy') as { DuplicateJob: Function };
+  assert.equal(messageTableClasses().filter((c) => c.name === 'DuplicateJob').length, 1, 'one class per table');
+  assert.ok(messageTableClasses().includes(copy.DuplicateJob), 'the latest definition is the table\'s class');
+  assert.ok(isMessageTable(first.DuplicateJob), 'an earlier definition stays usable');
+  assert.deepEqual(getMessageTableSpec(first.DuplicateJob), getMessageTableSpec(copy.DuplicateJob));
+  // The same name from another file with another definition: another class.
+  rejects(() => require('../fixtures/duplicate-job-b'), 'name', /already the table of message entity DuplicateJob \(.*duplicate-job-copy\.[jt]s\).*this class \(.*duplicate-job-b\.[jt]s\)/, 'DuplicateJob');
 });
