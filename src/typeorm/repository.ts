@@ -22,7 +22,7 @@ import type { MessageTableSpec } from '../core/spec';
 import { fromEntityManager } from './entity-manager-executor';
 import { getMessageTableSpec } from './registry';
 
-type Bookkeeping = 'id' | 'priority' | 'epoch' | 'timeNext' | 'timeAcked' | 'failureReason';
+type Bookkeeping = 'id' | 'priority' | 'epoch' | 'timeNext' | 'timeAcked' | 'failureReason' | 'enqueuedAt' | 'failedAt';
 
 /** The payload of a message entity: its own properties, without the bookkeeping and methods. */
 export type MessagePayload<T> = {
