@@ -13,6 +13,7 @@ import { InvalidOptionError, VitessMessagesError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
 import { buildDropSchemaSql, buildSchemaSql } from './ddl';
 import { generateMigration, messageTablesOf } from './generate';
+import { buildDowngradeSql, buildUpgradeSql } from './upgrade';
 
 /** Loads a module; `.ts` through ts-node (TypeScript 6: TypeScript 7 has no compiler API for it). */
 export function loadModule(file: string): Record<string, unknown> {
@@ -89,7 +90,8 @@ export function buildProgram(): Command {
     .option('-d, --dataSource <file>', 'module exporting the TypeORM DataSource', 'ormconfig.ts')
     .option('--spec <file>', 'module exporting defineMessageTable() results instead of a DataSource')
     .option('--drop', 'print the statements that remove them instead')
-    .action(async (o: { dataSource: string; spec?: string; drop?: boolean }) => {
+    .option('--upgrade', 'print the ALTER TABLEs that add the bookkeeping columns enqueued_at and failed_at to tables made by an earlier version (with --drop: that remove them)')
+    .action(async (o: { dataSource: string; spec?: string; drop?: boolean; upgrade?: boolean }) => {
       const tables = await tablesFrom(o);
       if (tables.length === 0) {
         console.error('no message tables found');
@@ -97,6 +99,10 @@ export function buildProgram(): Command {
         return;
       }
       for (const t of tables) {
+        if (o.upgrade) {
+          for (const sql of o.drop ? buildDowngradeSql(t) : buildUpgradeSql(t)) console.log(`${sql};\n`);
+          continue;
+        }
         for (const sql of o.drop ? buildDropSchemaSql(t) : buildSchemaSql(t)) {
           // On an unsharded keyspace a vindex would mark the whole keyspace sharded.
           if (sql.startsWith('ALTER VSCHEMA')) console.log('-- only if the keyspace is sharded (SHOW VSCHEMA KEYSPACES):');
