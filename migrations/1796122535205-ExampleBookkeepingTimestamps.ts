@@ -140,6 +140,24 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
   }
 }
 vitess-messages:snapshot */
+/** Waits (up to 30 s) until vtgate resolves `columns` of `table` (its schema tracking lags the DDL). */
+async function untilVtgateResolves(queryRunner: QueryRunner, table: string, columns: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await queryRunner.query(`SELECT ${columns.join(', ')} FROM ${table} LIMIT 1`);
+      return;
+    } catch (err) {
+      if (!/not found/i.test(String(err))) return; // not the tracker's lag: nothing to wait for
+      if (Date.now() > deadline) {
+        console.warn(`vtgate does not resolve ${columns.join(', ')} of ${table} yet: queries naming them fail until its schema tracking catches up`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export class ExampleBookkeepingTimestamps1796122535205 implements MigrationInterface {
   name = 'ExampleBookkeepingTimestamps1796122535205';
 
@@ -148,6 +166,8 @@ export class ExampleBookkeepingTimestamps1796122535205 implements MigrationInter
     await queryRunner.query("ALTER TABLE `commerce`.`email_job` ADD COLUMN `failed_at` bigint NULL AFTER `enqueued_at`");
     await queryRunner.query("ALTER TABLE `commerce`.`order_event` ADD COLUMN `enqueued_at` bigint NULL AFTER `failure_reason`");
     await queryRunner.query("ALTER TABLE `commerce`.`order_event` ADD COLUMN `failed_at` bigint NULL AFTER `enqueued_at`");
+    await untilVtgateResolves(queryRunner, "`commerce`.`email_job`", ["`enqueued_at`","`failed_at`"]);
+    await untilVtgateResolves(queryRunner, "`commerce`.`order_event`", ["`enqueued_at`","`failed_at`"]);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

@@ -92,7 +92,7 @@ export async function prismaHarness(): Promise<ExecutorHarness> {
 }
 
 /** The payload columns of the producer tests' tables. */
-export const PAYLOAD_DDL = 'failure_reason text null, body json null, note varchar(8) null';
+export const PAYLOAD_DDL = 'failure_reason text null, enqueued_at bigint null, failed_at bigint null, body json null, note varchar(8) null';
 
 export interface TestTable {
   readonly table: string;
@@ -141,6 +141,7 @@ export async function customerShardedTable(prefix: string): Promise<TestTable> {
     `create table ${qualified} (
       id bigint not null, priority tinyint not null default 50, epoch bigint not null default 0,
       time_next bigint null default 0, time_acked bigint null, failure_reason text null,
+      enqueued_at bigint null, failed_at bigint null,
       customer_id bigint not null, payload json null,
       primary key (id), index poller_idx (time_acked, priority, time_next desc)
     ) comment 'vitess_message,vt_ack_wait=1,vt_purge_after=86400,vt_batch_size=100,vt_cache_size=10000,vt_poller_interval=0.5,vt_min_backoff=0.5,vt_message_cols=id|epoch|customer_id|payload'`,

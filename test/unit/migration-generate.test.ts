@@ -172,6 +172,11 @@ test('a table from before enqueued_at / failed_at gets ADD COLUMNs in their cano
   const r = await generateMigration({ dir, tables: [v1], timestamp: 1_700_000_000_001 });
   assert.equal(r.status, 'written');
   assert.deepEqual(parseSnapshot(r.text!)!.tables['commerce.jobs']!.bookkeeping, [...BOOKKEEPING_NAMES]);
+  // After adding columns, up waits until vtgate's schema tracking resolves them; down needs no wait.
+  const up0 = r.text!.indexOf('public async up('), down0 = r.text!.indexOf('public async down(');
+  const wait = r.text!.indexOf('    await untilVtgateResolves(queryRunner, "`commerce`.`jobs`", ["`enqueued_at`","`failed_at`"]);');
+  assert.ok(wait > r.text!.lastIndexOf('ADD COLUMN `failed_at`') && wait > up0 && wait < down0, r.text);
+  assert.equal(r.text!.split('await untilVtgateResolves(').length - 1, 1);
   assert.equal((await generateMigration({ dir, tables: [v1], check: true })).status, 'up-to-date');
 
   // Payload changes in the same run come after, placed after the last bookkeeping column.
