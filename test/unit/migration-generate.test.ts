@@ -4,6 +4,7 @@
  * matching DDL; `down` reverses `up`; nothing changed → no file; `--check`.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,4 +203,19 @@ test('enqueued_at and failed_at are reserved: a payload column may not take thos
   }
   // Nor can the stream carry them: streamedColumns takes payload columns only.
   assert.throws(() => defineMessageTable({ ...base, streamedColumns: ['enqueued_at'] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'streamedColumns');
+});
+
+test('print-sql --upgrade prints the ALTERs that add enqueued_at / failed_at (with --drop, that remove them)', () => {
+  const dir = tmp();
+  const file = join(dir, 'emails.js');
+  writeFileSync(file, `const { defineMessageTable } = require(${JSON.stringify(join(process.cwd(), 'build/src/core/define'))});
+exports.emails = defineMessageTable({ table: 'email_job', keyspace: 'commerce', columns: { recipient: 'varchar(320)' } });\n`);
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(process.cwd(), 'build/src/migration/cli.js'), 'print-sql', '--spec', file, ...args], { encoding: 'utf8' });
+  const up = cli('--upgrade');
+  assert.equal(up.status, 0, up.stderr);
+  assert.equal(up.stdout,
+    'ALTER TABLE `commerce`.`email_job` ADD COLUMN `enqueued_at` bigint NULL AFTER `failure_reason`;\n\n' +
+    'ALTER TABLE `commerce`.`email_job` ADD COLUMN `failed_at` bigint NULL AFTER `enqueued_at`;\n\n');
+  const down = cli('--upgrade', '--drop');
+  assert.equal(down.stdout, 'ALTER TABLE `commerce`.`email_job` DROP COLUMN `failed_at`;\n\nALTER TABLE `commerce`.`email_job` DROP COLUMN `enqueued_at`;\n\n');
 });
