@@ -16,6 +16,9 @@ import { DataSource } from 'typeorm';
 import { defineMessageTable } from '../../src/core/define';
 import { UnrecoverableError } from '../../src/core/errors';
 import { ack, enqueue, enqueueMany, fail, getMessages, listFailed, retry } from '../../src/core/operations';
+import { buildAck } from '../../src/core/sql/ack';
+import { buildEnqueue } from '../../src/core/sql/enqueue';
+import { buildFail } from '../../src/core/sql/fail';
 import { buildCreateTable, buildDropSchemaSql, buildVindexDdl } from '../../src/migration/ddl';
 import { tableKey } from '../../src/migration/diff';
 import { generateMigration } from '../../src/migration/generate';
@@ -92,6 +95,21 @@ test('enqueue stamps enqueued_at, fail stamps failed_at, retry clears it; ack st
   const acked = await clientWindow(() => ack(x, tt.spec, ids[3]!));
   assert.equal(acked.value, 1);
   assertWithin((await getMessages(x, tt.spec, ids[3]!))[0]!.timeAckedNs, acked, 'time_acked');
+});
+
+test('vtgate forwards the database-now expression to each shard in INSERT and UPDATE (it does not evaluate it itself)', async (t) => {
+  const tt = await producerTable('ts_vexplain');
+  t.after(() => tt.drop());
+  // If vtgate ever evaluates it, the stamps come from vtgate's host clock instead: the README's Clocks rule must change.
+  for (const s of [
+    buildEnqueue(tt.spec, ['body', 'note'], [{ id: '1', priority: 50, timeNextNs: '0', values: [null, null] }, { id: '2', priority: 50, timeNextNs: '0', values: [null, null] }]),
+    buildFail(tt.spec, { ids: ['1', '2'] }, 'r'),
+    buildAck(tt.spec, { ids: ['1'] }),
+  ]) {
+    const [rows] = await vtgatePool().query(`vexplain plan ${s.sql}`, [...s.params]);
+    const plan = String((rows as Array<Record<string, unknown>>)[0]!.JSON);
+    assert.match(plan, /"Query": "[^"]*utc_timestamp\(6\)/, plan);
+  }
 });
 
 test('the subscriber fails a message through the same builder: failed_at is set', async () => {
