@@ -21,8 +21,9 @@ export * from './core/identifiers';
 export * from './core/decode';
 export * from './core/spec';
 export * from './core/options';
-export { defineMessageTable, BOOKKEEPING_COLUMNS, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
+export { defineMessageTable, BOOKKEEPING_COLUMNS, LEGACY_BOOKKEEPING_NAMES, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
 export * from './migration/ddl';
+export { buildUpgradeSql, buildDowngradeSql, missingBookkeeping, BOOKKEEPING_NAMES, type MissingBookkeeping } from './migration/upgrade';
 export * from './subscriber/transport';
 export * from './subscriber/grpc/vtgate-grpc-transport';
 export { toStreamError } from './subscriber/grpc/stream-error';
@@ -48,6 +49,6 @@ export { fromMysql2, type Mysql2Like, type Mysql2PromiseLike, type Mysql2Callbac
 export { fromPrisma, type PrismaLike } from './adapters/prisma';
 export {
   buildEnqueue, buildAck, buildNack, buildFail, buildRetry, buildExtend, buildListFailed, buildGetMessages,
-  DEFAULT_VALUE, type EnqueueRow, type TargetBatch,
+  DEFAULT_VALUE, DB_NOW_NS, type EnqueueRow, type TargetBatch,
 } from './core/sql';
 export { Queue, type QueueOptions } from './queue';

@@ -11,7 +11,11 @@ import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnS
 
 /**
  * The bookkeeping columns in their canonical order and types (DESIGN §1), then
- * our failure reason. `time_next` stays nullable: an ack sets it to NULL.
+ * ours: the failure reason and two timestamps. `time_next` stays nullable: an
+ * ack sets it to NULL. `enqueued_at` and `failed_at` are nullable without a
+ * default, so `ALTER TABLE … ADD COLUMN` works on a table that has rows (NULL
+ * there = enqueued before the column existed) and rows inserted by other
+ * producers (raw SQL, the Go client) stay valid; the library sets them.
  */
 export const BOOKKEEPING_COLUMNS: readonly PayloadColumnSpec[] = Object.freeze([
   { name: BOOKKEEPING.id, property: 'id', sqlType: 'bigint', nullable: false },
@@ -20,6 +24,17 @@ export const BOOKKEEPING_COLUMNS: readonly PayloadColumnSpec[] = Object.freeze([
   { name: BOOKKEEPING.timeNext, property: 'timeNext', sqlType: 'bigint', nullable: true, default: "'0'" },
   { name: BOOKKEEPING.timeAcked, property: 'timeAcked', sqlType: 'bigint', nullable: true },
   { name: BOOKKEEPING.failureReason, property: 'failureReason', sqlType: 'text', nullable: true },
+  { name: BOOKKEEPING.enqueuedAt, property: 'enqueuedAt', sqlType: 'bigint', nullable: true },
+  { name: BOOKKEEPING.failedAt, property: 'failedAt', sqlType: 'bigint', nullable: true },
+]);
+
+/**
+ * The bookkeeping columns of tables created before `enqueued_at` and
+ * `failed_at` existed (migration snapshots of format 1): what an upgrade
+ * starts from.
+ */
+export const LEGACY_BOOKKEEPING_NAMES: readonly string[] = Object.freeze([
+  BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.epoch, BOOKKEEPING.timeNext, BOOKKEEPING.timeAcked, BOOKKEEPING.failureReason,
 ]);
 
 /** Column and property names a payload column may not take. */

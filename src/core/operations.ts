@@ -147,6 +147,10 @@ export interface FailedMessage {
   readonly epoch: string;
   /** Why it was failed, as given to `fail`. */
   readonly reason: string | null;
+  /** When it was enqueued: Unix ns (decimal) on the database's clock; null for rows enqueued before the column existed. */
+  readonly enqueuedAtNs: string | null;
+  /** When it was failed: Unix ns (decimal) on the database's clock; null for rows failed before the column existed. */
+  readonly failedAtNs: string | null;
   /** The payload columns, keyed by property name (json parsed; 64-bit integers as strings). */
   readonly payload: Record<string, unknown>;
 }
@@ -166,8 +170,13 @@ export interface MessageStatus {
   readonly epoch: string;
   /** Unix ns when it is next due (decimal); null once acked. */
   readonly timeNextNs: string | null;
+  /** When it was acked: Unix ns (decimal) on the database's clock; null unless acked. */
   readonly timeAckedNs: string | null;
   readonly reason: string | null;
+  /** When it was enqueued: Unix ns (decimal) on the database's clock; null for rows enqueued before the column existed (or by other producers). */
+  readonly enqueuedAtNs: string | null;
+  /** When it was failed: Unix ns (decimal) on the database's clock; null unless failed (a retry clears it). */
+  readonly failedAtNs: string | null;
 }
 
 const MAX_CHUNK = 5_000;
@@ -250,7 +259,7 @@ async function enqueueRows(
 export async function ack(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[]): Promise<number> {
   const site = callSite(ack);
   const targets = normalizeRefs(spec, refs, 'ack');
-  return updateInBatches(executor, spec, targets, 'ack', site, (batch) => buildAck(spec, batch, nowNs().toString()));
+  return updateInBatches(executor, spec, targets, 'ack', site, (batch) => buildAck(spec, batch));
 }
 
 /**
@@ -295,7 +304,8 @@ export async function retry(executor: Executor, spec: MessageTableSpec, refs: Me
   const site = callSite(retry);
   // A failed message is not in flight: a streamed epoch does not apply (buildRetry ignores it).
   const targets = normalizeRefs(spec, refs, 'retry');
-  return updateInBatches(executor, spec, targets, 'retry', site, (batch) => buildRetry(spec, batch, nowNs().toString()));
+  // Due now is 0, not the client's now: due on every tablet whatever the clocks.
+  return updateInBatches(executor, spec, targets, 'retry', site, (batch) => buildRetry(spec, batch, '0'));
 }
 
 /**
@@ -329,6 +339,8 @@ export async function listFailed(executor: Executor, spec: MessageTableSpec, opt
       priority: Number(row[BOOKKEEPING.priority]),
       epoch: int64Text(row[BOOKKEEPING.epoch], BOOKKEEPING.epoch, subject),
       reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
+      enqueuedAtNs: nullableInt64(row[BOOKKEEPING.enqueuedAt], BOOKKEEPING.enqueuedAt, subject),
+      failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
       payload,
     };
   });
@@ -355,6 +367,8 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
         timeNextNs: timeNext,
         timeAckedNs: timeAcked,
         reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
+        enqueuedAtNs: nullableInt64(row[BOOKKEEPING.enqueuedAt], BOOKKEEPING.enqueuedAt, subject),
+        failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
       });
     }
   }
@@ -537,6 +551,11 @@ function int64Text(value: unknown, column: string, subject: string): string {
     throw new InvalidOptionError(subject, 'executor', `returned column ${column} as a JS number, which is rounded above 2^53; have the driver return 64-bit integers as strings (mysql2/TypeORM: supportBigNumbers and bigNumberStrings)`, value);
   }
   return String(value);
+}
+
+/** A nullable 64-bit column read back, as a decimal string or null. */
+function nullableInt64(value: unknown, column: string, subject: string): string | null {
+  return value == null ? null : int64Text(value, column, subject);
 }
 
 /** A listFailed cell as the API returns it (buildListFailed selects JSON columns as text). */

@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { IsInt, IsNumber, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { InvalidOptionError } from './errors';
-import { BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
+import { BOOKKEEPING, UNSTREAMED_BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
 import { toMs, type Duration } from './time';
 
 /** The table options as a user writes them; every one is optional. */
@@ -219,7 +219,7 @@ export function buildTableComment(spec: Pick<MessageTableSpec, 'options' | 'stre
   ];
   if (o.minBackoffMs !== undefined) parts.push(`vt_min_backoff=${msToCommentSeconds(o.minBackoffMs)}`);
   if (o.maxBackoffMs !== undefined) parts.push(`vt_max_backoff=${msToCommentSeconds(o.maxBackoffMs)}`);
-  const cols = spec.streamed.filter((c) => c !== BOOKKEEPING.failureReason);
+  const cols = spec.streamed.filter((c) => !UNSTREAMED_BOOKKEEPING.has(c));
   parts.push(`vt_message_cols=${cols.join('|')}`);
   return parts.join(',');
 }
@@ -228,11 +228,11 @@ export function buildTableComment(spec: Pick<MessageTableSpec, 'options' | 'stre
  * The streamed columns in Vitess's required order: `id` first (the tablet takes
  * `row[0]` as the id), `epoch` (attempt counting), the vindex column when it is
  * not `id` (acks can be routed to one shard), then the payload columns asked
- * for. The failure reason is never streamed.
+ * for. Our bookkeeping (failure reason, timestamps) is never streamed.
  */
 export function buildStreamedColumns(payload: readonly string[], vindexColumn?: string): string[] {
   const out: string[] = [BOOKKEEPING.id, BOOKKEEPING.epoch];
   if (vindexColumn && !out.includes(vindexColumn)) out.push(vindexColumn);
-  for (const c of payload) if (!out.includes(c) && c !== BOOKKEEPING.failureReason) out.push(c);
+  for (const c of payload) if (!out.includes(c) && !UNSTREAMED_BOOKKEEPING.has(c)) out.push(c);
   return out;
 }

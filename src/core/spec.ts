@@ -14,6 +14,10 @@ export const BOOKKEEPING = {
   timeAcked: 'time_acked',
   /** Ours, not Vitess's: why a message was failed; never streamed. */
   failureReason: 'failure_reason',
+  /** Ours: when the message was enqueued (Unix ns, the database's clock); never streamed. */
+  enqueuedAt: 'enqueued_at',
+  /** Ours: when the message was last failed (Unix ns, the database's clock); never streamed. */
+  failedAt: 'failed_at',
 } as const;
 
 /**
@@ -21,6 +25,13 @@ export const BOOKKEEPING = {
  * Here in core because both the TypeORM decorator and the DDL builder name it.
  */
 export const POLLER_INDEX = 'poller_idx';
+
+/**
+ * Our bookkeeping columns (not Vitess's): read by people and tools, never
+ * streamed — `vt_message_cols` cannot name them, and `streamedColumns` only
+ * takes payload columns.
+ */
+export const UNSTREAMED_BOOKKEEPING: ReadonlySet<string> = new Set([BOOKKEEPING.failureReason, BOOKKEEPING.enqueuedAt, BOOKKEEPING.failedAt]);
 
 export interface PayloadColumnSpec {
   /** The column's name in the database. */

@@ -12,6 +12,7 @@ import type { DataSource } from 'typeorm';
 import { InvalidOptionError, VitessMessagesError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
 import { buildDropSchemaSql, buildSchemaSql } from './ddl';
+import { buildDowngradeSql, buildUpgradeSql } from './upgrade';
 
 /**
  * The TypeORM side of the generator, loaded only for a DataSource (`-d`): it
@@ -104,7 +105,8 @@ export function buildProgram(): Command {
     .option('-d, --dataSource <file>', 'module exporting the TypeORM DataSource', 'ormconfig.ts')
     .option('--spec <file>', 'module exporting defineMessageTable() results instead of a DataSource')
     .option('--drop', 'print the statements that remove them instead')
-    .action(async (o: { dataSource: string; spec?: string; drop?: boolean }) => {
+    .option('--upgrade', 'print the ALTER TABLEs that add the bookkeeping columns enqueued_at and failed_at to tables made by an earlier version (with --drop: that remove them)')
+    .action(async (o: { dataSource: string; spec?: string; drop?: boolean; upgrade?: boolean }) => {
       const tables = await tablesFrom(o);
       if (tables.length === 0) {
         console.error('no message tables found');
@@ -112,6 +114,10 @@ export function buildProgram(): Command {
         return;
       }
       for (const t of tables) {
+        if (o.upgrade) {
+          for (const sql of o.drop ? buildDowngradeSql(t) : buildUpgradeSql(t)) console.log(`${sql};\n`);
+          continue;
+        }
         for (const sql of o.drop ? buildDropSchemaSql(t) : buildSchemaSql(t)) {
           // On an unsharded keyspace a vindex would mark the whole keyspace sharded.
           if (sql.startsWith('ALTER VSCHEMA')) console.log('-- only if the keyspace is sharded (SHOW VSCHEMA KEYSPACES):');

@@ -10,7 +10,7 @@ import { InvalidOptionError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
 import { diffTables, tableKey } from './diff';
 import { renderMigration } from './render';
-import { readMigratedTables } from './snapshot';
+import { readMigratedTables, SNAPSHOT_VERSION } from './snapshot';
 
 export interface GenerateMigrationOptions {
   /** Where migrations live (read for the snapshot, written to). Default `migrations`. */
@@ -75,7 +75,7 @@ export async function generateMigration(options: GenerateMigrationOptions): Prom
     up: diff.up,
     down: diff.down,
     changes: diff.changes,
-    snapshot: { version: 1, tables: Object.fromEntries(diff.changed) },
+    snapshot: { version: SNAPSHOT_VERSION, tables: Object.fromEntries(diff.changed) },
   });
   const file = join(dir, `${timestamp}-${name}.ts`);
   if (options.dryrun) return { status: 'dryrun', message: `Would write ${file}.`, className, file, text, ...base };

@@ -94,7 +94,7 @@ export class Settler {
 
   async #write(batch: PendingAck[]): Promise<void> {
     try {
-      const statement = buildAck(this.spec, targets(batch.map((p) => p.entry), this.options.routingColumn), nowNs().toString());
+      const statement = buildAck(this.spec, targets(batch.map((p) => p.entry), this.options.routingColumn));
       await this.executor.query(statement.sql, statement.params);
       for (const p of batch) p.resolve();
     } catch (err) {

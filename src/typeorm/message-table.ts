@@ -166,8 +166,9 @@ function definitionText(options: MessageTableDecoratorOptions, chain: Function[]
 /**
  * Marks a class as a TypeORM entity that is a Vitess message table. Payload
  * columns are ordinary `@Column`s; the bookkeeping columns (`id`, `priority`,
- * `epoch`, `time_next`, `time_acked`, `failure_reason`) are added first, in
- * Vitess's canonical order and types. Extend {@link VitessMessage} for their
+ * `epoch`, `time_next`, `time_acked`, then ours: `failure_reason`,
+ * `enqueued_at`, `failed_at`) are added first, in Vitess's canonical order and
+ * types. Extend {@link VitessMessage} for their
  * property types.
  *
  * Throws {@link InvalidOptionError} when the class is defined if an option is

@@ -34,6 +34,8 @@ const BOOKKEEPING_LINES = [
   "`time_next` bigint DEFAULT '0'",
   '`time_acked` bigint DEFAULT NULL',
   '`failure_reason` text',
+  '`enqueued_at` bigint DEFAULT NULL',
+  '`failed_at` bigint DEFAULT NULL',
 ];
 
 /** The golden entity's spec under a table name of this test's own. */

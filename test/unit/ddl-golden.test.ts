@@ -57,7 +57,7 @@ test('defineMessageTable: no keyspace, no vindex, selected streamed columns', ()
   const spec = defineMessageTable({ table: 'jobs', columns: { kind: { type: 'varchar(20)', default: "'x'" }, data: 'json' }, streamedColumns: ['data'], vindex: false, batchSize: 100 });
   assert.equal(buildVindexDdl(spec), undefined);
   assert.deepEqual(buildSchemaSql(spec), [
-    'CREATE TABLE `jobs` (\n  `id` bigint NOT NULL,\n  `priority` tinyint NOT NULL DEFAULT \'50\',\n  `epoch` bigint NOT NULL DEFAULT \'0\',\n  `time_next` bigint NULL DEFAULT \'0\',\n  `time_acked` bigint NULL,\n  `failure_reason` text NULL,\n' +
+    'CREATE TABLE `jobs` (\n  `id` bigint NOT NULL,\n  `priority` tinyint NOT NULL DEFAULT \'50\',\n  `epoch` bigint NOT NULL DEFAULT \'0\',\n  `time_next` bigint NULL DEFAULT \'0\',\n  `time_acked` bigint NULL,\n  `failure_reason` text NULL,\n  `enqueued_at` bigint NULL,\n  `failed_at` bigint NULL,\n' +
       "  `kind` varchar(20) NOT NULL DEFAULT 'x',\n  `data` json NOT NULL,\n  PRIMARY KEY (`id`),\n  INDEX `poller_idx` (`time_acked`, `priority`, `time_next` DESC)\n" +
       ") COMMENT='vitess_message,vt_ack_wait=30,vt_purge_after=86400,vt_batch_size=100,vt_cache_size=10000,vt_poller_interval=1,vt_max_backoff=3600,vt_message_cols=id|epoch|data'",
   ]);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError, PayloadValidationError } from '../../src/core/errors';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
-import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack } from '../../src/core/operations';
+import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack, retry } from '../../src/core/operations';
 import { columnKind, payloadParams } from '../../src/core/payload';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { DEFAULT_VALUE } from '../../src/core/sql/enqueue';
@@ -106,7 +106,7 @@ test('producer-validation: a vindex value is checked and converted like its colu
   const routed: MessageTableSpec = { ...spec, vindex: { column: 'customer_id', type: 'hash' } };
   const ex = recorder();
   await ack(ex, routed, [{ id: '1', vindexValue: 2n ** 63n - 1n }, { id: '2', vindexValue: '7' }]);
-  assert.deepEqual(ex.calls[0]!.params.slice(1), ['1', '2', '9223372036854775807', '7']);
+  assert.deepEqual(ex.calls[0]!.params, ['1', '2', '9223372036854775807', '7']);
   await assert.rejects(ack(ex, routed, { id: '1', vindexValue: '7 or 1=1' }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'vindexValue');
   await assert.rejects(ack(ex, routed, { id: '1', vindexValue: { a: 1 } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'vindexValue');
   assert.equal(ex.calls.length, 1);
@@ -132,6 +132,10 @@ test('producer-validation: a due time is 0 (now, whatever the tablet clock), an 
   assert.equal(ids.length, 5);
   assert.equal(ex.calls.length, 3 + 3, 'five rows in chunks of two: three statements');
   for (const id of ids) assert.match(id, /^[1-9][0-9]{0,18}$/);
+  // A retried message is due now too: 0, never the client's clock (a client ahead of the tablet would delay it).
+  const r = recorder();
+  await retry(r, spec, '8');
+  assert.equal(r.calls[0]!.params[0], '0');
 });
 
 test('producer-validation: with a streamed epoch each message gets its own guarded statement; without, one batch', async () => {
@@ -174,10 +178,12 @@ test('producer-validation: an epoch-guarded call waits only while the row still 
 
 test('producer-validation: 64-bit columns read back stay exact; a driver that rounded them to JS numbers is an error, not a wrong answer', async () => {
   const answering = (row: Record<string, unknown>): Executor => ({ query: async () => ({ rows: [row], affectedRows: 0 }) });
-  const row = { id: 2n ** 63n - 7n, priority: 50, epoch: 3n, time_next: 2n ** 63n - 1n, time_acked: null, failure_reason: 'r' };
+  const row = { id: 2n ** 63n - 7n, priority: 50, epoch: 3n, time_next: 2n ** 63n - 1n, time_acked: null, failure_reason: 'r', enqueued_at: 1796000000123456000n, failed_at: '1796000000987654000' };
   assert.deepEqual(await getMessages(answering(row), spec, '9223372036854775801'), [
-    { id: '9223372036854775801', state: 'failed', priority: 50, epoch: '3', timeNextNs: '9223372036854775807', timeAckedNs: null, reason: 'r' },
+    { id: '9223372036854775801', state: 'failed', priority: 50, epoch: '3', timeNextNs: '9223372036854775807', timeAckedNs: null, reason: 'r', enqueuedAtNs: '1796000000123456000', failedAtNs: '1796000000987654000' },
   ]);
+  assert.deepEqual((await getMessages(answering({ ...row, enqueued_at: null, failed_at: undefined }), spec, '1'))[0]!.enqueuedAtNs, null, 'rows from before the columns read null');
+  await assert.rejects(getMessages(answering({ ...row, enqueued_at: 2 ** 60 }), spec, '1'), (e: unknown) => e instanceof InvalidOptionError && /enqueued_at/.test(e.rule));
   // 2^63 - 1 as a JS number is 9223372036854775808: without the check the message would read as pending.
   await assert.rejects(getMessages(answering({ ...row, time_next: Number(row.time_next) }), spec, '1'), (e: unknown) => e instanceof InvalidOptionError && e.option === 'executor');
   await assert.rejects(listFailed(answering({ ...row, id: 2 ** 60, customer_id: 1 }), spec), (e: unknown) => e instanceof InvalidOptionError && /column id/.test(e.rule));

@@ -22,14 +22,16 @@ async function built(...entities: Function[]): Promise<DataSource> {
 test('TypeORM sees the bookkeeping columns first, in canonical order and types, then the payload in declaration order', async () => {
   const ds = await built(EmailJob, OrderEvent);
   const m = ds.getMetadata(EmailJob);
-  assert.deepEqual(m.columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'recipient', 'subject', 'body']);
-  assert.deepEqual(m.columns.map((c) => c.propertyName).slice(0, 6), ['id', 'priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason']);
+  assert.deepEqual(m.columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'enqueued_at', 'failed_at', 'recipient', 'subject', 'body']);
+  assert.deepEqual(m.columns.map((c) => c.propertyName).slice(0, 8), ['id', 'priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason', 'enqueuedAt', 'failedAt']);
   const col = (n: string) => m.columns.find((c) => c.databaseName === n)!;
   assert.deepEqual([col('id').type, col('id').isPrimary, col('id').isNullable], ['bigint', true, false]);
   assert.deepEqual([col('priority').type, col('priority').default, col('priority').isNullable], ['tinyint', 50, false]);
   assert.deepEqual([col('epoch').type, col('epoch').default], ['bigint', 0]);
   assert.deepEqual([col('time_next').type, col('time_next').isNullable, col('time_next').default], ['bigint', true, 0]);
   assert.deepEqual([col('time_acked').isNullable, col('failure_reason').type, col('failure_reason').isNullable], [true, 'text', true]);
+  // Nullable without a default: ADD COLUMN works on a table with rows, and rows written before read NULL.
+  for (const n of ['enqueued_at', 'failed_at']) assert.deepEqual([col(n).type, col(n).isNullable, col(n).default], ['bigint', true, undefined], n);
   // epoch is read as a number; ids and times stay strings (bigNumberStrings).
   assert.equal(col('epoch').transformer && (col('epoch').transformer as { from(v: unknown): unknown }).from('3'), 3);
   assert.equal(m.tableName, 'email_job');
@@ -40,7 +42,7 @@ test('TypeORM sees the bookkeeping columns first, in canonical order and types, 
     ['idx_email_job_recipient', ['recipient']],
     ['poller_idx', ['time_acked', 'priority', 'time_next']],
   ]);
-  assert.deepEqual(ds.getMetadata(OrderEvent).columns.map((c) => c.databaseName).slice(6), ['customer_id', 'kind', 'amount', 'payload']);
+  assert.deepEqual(ds.getMetadata(OrderEvent).columns.map((c) => c.databaseName).slice(8), ['customer_id', 'kind', 'amount', 'payload']);
 });
 
 test('isMessageTable, NotAMessageTableError, UnknownEntityError', async () => {
@@ -156,7 +158,7 @@ test('a bigint id declared by the user is accepted and replaced by the canonical
     @CreateDateColumn({ name: 'created_at', precision: 6 }) createdAt!: Date;
   }
   const ds = await built(OwnId);
-  assert.deepEqual(ds.getMetadata(OwnId).columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'n', 'created_at']);
+  assert.deepEqual(ds.getMetadata(OwnId).columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'enqueued_at', 'failed_at', 'n', 'created_at']);
   const spec = getMessageTableSpec(OwnId);
   assert.deepEqual(spec.payload.map((c) => [c.name, c.sqlType, c.default]), [['n', 'int', undefined], ['created_at', 'datetime(6)', 'CURRENT_TIMESTAMP(6)']]);
   assert.deepEqual(spec.streamed, ['id', 'epoch', 'n', 'created_at']);

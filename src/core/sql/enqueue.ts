@@ -1,6 +1,7 @@
 import type { SqlParam, Statement } from '../executor';
 import { quoteIdentifier } from '../identifiers';
 import { BOOKKEEPING, type MessageTableSpec } from '../spec';
+import { DB_NOW_NS } from './db-now';
 import { tableRef } from './target';
 
 /** Marks a payload cell that takes the column's DDL default (the SQL keyword `default`). */
@@ -21,22 +22,25 @@ export interface EnqueueRow {
  * A multi-row INSERT with an explicit column list (vtgate refuses one without it
  * on tables without authoritative vschema columns: VT09004).
  *
+ * `enqueued_at` is the database's now ({@link DB_NOW_NS}); `time_next` of a
+ * message due now is `0`, which every tablet treats as due whatever its clock.
+ *
  * Idempotent by id: a duplicate key keeps the existing row through
  * `on duplicate key update epoch = epoch`, a no-op on a column that is never a
  * vindex (vtgate refuses `id = id` when id is the vindex: VT12001). Never
  * `insert ignore`, which would also turn a too-long payload into a silent
- * truncation.
+ * truncation. The duplicate keeps its first `enqueued_at` too.
  *
  * @param columns payload column names (database names), in the order of each row's `values`.
  */
 export function buildEnqueue(spec: MessageTableSpec, columns: readonly string[], rows: readonly EnqueueRow[]): Statement {
   if (rows.length === 0) throw new RangeError('buildEnqueue needs at least one row');
-  const names = [BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.timeNext, ...columns].map(quoteIdentifier);
+  const names = [BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.timeNext, BOOKKEEPING.enqueuedAt, ...columns].map(quoteIdentifier);
   const params: SqlParam[] = [];
   const tuples: string[] = [];
   for (const row of rows) {
     if (row.values.length !== columns.length) throw new RangeError(`row ${row.id} has ${row.values.length} values for ${columns.length} columns`);
-    const cells = ['?', '?', '?'];
+    const cells = ['?', '?', '?', DB_NOW_NS];
     params.push(row.id, row.priority, row.timeNextNs);
     for (const value of row.values) {
       if (value === DEFAULT_VALUE) {

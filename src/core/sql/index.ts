@@ -1,5 +1,6 @@
 /** Pure SQL builders, one per operation; each takes arrays (batching lives here). */
 export * from './target';
+export * from './db-now';
 export * from './enqueue';
 export * from './ack';
 export * from './nack';
