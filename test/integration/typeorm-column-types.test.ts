@@ -231,7 +231,7 @@ test('typeorm-column-types: what the subscriber hands the handler equals manager
     await worker.close();
   }
   const found = await waitUntil(() => dataSource.manager.findOneBy(EveryTypeJob, { id }), 5_000, 'findOneBy');
-  const notStreamed = new Set(['priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason']);
+  const notStreamed = new Set(['priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason', 'enqueuedAt', 'failedAt']);
   const compared: string[] = [];
   for (const column of dataSource.getMetadata(EveryTypeJob).columns) {
     if (notStreamed.has(column.propertyName)) continue;
