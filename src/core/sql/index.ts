@@ -8,3 +8,4 @@ export * from './retry';
 export * from './extend';
 export * from './list-failed';
 export * from './get-messages';
+export * from './vindex-values';
