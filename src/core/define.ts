@@ -6,7 +6,7 @@
 import { checkColumnExtras, checkDefinitionKeys, checkIndexKind } from './column-options';
 import { InvalidOptionError } from './errors';
 import { checkIdentifier, checkKeyspace } from './identifiers';
-import { buildStreamedColumns, checkOptionNames, resolveTableOptions, type MessageTableOptionsInput } from './options';
+import { buildStreamedColumns, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from './options';
 import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from './spec';
 
 /**
@@ -251,7 +251,7 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
   const subject = `defineMessageTable(${typeof input?.table === 'string' ? input.table : '?'})`;
   if (!input || typeof input !== 'object') throw new InvalidOptionError('defineMessageTable', 'input', 'must be an object', input);
   if (!input.columns || typeof input.columns !== 'object') throw new InvalidOptionError(subject, 'columns', 'must be an object of column types', input.columns);
-  checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex'], subject);
+  checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
   const payload: PayloadColumnSpec[] = Object.entries(input.columns).map(([property, c]) => {
     const full = typeof c === 'string' ? { type: c } : c;
     if (full !== null && typeof full === 'object') checkDefinitionKeys(full, 'column', `column ${property}`, subject);

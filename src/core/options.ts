@@ -70,12 +70,22 @@ export const TABLE_OPTION_NAMES: readonly string[] = Object.freeze([
   'ackWait', 'purgeAfter', 'pollerInterval', 'batchSize', 'cacheSize', 'minBackoff', 'maxBackoff', 'maxAttempts',
 ]);
 
-/** Throws {@link InvalidOptionError} on a key that is neither a table option nor one of `extra`. */
-export function checkOptionNames(input: object, extra: readonly string[], subject: string): void {
+/**
+ * The one check of option names, used by every call that takes an options
+ * object (table definitions, enqueue, enqueueMany and each of its items, nack,
+ * fail, extend, listFailed, message refs, the Queue): a key that is not in
+ * `known` throws {@link InvalidOptionError} listing the valid names. A
+ * misspelt option would otherwise be ignored in silence (`{ dealy: '3s' }`
+ * queues the message due now). `undefined` is no options; anything else must be
+ * a plain object.
+ */
+export function checkOptionNames(input: unknown, known: readonly string[], subject: string, what = 'options'): void {
+  if (input === undefined) return;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidOptionError(subject, what, `must be an object (known: ${known.join(', ')})`, input);
+  }
   for (const key of Object.keys(input)) {
-    if (!TABLE_OPTION_NAMES.includes(key) && !extra.includes(key)) {
-      throw new InvalidOptionError(subject, key, `is not an option (known: ${[...extra, ...TABLE_OPTION_NAMES].join(', ')})`);
-    }
+    if (!known.includes(key)) throw new InvalidOptionError(subject, key, `is not an option (known: ${known.join(', ')})`);
   }
 }
 

@@ -10,7 +10,7 @@ import type { ColumnMetadataArgs } from 'typeorm/metadata-args/ColumnMetadataArg
 import { BOOKKEEPING_COLUMNS, RESERVED_NAMES, type VindexInput } from '../core/define';
 import { InvalidOptionError } from '../core/errors';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
-import { buildStreamedColumns, buildTableComment, checkOptionNames, resolveTableOptions, type MessageTableOptionsInput } from '../core/options';
+import { buildStreamedColumns, buildTableComment, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from '../core/options';
 import { BOOKKEEPING, POLLER_INDEX } from '../core/spec';
 import { registerMessageTable } from './registry';
 
@@ -186,7 +186,7 @@ function definitionText(options: MessageTableDecoratorOptions, chain: Function[]
 export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassDecorator {
   return (target: Function) => {
     const subject = target.name || 'MessageTable';
-    checkOptionNames(options, ['name', 'keyspace', 'streamedColumns', 'vindex'], subject);
+    checkOptionNames(options, ['name', 'keyspace', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
     const resolved = resolveTableOptions(options, subject);
     const table = checkIdentifier(naming.tableName(target.name, options.name as string), 'name', subject);
     if (options.keyspace !== undefined) checkKeyspace(options.keyspace, subject);

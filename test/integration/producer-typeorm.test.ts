@@ -157,5 +157,10 @@ test('producer-typeorm: an entity that is not a message table of this DataSource
   const jobs = ds.getRepository(TypeormJob).extend(messageRepositoryMethods);
   await assert.rejects(jobs.enqueue({ body: {}, note: null, attempts: 0, extra: 1 } as never), PayloadValidationError);
   await assert.rejects(jobs.enqueue({ body: {}, note: null, attempts: '1; drop table x' as unknown as number }), PayloadValidationError);
+  // A misspelt option is refused through the repository and the bare operations alike (it would queue the message due now).
+  const misspelt = (e: unknown) => e instanceof InvalidOptionError && e.option === 'dealy' && /known: id, deliverAt, delay/.test(e.message);
+  await assert.rejects(jobs.enqueue({ body: {}, note: null, attempts: 0 }, { dealy: '3s' } as never), misspelt);
+  await assert.rejects(messageOperations(ds.manager, TypeormJob).enqueueMany([{ payload: { body: {}, note: null, attempts: 0 }, dealy: '3s' } as never]), (e: unknown) => e instanceof InvalidOptionError && e.option === 'dealy');
+  await assert.rejects(jobs.nack('1', { dealy: '3s' } as never), (e: unknown) => e instanceof InvalidOptionError && e.option === 'dealy');
   assert.equal(await countRows(qualified), before);
 });

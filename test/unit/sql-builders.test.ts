@@ -13,6 +13,7 @@ import { buildGetMessages } from '../../src/core/sql/get-messages';
 import { buildListFailed } from '../../src/core/sql/list-failed';
 import { buildNack } from '../../src/core/sql/nack';
 import { buildRetry } from '../../src/core/sql/retry';
+import { buildReadVindexValues } from '../../src/core/sql/vindex-values';
 import { InvalidOptionError } from '../../src/core/errors';
 
 const NEVER = '9223372036854775807';
@@ -66,16 +67,36 @@ test('sql-builders: enqueue without payload columns and without keyspace; empty 
   assert.throws(() => buildEnqueue(byId, ['payload'], [{ id: '1', priority: 1, timeNextNs: '0', values: [] }]), RangeError);
 });
 
+test('sql-builders: enqueue on a table sharded by a business column is a no-op only for the same value, NULL (refused) for another', () => {
+  const s = buildEnqueue(byCustomer, ['customer_id', 'payload'], [
+    { id: '1', priority: 50, timeNextNs: '0', values: ['10', null] },
+    { id: '2', priority: 50, timeNextNs: '0', values: ['20', '{}'] },
+  ]);
+  assert.equal(s.sql,
+    `insert into \`commerce\`.\`orders_q\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`, \`customer_id\`, \`payload\`) values (?, ?, ?, ${NOW}, ?, ?), (?, ?, ?, ${NOW}, ?, ?) as \`vm_new\` ` +
+    'on duplicate key update `epoch` = if(`commerce`.`orders_q`.`customer_id` <=> `vm_new`.`customer_id`, `commerce`.`orders_q`.`epoch`, null)');
+  assert.deepEqual(s.params, ['1', 50, '0', '10', null, '2', 50, '0', '20', '{}']);
+});
+
+test('sql-builders: the vindex values under some ids are read back by id (the rare path of a refused enqueue)', () => {
+  const s = buildReadVindexValues(byCustomer, ['1', '9223372036854775807']);
+  assert.equal(s.sql, 'select `id`, `customer_id` from `commerce`.`orders_q` where `id` in (?, ?)');
+  assert.deepEqual(s.params, ['1', '9223372036854775807']);
+  assert.throws(() => buildReadVindexValues(byId, ['1']), RangeError);
+  assert.throws(() => buildReadVindexValues(byCustomer, []), RangeError);
+});
+
 test('sql-builders: ack sets time_acked (database clock) and nulls time_next for pending rows only', () => {
   const s = buildAck(byId, { ids: ['1', '2'] });
   assert.equal(s.sql, `update \`commerce\`.\`jobs\` set \`time_acked\` = ${NOW}, \`time_next\` = null where \`id\` in (?, ?) and \`time_acked\` is null`);
   assert.deepEqual(s.params, ['1', '2']);
 });
 
-test('sql-builders: ack with a business vindex routes by that column; with id as vindex the values are ignored', () => {
+test('sql-builders: ack with a business vindex matches (id = ? and column = ?) pairs (routed, exact); with id as vindex the values are ignored', () => {
   const s = buildAck(byCustomer, { ids: ['1', '2'], vindexValues: ['10', '20'] });
-  assert.equal(s.sql, `update \`commerce\`.\`orders_q\` set \`time_acked\` = ${NOW}, \`time_next\` = null where \`id\` in (?, ?) and \`customer_id\` in (?, ?) and \`time_acked\` is null`);
-  assert.deepEqual(s.params, ['1', '2', '10', '20']);
+  assert.equal(s.sql, `update \`commerce\`.\`orders_q\` set \`time_acked\` = ${NOW}, \`time_next\` = null where ((\`id\` = ? and \`customer_id\` = ?) or (\`id\` = ? and \`customer_id\` = ?)) and \`time_acked\` is null`);
+  assert.deepEqual(s.params, ['1', '10', '2', '20']);
+  assert.throws(() => buildAck(byCustomer, { ids: ['1', '2'], vindexValues: ['10'] }), RangeError, 'one value per id');
   const t = buildAck(byId, { ids: ['1'], vindexValues: ['10'] });
   assert.equal(t.sql, `update \`commerce\`.\`jobs\` set \`time_acked\` = ${NOW}, \`time_next\` = null where \`id\` in (?) and \`time_acked\` is null`);
   // An ack never carries the epoch guard (the postpone skips acked rows).
@@ -92,7 +113,7 @@ test('sql-builders: nack re-schedules, skips acked and failed rows and rows alre
 
 test('sql-builders: nack with a streamed epoch matches the post-postpone epoch (streamed + 1)', () => {
   const s = buildNack(byCustomer, { ids: ['1'], vindexValues: ['10'], streamedEpoch: '0' }, '99');
-  assert.equal(s.sql, 'update `commerce`.`orders_q` set `time_next` = ? where `id` in (?) and `customer_id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` not in (?, ?)');
+  assert.equal(s.sql, 'update `commerce`.`orders_q` set `time_next` = ? where ((`id` = ? and `customer_id` = ?)) and `epoch` = ? and `time_acked` is null and `time_next` not in (?, ?)');
   assert.deepEqual(s.params, ['99', '1', '10', '1', NEVER, '99']);
 });
 

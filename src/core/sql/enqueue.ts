@@ -2,10 +2,13 @@ import type { SqlParam, Statement } from '../executor';
 import { quoteIdentifier } from '../identifiers';
 import { BOOKKEEPING, type MessageTableSpec } from '../spec';
 import { DB_NOW_NS } from './db-now';
-import { tableRef } from './target';
+import { routingColumn, tableRef } from './target';
 
 /** Marks a payload cell that takes the column's DDL default (the SQL keyword `default`). */
 export const DEFAULT_VALUE: unique symbol = Symbol('vitess-messages.default');
+
+/** Alias of the inserted row in the duplicate-key guard. */
+const NEW_ROW = 'vm_new';
 
 export interface EnqueueRow {
   /** Canonical decimal id. */
@@ -31,6 +34,13 @@ export interface EnqueueRow {
  * `insert ignore`, which would also turn a too-long payload into a silent
  * truncation. The duplicate keeps its first `enqueued_at` too.
  *
+ * On a table sharded by a business column the key is `PRIMARY KEY (id)` per
+ * shard, so the same id may exist with another vindex value on the same shard.
+ * The update then is a no-op only for the same value and sets `epoch` to NULL
+ * otherwise, which strict mode refuses (errno 1048 on `epoch`, a column the
+ * INSERT never sets): the whole statement fails and vtgate reverts what it
+ * wrote on other shards. No extra statement on the normal path.
+ *
  * @param columns payload column names (database names), in the order of each row's `values`.
  */
 export function buildEnqueue(spec: MessageTableSpec, columns: readonly string[], rows: readonly EnqueueRow[]): Statement {
@@ -53,8 +63,14 @@ export function buildEnqueue(spec: MessageTableSpec, columns: readonly string[],
     tuples.push(`(${cells.join(', ')})`);
   }
   const epoch = quoteIdentifier(BOOKKEEPING.epoch);
+  const routing = routingColumn(spec);
+  const table = tableRef(spec);
+  // The row alias (not the deprecated VALUES()); columns qualified, as the alias makes bare names ambiguous.
+  const update = routing
+    ? ` as ${quoteIdentifier(NEW_ROW)} on duplicate key update ${epoch} = if(${table}.${quoteIdentifier(routing)} <=> ${quoteIdentifier(NEW_ROW)}.${quoteIdentifier(routing)}, ${table}.${epoch}, null)`
+    : ` on duplicate key update ${epoch} = ${epoch}`;
   return {
-    sql: `insert into ${tableRef(spec)} (${names.join(', ')}) values ${tuples.join(', ')} on duplicate key update ${epoch} = ${epoch}`,
+    sql: `insert into ${table} (${names.join(', ')}) values ${tuples.join(', ')}${update}`,
     params,
   };
 }
