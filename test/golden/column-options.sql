@@ -7,6 +7,8 @@ CREATE TABLE `commerce`.`column_options` (
   `time_next` bigint NULL DEFAULT '0',
   `time_acked` bigint NULL,
   `failure_reason` text NULL,
+  `enqueued_at` bigint NULL,
+  `failed_at` bigint NULL,
   `title` varchar(100) NOT NULL COMMENT 'who it''s for \\ C:\\path ''quoted'' ünï €',
   `body` text NOT NULL COMMENT 'the body',
   `quantity` int NOT NULL DEFAULT '1',

@@ -7,6 +7,8 @@ CREATE TABLE `commerce`.`spatial_payload` (
   `time_next` bigint NULL DEFAULT '0',
   `time_acked` bigint NULL,
   `failure_reason` text NULL,
+  `enqueued_at` bigint NULL,
+  `failed_at` bigint NULL,
   `place` point NOT NULL,
   `label` varchar(20) NOT NULL,
   PRIMARY KEY (`id`),

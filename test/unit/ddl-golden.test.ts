@@ -102,14 +102,14 @@ test('a changed comment or index kind is a migration step, and down restores it'
   const after = defineMessageTable({ table: 't', keyspace: 'commerce', columns: { a: { type: 'text', comment: 'new' } }, indexes: [{ name: 'ix_a', columns: ['a'], fulltext: true, parser: 'ngram' }] });
   const diff = diffTables(new Map([['commerce.t', before]]), new Map([['commerce.t', after]]));
   assert.deepEqual(diff.up, [
-    "ALTER TABLE `commerce`.`t` MODIFY COLUMN `a` text NOT NULL COMMENT 'new' AFTER `failure_reason`",
+    "ALTER TABLE `commerce`.`t` MODIFY COLUMN `a` text NOT NULL COMMENT 'new' AFTER `failed_at`",
     'ALTER TABLE `commerce`.`t` DROP INDEX `ix_a`',
     'ALTER TABLE `commerce`.`t` ADD FULLTEXT INDEX `ix_a` (`a`) WITH PARSER `ngram`',
   ]);
   assert.deepEqual(diff.down, [
     'ALTER TABLE `commerce`.`t` DROP INDEX `ix_a`',
     'ALTER TABLE `commerce`.`t` ADD FULLTEXT INDEX `ix_a` (`a`)',
-    "ALTER TABLE `commerce`.`t` MODIFY COLUMN `a` text NOT NULL COMMENT 'old' AFTER `failure_reason`",
+    "ALTER TABLE `commerce`.`t` MODIFY COLUMN `a` text NOT NULL COMMENT 'old' AFTER `failed_at`",
   ]);
 });
 

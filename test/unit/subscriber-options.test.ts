@@ -107,7 +107,7 @@ test('nacks are grouped by streamed epoch, guarded by epoch + 1, and retried whi
   const settler = new Settler(spec, executor, { ackBatchSize: 500, ackIntervalMs: 0 });
   const changed = await settler.nack([{ id: '1', epoch: 0 }, { id: '2', epoch: 0 }, { id: '3', epoch: 4 }], 0);
   assert.equal(calls.length, 4);
-  assert.match(calls[1]!.sql, /^select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason` from `commerce`\.`jobs` where `id` in \(\?, \?\)/);
+  assert.match(calls[1]!.sql, /^select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason`, `enqueued_at`, `failed_at` from `commerce`\.`jobs` where `id` in \(\?, \?\)/);
   assert.deepEqual(calls.filter((c) => c.sql.startsWith('update')).map((c) => c.params.slice(1, -2)), [['1', '2', '1'], ['1', '2', '1'], ['3', '5']]);
   assert.equal(changed, 4);
   assert.match(calls[0]!.sql, /^update `commerce`\.`jobs` set `time_next` = \? where `id` in \(\?, \?\) and `epoch` = \? and `time_acked` is null/);
