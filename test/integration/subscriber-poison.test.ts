@@ -1,7 +1,8 @@
 /**
- * Poison and bad data on the real Vitess: failure reasons too long for their
- * column (in bytes), rows that cannot be decoded or hydrated, handlers that
- * ignore their abort, and `duplicates` against `redelivered`.
+ * Poison and bad data on the real Vitess, over both transports: failure
+ * reasons too long for their column (in bytes), rows that cannot be decoded
+ * or hydrated, handlers that ignore their abort, and `duplicates` against
+ * `redelivered`.
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
@@ -15,10 +16,11 @@ import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
 import { subscribe } from '../../src/subscriber/subscriber';
 import { MessageTable, VitessMessage, getMessageTableSpec } from '../../src/typeorm';
 import { subscribe as subscribeEntity } from '../../src/typeorm/subscribe';
-import { insertMessages, poolExecutor, specTables } from '../helpers/subscriber-fixtures';
+import { insertMessages, poolExecutor, specTables, transportCases } from '../helpers/subscriber-fixtures';
 import { uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
+const transports = transportCases(cleanup);
 const fastRetry = { baseMs: 50, maxMs: 200 };
 const FAILED_TIME_NEXT = '9223372036854775807';
 
@@ -27,8 +29,8 @@ async function timeNextOf(qualified: string, id: string): Promise<string> {
   return String((rows as Array<{ time_next: unknown }>)[0]!.time_next);
 }
 
-describe('failure reasons fit their column in bytes', () => {
-  test('a handler throwing a 100,000-emoji error, an UnrecoverableError of one and ctx.fail with a lone surrogate are each failed once; core fail() keeps up to the column size', async () => {
+for (const t of transports) describe(`failure reasons fit their column in bytes (${t.name})`, () => {
+  test(`${t.name}: a handler throwing a 100,000-emoji error, an UnrecoverableError of one and ctx.fail with a lone surrogate are each failed once; core fail() keeps up to the column size`, async () => {
     const { spec, qualified } = await table('poison_reason', { ackWaitS: 2, payloadDdl: 'failure_reason text null, payload json' });
     const emojis = '😀'.repeat(100_000); // 400,000 bytes in utf8mb4
     const [thrown, unrecoverable, ctxFailed] = await insertMessages(qualified, 3, 3);
@@ -39,7 +41,7 @@ describe('failure reasons fit their column in bytes', () => {
       if (id === thrown) throw new Error(emojis);
       if (id === unrecoverable) throw new UnrecoverableError(emojis);
       await ctx.fail(`\ud800${'é'.repeat(40_000)}`); // a lone surrogate, then 80,000 bytes
-    }, { executor: poolExecutor(), address: vitess.grpcAddr, maxAttempts: 1, retryBackoff: fastRetry });
+    }, { executor: poolExecutor(), ...t.source(), maxAttempts: 1, retryBackoff: fastRetry });
     cleanup.push(() => sub.close());
     await waitUntil(async () => (await Promise.all([thrown!, unrecoverable!, ctxFailed!].map((id) => timeNextOf(qualified, id)))).every((t) => t === FAILED_TIME_NEXT), 20_000, 'all three rows failed');
     await waitUntil(() => sub.stats().failed === 3, 5_000, 'three fails counted');
@@ -91,13 +93,13 @@ describe('rows that cannot be hydrated', () => {
     await dataSource.destroy();
   });
 
-  test('a row whose simple-json column is not JSON counts its deliveries as attempts and is failed at maxAttempts with a reason naming the column; the good row is handled', async () => {
+  for (const t of transports) test(`${t.name}: a row whose simple-json column is not JSON counts its deliveries as attempts and is failed at maxAttempts with a reason naming the column; the good row is handled`, async () => {
     const qualified = `\`${vitess.sharded}\`.\`${tableName}\``;
     const good = randomId().toString();
     const bad = randomId().toString();
     await vtgatePool().query(`insert into ${qualified} (id, label, data) values (?, 'good', '{"n":1}'), (?, 'bad', 'not json')`, [good, bad]);
     const handled: string[] = [];
-    const sub = subscribeEntity(PoisonJob, (job) => void handled.push(job.id), { dataSource, address: vitess.grpcAddr, maxAttempts: 2 });
+    const sub = subscribeEntity(PoisonJob, (job) => void handled.push(job.id), { dataSource, ...t.source(), maxAttempts: 2 });
     cleanup.push(() => sub.close());
     const errors: unknown[] = [];
     sub.on('error', (e) => errors.push(e));
@@ -106,15 +108,14 @@ describe('rows that cannot be hydrated', () => {
     assert.deepEqual(handled, [good]);
     assert.equal(sub.stats().decodeErrors, 2, 'delivered twice (epochs 0 and 1), each a decode error');
     assert.equal(errors.length, 2);
-    const [failed] = (await listFailed(poolExecutor(), getMessageTableSpec(PoisonJob, dataSource))).messages;
-    assert.equal(failed!.id, bad);
+    const failed = (await listFailed(poolExecutor(), getMessageTableSpec(PoisonJob, dataSource))).messages.find((m) => m.id === bad);
     assert.match(failed!.reason!, /^attempt 2 of 2: column data could not be read: SyntaxError: /);
     await sub.close();
   });
 });
 
-describe('stuck handlers and duplicates', () => {
-  test('handlers that ignore their abort are counted in stats().stuckHandlers with a stuck event; once they return the work goes on', async () => {
+for (const t of transports) describe(`stuck handlers and duplicates (${t.name})`, () => {
+  test(`${t.name}: handlers that ignore their abort are counted in stats().stuckHandlers with a stuck event; once they return the work goes on`, async () => {
     const { spec, qualified } = await table('poison_stuck', { ackWaitS: 30 });
     const ids = await insertMessages(qualified, 3, 3);
     let release!: () => void;
@@ -122,7 +123,7 @@ describe('stuck handlers and duplicates', () => {
     let freed = false;
     const sub = subscribe(spec, async () => {
       if (!freed) await gate; // ignores ctx.signal
-    }, { executor: poolExecutor(), address: vitess.grpcAddr, concurrency: 2, handlerTimeoutMs: 200, retryBackoff: fastRetry });
+    }, { executor: poolExecutor(), ...t.source(), concurrency: 2, handlerTimeoutMs: 200, retryBackoff: fastRetry });
     cleanup.push(() => sub.close());
     const stuck: Array<{ id: string; epoch: number }> = [];
     sub.on('stuck', (info) => stuck.push(info));
@@ -136,7 +137,7 @@ describe('stuck handlers and duplicates', () => {
     await sub.close();
   });
 
-  test('redelivered counts epoch > 0 copies, duplicates only ids this subscriber already handled', async () => {
+  test(`${t.name}: redelivered counts epoch > 0 copies, duplicates only ids this subscriber already handled`, async () => {
     const { spec, qualified } = await table('poison_dups', { ackWaitS: 30 });
     const seenElsewhere = randomId().toString(); // epoch 2: sent twice before, never to this subscriber
     await vtgatePool().query(`insert into ${qualified} (id, epoch, payload) values (?, 2, '{}')`, [seenElsewhere]);
@@ -144,7 +145,7 @@ describe('stuck handlers and duplicates', () => {
     let flakyCalls = 0;
     const sub = subscribe(spec, (_m, ctx) => {
       if (ctx.id === flaky && ++flakyCalls === 1) throw new Error('once');
-    }, { executor: poolExecutor(), address: vitess.grpcAddr, retryBackoff: fastRetry });
+    }, { executor: poolExecutor(), ...t.source(), retryBackoff: fastRetry });
     cleanup.push(() => sub.close());
     await waitUntil(() => sub.stats().acked === 2, 15_000, 'both acked');
     await sub.close();
