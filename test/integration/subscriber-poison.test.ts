@@ -31,7 +31,7 @@ async function timeNextOf(qualified: string, id: string): Promise<string> {
 
 for (const t of transports) describe(`failure reasons fit their column in bytes (${t.name})`, () => {
   test(`${t.name}: a handler throwing a 100,000-emoji error, an UnrecoverableError of one and ctx.fail with a lone surrogate are each failed once; core fail() keeps up to the column size`, async () => {
-    const { spec, qualified } = await table('poison_reason', { ackWaitS: 2, payloadDdl: 'failure_reason text null, payload json' });
+    const { spec, qualified } = await table('poison_reason', { ackWaitS: 2, payloadDdl: 'failure_reason text null, enqueued_at bigint null, failed_at bigint null, payload json' });
     const emojis = '😀'.repeat(100_000); // 400,000 bytes in utf8mb4
     const [thrown, unrecoverable, ctxFailed] = await insertMessages(qualified, 3, 3);
     const calls = new Map<string, number>();
