@@ -27,28 +27,75 @@ export function columnKind(sqlType: string): Kind {
 }
 
 const INT_TEXT = /^-?[0-9]{1,20}$/;
+
+/** True when `text` holds a surrogate without its pair: utf8mb4 cannot store it (mysql2 would send U+FFFD instead). */
+export function hasLoneSurrogate(text: string): boolean {
+  return /\p{Cs}/u.test(text);
+}
+
+const LONE_SURROGATE = 'must be well-formed Unicode (it holds a lone surrogate, which utf8mb4 cannot store)';
+
+const INT_BITS: Record<string, bigint> = { tinyint: 8n, smallint: 16n, mediumint: 24n, int: 32n, integer: 32n, bigint: 64n };
+
+/** The range of an integer column type, e.g. `int` → [-2^31, 2^31 - 1], `bigint unsigned` → [0, 2^64 - 1]. */
+export function intRange(sqlType: string): readonly [bigint, bigint] | undefined {
+  const m = /^(tinyint|smallint|mediumint|integer|int|bigint)\b/.exec(sqlType.trim().toLowerCase());
+  if (!m) return undefined;
+  const bits = INT_BITS[m[1]!]!;
+  return /\b(unsigned|zerofill)\b/i.test(sqlType) ? [0n, (1n << bits) - 1n] : [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+}
+
+/**
+ * JSON text for a JSON column, or the reason the value would not come back as
+ * given: JSON.stringify silently turns NaN and ±Infinity into null, a Map or
+ * Set into {}, drops functions and symbols, and MySQL refuses lone surrogates.
+ */
+function jsonText(value: unknown): string | { problem: string } {
+  let problem: string | undefined;
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const original = this[key];
+    if (problem !== undefined) return v;
+    if (hasLoneSurrogate(key)) problem = `must not have a key with a lone surrogate (utf8mb4 cannot store it)`;
+    else if (typeof v === 'number' && !Number.isFinite(v)) problem = `must not hold ${v} (JSON has no such number; it would be stored as null)`;
+    else if (v instanceof Number && !Number.isFinite(v.valueOf())) problem = `must not hold ${v.valueOf()} (JSON has no such number)`;
+    else if (typeof v === 'string' && hasLoneSurrogate(v)) problem = LONE_SURROGATE;
+    else if (typeof original === 'function' || typeof original === 'symbol') problem = `must not hold a ${typeof original} (JSON would drop it)`;
+    else if (v === undefined && Array.isArray(this)) problem = 'must not hold undefined or holes in an array (JSON would store null)';
+    else if (original instanceof Date && Number.isNaN(original.getTime())) problem = 'must not hold an invalid Date (JSON would store null)';
+    else if (original instanceof Map || original instanceof Set || original instanceof WeakMap || original instanceof WeakSet) problem = `must not hold a ${original.constructor.name} (JSON would store {}): convert it to an object or array`;
+    else if (original instanceof ArrayBuffer || (ArrayBuffer.isView(original) && !Buffer.isBuffer(original))) problem = 'must not hold a typed array or ArrayBuffer (JSON would store an object of indices)';
+    return v;
+  });
+  return problem !== undefined ? { problem } : text;
+}
 const DECIMAL_TEXT = /^-?[0-9]{1,65}(\.[0-9]{1,30})?$/;
 
 /** A value as a driver parameter for a column, or the reason it does not fit. */
 export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlParam | { problem: string } {
   if (value === null) return column.nullable ? null : { problem: 'must not be null (the column is NOT NULL)' };
   const kind = columnKind(column.sqlType);
+  if (typeof value === 'string' && hasLoneSurrogate(value)) return { problem: LONE_SURROGATE };
   switch (kind) {
     case 'json': {
       if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint' || value === undefined) {
         return { problem: `must be JSON-serializable (got ${typeof value}; bigints: pass a decimal string)` };
       }
       try {
-        return JSON.stringify(value);
+        const text = jsonText(value);
+        return typeof text === 'string' ? text : { problem: text.problem };
       } catch (err) {
         return { problem: `must be JSON-serializable (${(err as Error).message})` };
       }
     }
-    case 'int':
-      if (typeof value === 'bigint') return value.toString();
-      if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-      if (typeof value === 'string' && INT_TEXT.test(value)) return value;
-      return { problem: `must be an integer (a safe-integer number, a bigint or a decimal string) for ${column.sqlType}` };
+    case 'int': {
+      const ok = typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'string' && INT_TEXT.test(value));
+      if (!ok) return { problem: `must be an integer (a safe-integer number, a bigint or a decimal string) for ${column.sqlType}` };
+      const n = BigInt(value as bigint | number | string);
+      const range = intRange(column.sqlType);
+      // Checked here: MySQL would refuse it only after the statement was sent.
+      if (range && (n < range[0] || n > range[1])) return { problem: `must be from ${range[0]} to ${range[1]} for ${column.sqlType}` };
+      return typeof value === 'bigint' ? value.toString() : (value as number | string);
+    }
     case 'decimal':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
       if (typeof value === 'bigint') return value.toString();
