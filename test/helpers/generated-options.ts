@@ -35,6 +35,24 @@ export const countInput: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom<unknown>('5', null, true, 2n, {}),
 );
 
+/** Valid options but one, which is any duration or count, good or bad: the outcome is that option's. */
+export const oneOddOption: fc.Arbitrary<Record<string, unknown>> = fc
+  .tuple(
+    goodTableOptions,
+    fc.oneof(
+      fc.tuple(fc.constantFrom('ackWait', 'purgeAfter', 'pollerInterval', 'minBackoff', 'maxBackoff'), fc.oneof(durationInput, fc.constantFrom<unknown>(1e300, 2 ** 60, '36500d', '36501d', '99999999999999999999d'))),
+      fc.tuple(fc.constantFrom('batchSize', 'cacheSize', 'maxAttempts'), fc.oneof(countInput, fc.constantFrom<unknown>(1e300, 2 ** 60))),
+    ),
+  )
+  .map(([options, [key, value]]) => {
+    const out: Record<string, unknown> = { ...options, [key]: value };
+    // Keep the cross-option rules out of the way: the odd value alone decides.
+    if (key === 'cacheSize') delete out.batchSize;
+    if (key === 'batchSize') delete out.cacheSize;
+    if (key === 'minBackoff' || key === 'maxBackoff') delete out[key === 'minBackoff' ? 'maxBackoff' : 'minBackoff'];
+    return out;
+  });
+
 /** `'text'` as a SQL string literal (quotes doubled). */
 export const sqlLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 

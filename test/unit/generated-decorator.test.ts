@@ -13,7 +13,7 @@ import { InvalidOptionError } from '../../src/core/errors';
 import { buildCreateTable, buildSchemaSql } from '../../src/migration/ddl';
 import { getMessageTableSpec, isMessageTable, MessageTable, VitessMessage } from '../../src/typeorm';
 import { anyIdentifier, assertSafeSql, CaseCounts, fcParams, hostileString, plainIdentifier } from '../helpers/generators';
-import { countInput, durationInput, goodTableOptions, specInvariants } from '../helpers/generated-options';
+import { countInput, durationInput, goodTableOptions, oneOddOption, specInvariants } from '../helpers/generated-options';
 
 interface ColumnCase {
   readonly property: string;
@@ -43,7 +43,7 @@ const columnCase: fc.Arbitrary<ColumnCase> = fc.record({
 let serial = 0;
 /** Options valid but for what is generated hostile elsewhere (class name, columns). */
 const fairOptions: fc.Arbitrary<unknown> = fc
-  .tuple(goodTableOptions, fc.constantFrom('commerce', 'meta', undefined), fc.boolean(), fc.constantFrom<unknown>(undefined, false, { column: 'id' }, { type: 'xxhash' }))
+  .tuple(fc.oneof(goodTableOptions, oneOddOption), fc.constantFrom('commerce', 'meta', undefined), fc.boolean(), fc.constantFrom<unknown>(undefined, false, { column: 'id' }, { type: 'xxhash' }))
   .map(([options, keyspace, named, vindex]) => ({
     ...options,
     ...(named ? { name: `gen_dec_${++serial}` } : {}),
@@ -52,7 +52,7 @@ const fairOptions: fc.Arbitrary<unknown> = fc
   }));
 
 const decoratorOptions: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 12, arbitrary: fairOptions },
+  { weight: 24, arbitrary: fairOptions },
   {
     weight: 12,
     arbitrary: fc.record(
