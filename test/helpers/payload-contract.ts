@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { defineMessageTable } from '../../src/core/define';
 import type { PayloadColumnSpec } from '../../src/core/spec';
-import { anyValue, hasLoneSurrogate, hostileString, loneSurrogateString, notJsonText, oddBigInt, oddJson, oddNumber } from './generators';
+import { anyId, anyValue, hasLoneSurrogate, hostileString, loneSurrogateString, notJsonText, oddBigInt, oddJson, oddNumber } from './generators';
 
 /** The table of the generated payload tests: one column of each kind a payload can hit. */
 export function generatedPayloadSpec(table: string, keyspace = 'commerce') {
@@ -59,6 +59,26 @@ export function columnValue(property: string): fc.Arbitrary<unknown> {
   };
   return fc.oneof({ weight: 8, arbitrary: fitting[property]! }, { weight: 1, arbitrary: loneSurrogateString }, { weight: 1, arbitrary: anyValue }, { weight: 1, arbitrary: fc.constant(undefined) });
 }
+
+/** The payload properties of {@link generatedPayloadSpec}, in table order. */
+export const PAYLOAD_PROPERTIES = ['s', 't', 'j', 'n', 'i', 'u', 'd', 'b', 'f', 'req'] as const;
+
+/** One enqueue call: a payload (up to three columns, or no object at all), maybe an id and a priority. */
+export const payloadCase = fc.record({
+  payload: fc.oneof(
+    {
+      // Up to three columns at a time, so that fitting payloads are common too.
+      weight: 12,
+      arbitrary: fc
+        .tuple(fc.record(Object.fromEntries(PAYLOAD_PROPERTIES.map((p) => [p, columnValue(p)]))), fc.subarray([...PAYLOAD_PROPERTIES], { maxLength: 3 }))
+        .map(([all, keys]) => Object.fromEntries(keys.map((k) => [k, all[k]])) as Record<string, unknown>),
+    },
+    { weight: 1, arbitrary: fc.dictionary(hostileString(3), fc.anything(), { maxKeys: 2 }) as fc.Arbitrary<unknown> }, // unknown keys
+    { weight: 1, arbitrary: fc.constantFrom<unknown>(null, undefined, 5, 'payload', [], [{ s: 'x' }], new Map([['s', 'x']])) },
+  ),
+  id: fc.option(fc.oneof(anyId, fc.bigInt({ min: 1n, max: 2n ** 63n - 1n })), { nil: undefined, freq: 2 }),
+  priority: fc.option(fc.oneof(fc.integer({ min: 0, max: 127 }), oddNumber, fc.constantFrom<unknown>('5', 5n, null)), { nil: undefined, freq: 2 }),
+});
 
 /** JSON-representable: JSON.stringify keeps it (no NaN/±Infinity, lone surrogate, Map, Set, function, typed array, invalid Date). */
 export function jsonRepresentable(value: unknown, inArray = false, seen = new Set<unknown>()): boolean {

@@ -12,8 +12,8 @@ import { InvalidOptionError, PayloadValidationError, VitessMessagesError } from 
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import { ack, enqueue, fail } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
-import { anyId, assertSafeSql, CaseCounts, fcParams, hasLoneSurrogate, hostileString, identifierText, oddNumber, plainIdentifier } from '../helpers/generators';
-import { assertLossless, columnValue, describe, generatedPayloadSpec, mustRefuse } from '../helpers/payload-contract';
+import { assertSafeSql, CaseCounts, fcParams, hasLoneSurrogate, hostileString, identifierText, plainIdentifier } from '../helpers/generators';
+import { assertLossless, describe, generatedPayloadSpec, mustRefuse, payloadCase } from '../helpers/payload-contract';
 
 interface Call {
   readonly sql: string;
@@ -33,7 +33,7 @@ function recorder(): Executor & { calls: Call[] } {
 }
 
 const spec = generatedPayloadSpec('gen_payload');
-const properties = spec.payload.map((c) => c.property);
+const properties: string[] = spec.payload.map((c) => c.property);
 
 /** Every parameter is a driver value; the text has only names, keywords and one `?` per parameter. */
 function assertStatementCarriesParams(call: Call): void {
@@ -46,22 +46,6 @@ function assertStatementCarriesParams(call: Call): void {
 }
 
 const ENQUEUE_SHAPE = /^insert into `[^`]+`\.`[^`]+` \((`[a-z_]+`, )*`[a-z_]+`\) values \(((\?|default), )*(\?|default)\) on duplicate key update `epoch` = `epoch`$/i;
-
-const payloadCase = fc.record({
-  payload: fc.oneof(
-    {
-      // Up to three columns at a time, so that fitting payloads are common too.
-      weight: 12,
-      arbitrary: fc
-        .tuple(fc.record(Object.fromEntries(properties.map((p) => [p, columnValue(p)]))), fc.subarray(properties, { maxLength: 3 }))
-        .map(([all, keys]) => Object.fromEntries(keys.map((k) => [k, all[k]]))),
-    },
-    { weight: 1, arbitrary: fc.dictionary(hostileString(3), fc.anything(), { maxKeys: 2 }) }, // unknown keys
-    { weight: 1, arbitrary: fc.constantFrom<unknown>(null, undefined, 5, 'payload', [], [{ s: 'x' }], new Map([['s', 'x']])) },
-  ),
-  id: fc.option(anyId, { nil: undefined, freq: 2 }),
-  priority: fc.option(fc.oneof(fc.integer({ min: 0, max: 127 }), oddNumber, fc.constantFrom<unknown>('5', 5n, null)), { nil: undefined, freq: 2 }),
-});
 
 test('generated payloads: a typed error before any SQL, or one INSERT … ON DUPLICATE KEY UPDATE carrying every value as a lossless parameter', async () => {
   const counts = new CaseCounts('payloads that do not fit (enqueue, recording executor)');
