@@ -70,6 +70,35 @@ function jsonText(value: unknown): string | { problem: string } {
 }
 const DECIMAL_TEXT = /^-?[0-9]{1,65}(\.[0-9]{1,30})?$/;
 
+/** A finite number in plain decimal notation (its shortest form, without an exponent: 1e-7 → 0.0000001). */
+export function plainDecimal(n: number): string {
+  const text = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!m) return text;
+  const digits = m[2]! + (m[3] ?? '');
+  const point = 1 + Number(m[4]);
+  const body = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return m[1] + body;
+}
+
+/**
+ * Why a decimal text does not fit `decimal(p,s)`, or undefined. MySQL refuses
+ * too many integer digits only after the statement was sent, and rounds extra
+ * fraction digits silently (0.1 + 0.2 → 0.3000000000): both are refused here.
+ */
+function decimalMisfit(sqlType: string, text: string): string | undefined {
+  const m = /^(?:decimal|numeric|dec|fixed)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?/i.exec(sqlType.trim());
+  if (!m) return undefined;
+  const precision = m[1] === undefined ? 10 : Number(m[1]);
+  const scale = m[2] === undefined ? 0 : Number(m[2]);
+  const [int = '', frac = ''] = text.replace(/^-/, '').split('.');
+  const intDigits = int.replace(/^0+/, '').length;
+  const fracDigits = frac.replace(/0+$/, '').length;
+  if (fracDigits > scale) return `must have at most ${scale} digits after the point for ${sqlType} (MySQL would round it)`;
+  if (intDigits > precision - scale) return `must have at most ${precision - scale} digits before the point for ${sqlType}`;
+  return undefined;
+}
+
 /** A value as a driver parameter for a column, or the reason it does not fit. */
 export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlParam | { problem: string } {
   if (value === null) return column.nullable ? null : { problem: 'must not be null (the column is NOT NULL)' };
@@ -96,11 +125,13 @@ export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlPar
       if (range && (n < range[0] || n > range[1])) return { problem: `must be from ${range[0]} to ${range[1]} for ${column.sqlType}` };
       return typeof value === 'bigint' ? value.toString() : (value as number | string);
     }
-    case 'decimal':
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
-      if (typeof value === 'bigint') return value.toString();
-      if (typeof value === 'string' && DECIMAL_TEXT.test(value)) return value;
-      return { problem: `must be a decimal number or a decimal string for ${column.sqlType}` };
+    case 'decimal': {
+      const text = typeof value === 'number' && Number.isFinite(value) ? plainDecimal(value) : typeof value === 'bigint' ? value.toString() : typeof value === 'string' && DECIMAL_TEXT.test(value) ? value : undefined;
+      if (text === undefined) return { problem: `must be a decimal number or a decimal string for ${column.sqlType}` };
+      const misfit = decimalMisfit(column.sqlType, text);
+      if (misfit) return { problem: misfit };
+      return text; // exact decimal text: a JS number in exponent form (1e-7) would reach MySQL as an approximate double literal
+    }
     case 'float':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
       return { problem: `must be a finite number for ${column.sqlType}` };

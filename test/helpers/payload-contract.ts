@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { defineMessageTable } from '../../src/core/define';
+import { plainDecimal } from '../../src/core/payload';
 import type { PayloadColumnSpec } from '../../src/core/spec';
 import { anyId, anyValue, hasLoneSurrogate, hostileString, loneSurrogateString, notJsonText, oddBigInt, oddJson, oddNumber } from './generators';
 
@@ -25,6 +26,7 @@ export function generatedPayloadSpec(table: string, keyspace = 'commerce') {
       d: { type: 'double', nullable: true },
       b: { type: 'blob', nullable: true },
       f: { type: 'tinyint(1)', nullable: true },
+      m: { type: 'decimal(30,10)', nullable: true },
       // Hostile text in a DDL default: it must reach MySQL as one closed string literal.
       req: { type: 'varchar(64)', default: "'it''s `x` /* # \u202E;'" },
     },
@@ -55,13 +57,18 @@ export function columnValue(property: string): fc.Arbitrary<unknown> {
     d: oddNumber,
     b: fc.oneof(fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)), fc.uint8Array({ maxLength: 8 }), fc.constant(Buffer.alloc(70_000, 7))),
     f: fc.oneof(fc.boolean(), fc.constantFrom(0, 1, 2, 'true')),
+    m: fc.oneof(
+      fc.tuple(fc.bigInt({ min: -(10n ** 22n), max: 10n ** 22n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.integer({ min: 0, max: 12 })).map(([a, b, k]) => (k === 0 ? a.toString() : `${a}.${b.toString().padStart(k, '0').slice(0, k)}`)),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.constantFrom<unknown>('0.1', '-0.0000000001', '1.123456789012', '1.12345678900000', '99999999999999999999.9999999999', '100000000000000000000', 0.1 + 0.2, 1e-7, 1e-11, 1e21, 12.5, 10n ** 19n, 10n ** 20n, '1e5', '.5', '5.', '--1'),
+    ),
     req: fc.oneof(hostileString(8), fc.constant(null)),
   };
   return fc.oneof({ weight: 8, arbitrary: fitting[property]! }, { weight: 1, arbitrary: loneSurrogateString }, { weight: 1, arbitrary: anyValue }, { weight: 1, arbitrary: fc.constant(undefined) });
 }
 
 /** The payload properties of {@link generatedPayloadSpec}, in table order. */
-export const PAYLOAD_PROPERTIES = ['s', 't', 'j', 'n', 'i', 'u', 'd', 'b', 'f', 'req'] as const;
+export const PAYLOAD_PROPERTIES = ['s', 't', 'j', 'n', 'i', 'u', 'd', 'b', 'f', 'm', 'req'] as const;
 
 /** One enqueue call: a payload (up to three columns, or no object at all), maybe an id and a priority. */
 export const payloadCase = fc.record({
@@ -119,7 +126,33 @@ export function mustRefuse(column: PayloadColumnSpec, value: unknown): string | 
     }
   }
   if (column.sqlType === 'json' && !jsonRepresentable(value)) return 'not representable as JSON';
+  if (column.property === 'm') {
+    const text = decimalText(value);
+    if (text !== undefined) {
+      const [int = '', frac = ''] = normalDecimal(text).replace(/^-/, '').split('.');
+      if (frac.length > 10) return 'more fraction digits than decimal(30,10) keeps';
+      if (int.replace(/^0$/, '').length > 20) return 'more integer digits than decimal(30,10) holds';
+    }
+  }
   return undefined;
+}
+
+/** A decimal value as text, when it is one (a finite number, a bigint, a plain decimal string). */
+export function decimalText(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return plainDecimal(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'string' && /^-?[0-9]+(\.[0-9]+)?$/.test(value)) return value;
+  return undefined;
+}
+
+/** A decimal text in one canonical form: no leading or trailing zeros, no negative zero (`-001.50` → `-1.5`). */
+export function normalDecimal(text: string): string {
+  const negative = text.startsWith('-');
+  let [int = '', frac = ''] = text.replace(/^-/, '').split('.');
+  int = int.replace(/^0+/, '') || '0';
+  frac = frac.replace(/0+$/, '');
+  const body = frac ? `${int}.${frac}` : int;
+  return negative && body !== '0' ? `-${body}` : body;
 }
 
 /** Asserts that `param` carries `value` for `column` without loss (the column would give the value back). */
@@ -161,6 +194,10 @@ export function assertLossless(column: PayloadColumnSpec, value: unknown, param:
     case 'f':
       assert.ok(value === true || value === false || value === 0 || value === 1, what);
       assert.equal(param, value, what);
+      return;
+    case 'm':
+      assert.ok(decimalText(value) !== undefined && typeof param === 'string', what);
+      assert.equal(normalDecimal(param as string), normalDecimal(decimalText(value)!), what);
       return;
     default:
       assert.fail(`no contract for column ${column.property}`);

@@ -20,7 +20,7 @@ import { enqueue, fail, listFailed } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
 import { CaseCounts, FC_SEED, fcParams, hasLoneSurrogate, hostileString, oddJson } from '../helpers/generators';
-import { describe, generatedPayloadSpec, jsonRepresentable, payloadCase, REQ_DEFAULT } from '../helpers/payload-contract';
+import { decimalText, describe, generatedPayloadSpec, jsonRepresentable, normalDecimal, payloadCase, REQ_DEFAULT } from '../helpers/payload-contract';
 import { TableStream } from '../helpers/stream-table';
 import { closePool, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
 
@@ -84,6 +84,8 @@ function expected(property: string, value: unknown): unknown {
       return Buffer.from(value as Uint8Array);
     case 'f':
       return Number(value);
+    case 'm':
+      return normalDecimal(decimalText(value)!);
     default:
       return value;
   }
@@ -101,6 +103,7 @@ function assertRow(row: Record<string, unknown>, id: string, via: string): void 
     else if (Buffer.isBuffer(exp)) assert.ok(Buffer.isBuffer(got) && got.equals(exp), what);
     else if (['n', 'u', 'i', 'f'].includes(c.property)) assert.equal(String(got), String(exp), what);
     else if (c.property === 'd') assert.ok(got === exp, what); // -0 reads back as 0
+    else if (c.property === 'm') assert.equal(normalDecimal(String(got)), exp, what); // MySQL pads to the scale
     else if (c.property === 'j') assert.deepEqual(got, exp, what);
     else assert.equal(got, exp, what); // strings, byte for byte
   }

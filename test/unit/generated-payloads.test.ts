@@ -170,7 +170,18 @@ test('found by the generator, pinned: values that would not come back as given a
   await refused({ u: 2n ** 64n }, 'u');
   await refused({ n: '9223372036854775808' }, 'n');
   await refused({ i: 2 ** 31 }, 'i');
+  await refused({ m: 0.1 + 0.2 }, 'm'); // MySQL would round it to 0.3000000000 without a word
+  await refused({ m: '1.123456789012' }, 'm');
+  await refused({ m: 10n ** 20n }, 'm'); // MySQL refuses it only after the statement was sent
   assert.equal(ex.calls.length, 0);
   await enqueue(ex, spec, { u: 2n ** 64n - 1n, n: '-9223372036854775808', i: -(2 ** 31), s: 'a\u{1F600}\0\u202E`\'', j: { d: new Date(0), b: Buffer.from('x'), u: undefined } });
   assert.deepEqual(ex.calls[0]!.params.slice(3), ['a\u{1F600}\0\u202E`\'', '{"d":"1970-01-01T00:00:00.000Z","b":{"type":"Buffer","data":[120]}}', '-9223372036854775808', -(2 ** 31), '18446744073709551615']);
+});
+
+test('found by the generator, pinned: a decimal travels as exact decimal text, never in exponent form', async () => {
+  const ex = recorder();
+  await enqueue(ex, spec, { m: 1e-7 });
+  await enqueue(ex, spec, { m: '-00012.5000000000000' });
+  await enqueue(ex, spec, { m: 1e19 });
+  assert.deepEqual(ex.calls.map((c) => c.params[3]), ['0.0000001', '-00012.5000000000000', '10000000000000000000']);
 });
