@@ -10,9 +10,13 @@ import fc from 'fast-check';
 /** The seed of every generated test; a failing run prints it (and fast-check its path). */
 export const FC_SEED = Number(process.env.VM_FC_SEED ?? 20261201);
 
-/** fast-check parameters: the fixed seed and `numRuns` cases. */
-export function fcParams(numRuns: number): fc.Parameters<unknown> {
-  return { seed: FC_SEED, numRuns, endOnFailure: true };
+/**
+ * fast-check parameters: the fixed seed and `numRuns` cases. A failure reports
+ * the seed and path (replay with VM_FC_SEED); `shrink: false` reports the first
+ * failing case as it is (for cases that write to the database).
+ */
+export function fcParams(numRuns: number, { shrink = true }: { shrink?: boolean } = {}): fc.Parameters<unknown> {
+  return { seed: FC_SEED, numRuns, endOnFailure: !shrink };
 }
 
 /** Counts per outcome of one category, printed at the end of a test. */

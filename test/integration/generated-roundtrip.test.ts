@@ -118,7 +118,7 @@ test('generated payloads that do not fit, stored on Vitess: a typed error, or re
       if (priority !== undefined) options.priority = priority;
       await enqueueCase(counts, payload, options);
     }),
-    fcParams(300),
+    fcParams(300, { shrink: false }),
   );
   counts.print();
   assert.ok(counts.get('stored') >= 50 && counts.get('PayloadTooLongError') >= 1, 'stored cases and too-long ones among them');
@@ -143,7 +143,7 @@ test('generated hostile strings (quotes, backticks, comments, NUL, RTL marks, em
       const unfit = Object.entries(payload).some(([k, v]) => (typeof v === 'string' && hasLoneSurrogate(v)) || (k === 'j' && !jsonRepresentable(v)));
       assert.equal(counts.get('PayloadValidationError') > before, unfit, `refused exactly when unfit: ${describe(payload)}`);
     }),
-    fcParams(250),
+    fcParams(250, { shrink: false }),
   );
   counts.print();
   assert.ok(counts.get('stored') >= 100);

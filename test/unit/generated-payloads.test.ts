@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { InvalidOptionError, PayloadValidationError, VitessMessagesError } from '../../src/core/errors';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
-import { ack, enqueue, fail } from '../../src/core/operations';
+import { ack, enqueue, enqueueMany, fail } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { assertSafeSql, CaseCounts, fcParams, hasLoneSurrogate, hostileString, identifierText, plainIdentifier } from '../helpers/generators';
 import { assertLossless, describe, generatedPayloadSpec, mustRefuse, payloadCase } from '../helpers/payload-contract';
@@ -103,6 +103,51 @@ test('generated payloads: a typed error before any SQL, or one INSERT … ON DUP
 });
 
 const mostlyPlain = fc.oneof({ weight: 3, arbitrary: plainIdentifier }, identifierText);
+
+test('generated enqueueMany batches: a typed error before any SQL, or one INSERT per chunk with every row as parameters', async () => {
+  const counts = new CaseCounts('payload batches (enqueueMany, recording executor)');
+  // Mostly items that fit, so that whole batches get written too.
+  const fitCase = fc.record({
+    payload: fc.record({ s: hostileString(3).filter((x) => !hasLoneSurrogate(x)), j: fc.jsonValue(), n: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) }, { requiredKeys: [] }) as fc.Arbitrary<unknown>,
+    id: fc.option(fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }), { nil: undefined }) as fc.Arbitrary<unknown>,
+    priority: fc.option(fc.integer({ min: 0, max: 127 }), { nil: undefined }) as fc.Arbitrary<unknown>,
+  });
+  const chunkSize = fc.option(fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constantFrom<unknown>(0, -1, 1.5, NaN, 5001, '2')), { nil: undefined, freq: 3 });
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.oneof({ weight: 6, arbitrary: fitCase }, { weight: 1, arbitrary: payloadCase }), { maxLength: 6 }), chunkSize, async (cases, size) => {
+      const ex = recorder();
+      const items = cases.map(({ payload, id, priority }) => ({ payload, ...(id !== undefined ? { id } : {}), ...(priority !== undefined ? { priority } : {}) }));
+      let ids: string[];
+      try {
+        ids = await enqueueMany(ex, spec, items as never, size === undefined ? {} : { chunkSize: size as number });
+      } catch (err) {
+        assert.ok(err instanceof PayloadValidationError || err instanceof InvalidOptionError, `typed error, got ${String((err as Error)?.stack ?? err)}`);
+        assert.equal(ex.calls.length, 0, 'nothing reaches the executor');
+        if (err instanceof PayloadValidationError) assert.ok(err.index !== undefined && err.index < items.length, 'names the item');
+        counts.add(err.name);
+        return;
+      }
+      const chunk = (size as number | undefined) ?? 500;
+      assert.equal(ex.calls.length, Math.ceil(items.length / chunk), 'one statement per chunk');
+      const rowIds: unknown[] = [];
+      for (const call of ex.calls) {
+        assertStatementCarriesParams(call);
+        assert.match(call.sql, /^insert into `commerce`\.`gen_payload` \([^)]*\) values (\((\?|default)(, (\?|default))*\)(, )?)+ on duplicate key update `epoch` = `epoch`$/);
+        // Each row's first cell is its id: find them by walking the tuples.
+        let k = 0;
+        for (const tuple of call.sql.slice(call.sql.indexOf(' values ')).match(/\(([^)]*)\)/g) ?? []) {
+          rowIds.push(call.params[k]);
+          k += (tuple.match(/\?/g) ?? []).length;
+        }
+      }
+      assert.deepEqual(rowIds, ids, 'the ids returned are the rows written, in order');
+      counts.add(items.length === 0 ? 'empty batch, no statement' : 'INSERT per chunk');
+    }),
+    fcParams(200),
+  );
+  counts.print();
+  assert.ok(counts.get('INSERT per chunk') >= 20);
+});
 
 /** A spec by hand (as a careless caller could build one) with generated names. */
 const hostileSpec: fc.Arbitrary<MessageTableSpec> = fc
