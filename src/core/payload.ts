@@ -169,7 +169,9 @@ export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlPar
  */
 export function payloadParams(spec: MessageTableSpec, payload: unknown, index?: number): Array<SqlParam | typeof DEFAULT_VALUE> {
   const table = tableLabel(spec);
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+  // A Map, Set, Date, … keeps its data outside its own properties: every column would silently take its default.
+  const builtIn = payload instanceof Map || payload instanceof Set || payload instanceof WeakMap || payload instanceof WeakSet || payload instanceof Date || payload instanceof RegExp || payload instanceof Promise || payload instanceof ArrayBuffer || ArrayBuffer.isView(payload);
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || builtIn) {
     throw new PayloadValidationError(table, [{ property: '(payload)', constraints: ['must be a plain object of payload properties'] }], index);
   }
   const record = payload as Record<string, unknown>;
