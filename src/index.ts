@@ -21,12 +21,17 @@ export * from './core/identifiers';
 export * from './core/decode';
 export * from './core/spec';
 export * from './core/options';
-export { defineMessageTable, BOOKKEEPING_COLUMNS, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
+export { defineMessageTable, BOOKKEEPING_COLUMNS, LEGACY_BOOKKEEPING_NAMES, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
 export * from './migration/ddl';
+export { buildUpgradeSql, buildDowngradeSql, missingBookkeeping, BOOKKEEPING_NAMES, type MissingBookkeeping } from './migration/upgrade';
 export * from './subscriber/transport';
 export * from './subscriber/grpc/vtgate-grpc-transport';
 export { toStreamError } from './subscriber/grpc/stream-error';
-export { subscribe, stream, Subscriber, MessageStream, plainHydrator, type SubscriberOptions, type SubscriberStats, type SubscriberEvents, type MessageHandler, type Hydrator, type CloseOptions } from './subscriber/subscriber';
+export { subscribe, Subscriber, type MessageHandler } from './subscriber/subscriber';
+export { stream, MessageStream } from './subscriber/message-stream';
+export { plainHydrator, type Hydrator } from './subscriber/hydrator';
+export type { SubscriberOptions, CloseOptions } from './subscriber/options';
+export type { SubscriberStats, SubscriberEvents } from './subscriber/events';
 export type { MessageContext, ReceivedMessage, NackOptions, Settlement } from './subscriber/message';
 export { backoffDelayMs, DEFAULT_RETRY_BACKOFF, DEFAULT_RECONNECT_BACKOFF, type Backoff } from './subscriber/backoff';
 export * from './subscriber/mysql/vtgate-mysql-transport';
@@ -44,6 +49,6 @@ export { fromMysql2, type Mysql2Like, type Mysql2PromiseLike, type Mysql2Callbac
 export { fromPrisma, type PrismaLike } from './adapters/prisma';
 export {
   buildEnqueue, buildAck, buildNack, buildFail, buildRetry, buildExtend, buildListFailed, buildGetMessages,
-  DEFAULT_VALUE, type EnqueueRow, type TargetBatch,
+  DEFAULT_VALUE, DB_NOW_NS, type EnqueueRow, type TargetBatch,
 } from './core/sql';
 export { Queue, type QueueOptions } from './queue';

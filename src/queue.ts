@@ -15,6 +15,7 @@ import type { Executor, SqlParam } from './core/executor';
 import { checkIdentifier, checkKeyspace } from './core/identifiers';
 import type { MessageId } from './core/ids';
 import { ack, enqueue, fail, nack, type MessageRef } from './core/operations';
+import { checkOptionNames } from './core/options';
 import type { MessageTableSpec } from './core/spec';
 import { QueueReceiver, type QueueGetOptions, type QueueMessage, type QueueOpenOptions } from './subscriber/queue-stream';
 
@@ -45,6 +46,7 @@ export class Queue {
   readonly spec: MessageTableSpec;
 
   constructor(name: string, fieldNames: readonly string[], options: QueueOptions = {}) {
+    checkOptionNames(options, ['keyspace', 'vindexColumn', 'fieldTypes'], 'Queue');
     checkIdentifier(name, 'name', 'Queue');
     if (!Array.isArray(fieldNames)) throw new InvalidOptionError('Queue', 'fieldNames', 'must be an array of column names', fieldNames);
     for (const f of fieldNames) checkIdentifier(f, 'fieldNames', 'Queue');
@@ -108,11 +110,17 @@ export class Queue {
    */
   open(address: string, target: string, options: QueueOpenOptions = {}): void {
     if (this.#receiver) throw new InvalidOptionError(`Queue(${this.name})`, 'open', 'was already called; close() first');
+    checkOptionNames(options, ['executor', 'maxConcurrent', 'grpc'], `Queue(${this.name}).open`);
     this.#receiver = new QueueReceiver(this.spec, this.fieldNames, address, target, options);
   }
 
   /** The next message; waits until one arrives or `signal` aborts (nothing is lost by aborting). */
   get(options: QueueGetOptions = {}): Promise<QueueMessage> {
+    try {
+      checkOptionNames(options, ['signal'], `Queue(${this.name}).get`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (!this.#receiver) return Promise.reject(new InvalidOptionError(`Queue(${this.name})`, 'get', 'needs open() first'));
     return this.#receiver.get(options);
   }
@@ -123,6 +131,7 @@ export class Queue {
    * ones are waited for up to `timeoutMs` (default 30 s). Idempotent.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    checkOptionNames(options, ['timeoutMs'], `Queue(${this.name}).close`);
     const r = this.#receiver;
     if (!r) return;
     await r.close(options.timeoutMs);

@@ -3,14 +3,19 @@
  * raw-SQL users (TypeORM users get the same {@link MessageTableSpec} from their
  * `@MessageTable` entity). Also the canonical bookkeeping columns both share.
  */
+import { checkColumnExtras, checkDefinitionKeys, checkIndexKind } from './column-options';
 import { InvalidOptionError } from './errors';
 import { checkIdentifier, checkKeyspace } from './identifiers';
-import { buildStreamedColumns, checkOptionNames, resolveTableOptions, type MessageTableOptionsInput } from './options';
+import { buildStreamedColumns, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from './options';
 import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from './spec';
 
 /**
  * The bookkeeping columns in their canonical order and types (DESIGN §1), then
- * our failure reason. `time_next` stays nullable: an ack sets it to NULL.
+ * ours: the failure reason and two timestamps. `time_next` stays nullable: an
+ * ack sets it to NULL. `enqueued_at` and `failed_at` are nullable without a
+ * default, so `ALTER TABLE … ADD COLUMN` works on a table that has rows (NULL
+ * there = enqueued before the column existed) and rows inserted by other
+ * producers (raw SQL, the Go client) stay valid; the library sets them.
  */
 export const BOOKKEEPING_COLUMNS: readonly PayloadColumnSpec[] = Object.freeze([
   { name: BOOKKEEPING.id, property: 'id', sqlType: 'bigint', nullable: false },
@@ -19,6 +24,17 @@ export const BOOKKEEPING_COLUMNS: readonly PayloadColumnSpec[] = Object.freeze([
   { name: BOOKKEEPING.timeNext, property: 'timeNext', sqlType: 'bigint', nullable: true, default: "'0'" },
   { name: BOOKKEEPING.timeAcked, property: 'timeAcked', sqlType: 'bigint', nullable: true },
   { name: BOOKKEEPING.failureReason, property: 'failureReason', sqlType: 'text', nullable: true },
+  { name: BOOKKEEPING.enqueuedAt, property: 'enqueuedAt', sqlType: 'bigint', nullable: true },
+  { name: BOOKKEEPING.failedAt, property: 'failedAt', sqlType: 'bigint', nullable: true },
+]);
+
+/**
+ * The bookkeeping columns of tables created before `enqueued_at` and
+ * `failed_at` existed (migration snapshots of format 1): what an upgrade
+ * starts from.
+ */
+export const LEGACY_BOOKKEEPING_NAMES: readonly string[] = Object.freeze([
+  BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.epoch, BOOKKEEPING.timeNext, BOOKKEEPING.timeAcked, BOOKKEEPING.failureReason,
 ]);
 
 /** Column and property names a payload column may not take. */
@@ -38,6 +54,14 @@ export type ColumnInput =
       readonly default?: string;
       /** The column's name in the database. Default: the key. */
       readonly name?: string;
+      /** Column comment (plain text, at most 1024 characters). Default: none. */
+      readonly comment?: string;
+      /** `ON UPDATE` expression, e.g. `CURRENT_TIMESTAMP(6)`. Default: none. */
+      readonly onUpdate?: string;
+      /** Makes it a generated column computed from this SQL expression (payloads may not set it). Default: none. */
+      readonly asExpression?: string;
+      /** With `asExpression`: `VIRTUAL` (computed on read) or `STORED`. Default `VIRTUAL`, as in MySQL and TypeORM. */
+      readonly generatedType?: 'VIRTUAL' | 'STORED';
     };
 
 /** Primary vindex of a table in a sharded keyspace. */
@@ -61,7 +85,17 @@ export interface DefineMessageTableInput extends MessageTableOptionsInput {
   /** Payload columns, in table order, keyed by property name. */
   readonly columns: Readonly<Record<string, ColumnInput>>;
   /** Secondary indexes on payload columns (database names). Default: none. */
-  readonly indexes?: ReadonlyArray<{ readonly name?: string; readonly columns: readonly string[]; readonly unique?: boolean }>;
+  readonly indexes?: ReadonlyArray<{
+    readonly name?: string;
+    readonly columns: readonly string[];
+    readonly unique?: boolean;
+    /** A FULLTEXT index (text columns). Default `false`. */
+    readonly fulltext?: boolean;
+    /** A SPATIAL index (one NOT NULL geometry column). Default `false`. */
+    readonly spatial?: boolean;
+    /** Full-text parser plugin, e.g. `ngram`. Default: MySQL's built-in parser. */
+    readonly parser?: string;
+  }>;
   /**
    * Payload columns the stream carries (after `id`, `epoch` and the vindex
    * column). Default: all payload columns.
@@ -145,6 +179,7 @@ export function finishSpec(
     seen.add(c.name.toLowerCase());
     checkSqlFragment(c.sqlType, `column ${c.property} type`, subject);
     if (c.default !== undefined) checkSqlFragment(c.default, `column ${c.property} default`, subject);
+    checkColumnExtras(c, subject);
   }
   const payloadNames = parts.payload.map((c) => c.name);
   const known = new Set([...BOOKKEEPING_COLUMNS.map((b) => b.name), ...payloadNames]);
@@ -157,6 +192,8 @@ export function finishSpec(
     if (column !== BOOKKEEPING.id && !payloadNames.includes(column)) {
       throw new InvalidOptionError(subject, 'vindex.column', `must be 'id' or one of the payload columns (${payloadNames.join(', ') || 'none'})`, requested);
     }
+    // vtgate routes an INSERT by the value it is given; a generated column has none yet.
+    if (parts.payload.some((c) => c.name === column && c.generated)) throw new InvalidOptionError(subject, 'vindex.column', 'may not be a generated column (vtgate routes an INSERT by the value it carries)', requested);
     const type = checkIdentifier(parts.vindex?.type ?? 'hash', 'vindex.type', subject);
     vindex = Object.freeze({ column, type });
   }
@@ -186,7 +223,14 @@ export function finishSpec(
     if (indexes.some((o) => o.name.toLowerCase() === ix.name.toLowerCase())) {
       throw new InvalidOptionError(subject, `index ${ix.name}`, 'is declared twice');
     }
-    indexes.push(Object.freeze({ name: ix.name, columns: Object.freeze([...ix.columns]), unique: ix.unique }));
+    checkIndexKind(ix, subject);
+    indexes.push(Object.freeze({
+      name: ix.name,
+      columns: Object.freeze([...ix.columns]),
+      unique: ix.unique,
+      ...(ix.kind !== undefined ? { kind: ix.kind } : {}),
+      ...(ix.parser !== undefined ? { parser: ix.parser } : {}),
+    }));
   }
 
   const spec: MessageTableSpec = {
@@ -201,6 +245,11 @@ export function finishSpec(
   return Object.freeze(spec);
 }
 
+function indexKind(ix: { name?: string; columns: readonly string[]; fulltext?: boolean; spatial?: boolean }, subject: string): 'fulltext' | 'spatial' {
+  if (ix.fulltext && ix.spatial) throw new InvalidOptionError(subject, `index ${ix.name ?? ix.columns.join('_')}`, 'cannot be both fulltext and spatial', ix);
+  return ix.fulltext ? 'fulltext' : 'spatial';
+}
+
 /**
  * A message table for Prisma, mysql2 and raw-SQL users:
  * ```ts
@@ -211,14 +260,15 @@ export function finishSpec(
  * });
  * ```
  * Throws {@link InvalidOptionError} (nothing is written anywhere) on a bad name,
- * type, option or vindex column. Print its DDL with `buildSchemaSql` from
- * `vitess-messages/migration` or `npx vitess-messages print-sql`.
+ * type, option or vindex column. Print its DDL with `buildSchemaSql` (also from
+ * `vitess-messages`) or `npx vitess-messages print-sql --spec <file>` (which
+ * does not need TypeORM installed).
  */
 export function defineMessageTable(input: DefineMessageTableInput): MessageTableSpec {
   const subject = `defineMessageTable(${typeof input?.table === 'string' ? input.table : '?'})`;
   if (!input || typeof input !== 'object') throw new InvalidOptionError('defineMessageTable', 'input', 'must be an object', input);
   if (!input.columns || typeof input.columns !== 'object' || Array.isArray(input.columns)) throw new InvalidOptionError(subject, 'columns', 'must be an object of column types', input.columns);
-  checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex'], subject);
+  checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
   if (input.indexes !== undefined && !Array.isArray(input.indexes)) throw new InvalidOptionError(subject, 'indexes', 'must be an array of { name?, columns, unique? }', input.indexes);
   for (const ix of input.indexes ?? []) {
     if (ix === null || typeof ix !== 'object' || !Array.isArray(ix.columns)) throw new InvalidOptionError(subject, 'indexes', 'must be an array of { name?, columns, unique? }', ix);
@@ -226,6 +276,7 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
   const payload: PayloadColumnSpec[] = Object.entries(input.columns).map(([property, c]) => {
     if (typeof c !== 'string' && (c === null || typeof c !== 'object')) throw new InvalidOptionError(subject, `column ${property}`, 'must be a SQL type or { type, nullable?, default?, name? }', c);
     const full = typeof c === 'string' ? { type: c } : c;
+    checkDefinitionKeys(full, 'column', `column ${property}`, subject);
     if (full.nullable !== undefined && typeof full.nullable !== 'boolean') throw new InvalidOptionError(subject, `column ${property} nullable`, 'must be a boolean', full.nullable);
     const col: { -readonly [K in keyof PayloadColumnSpec]: PayloadColumnSpec[K] } = {
       name: full.name ?? property,
@@ -234,6 +285,13 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
       nullable: full.nullable ?? false,
     };
     if (full.default !== undefined) col.default = full.default;
+    if (full.onUpdate !== undefined) col.onUpdate = full.onUpdate;
+    if (full.asExpression !== undefined) col.generated = { expression: full.asExpression, stored: full.generatedType === 'STORED' };
+    else if (full.generatedType !== undefined) throw new InvalidOptionError(subject, `column ${property} generatedType`, 'needs asExpression', full.generatedType);
+    if (full.generatedType !== undefined && full.generatedType !== 'VIRTUAL' && full.generatedType !== 'STORED') {
+      throw new InvalidOptionError(subject, `column ${property} generatedType`, "must be 'VIRTUAL' or 'STORED'", full.generatedType);
+    }
+    if (full.comment !== undefined) col.comment = full.comment;
     return col;
   });
   const { table, keyspace, columns: _c, indexes, streamedColumns, vindex, ...options } = input;
@@ -241,11 +299,17 @@ export function defineMessageTable(input: DefineMessageTableInput): MessageTable
     table,
     ...(keyspace !== undefined ? { keyspace } : {}),
     payload,
-    indexes: (indexes ?? []).map((ix) => ({
-      name: ix.name ?? `idx_${ix.columns.join('_')}`,
-      columns: ix.columns,
-      unique: ix.unique ?? false,
-    })),
+    indexes: (indexes ?? []).map((ix) => {
+      const name = ix.name ?? `idx_${ix.columns.join('_')}`;
+      checkDefinitionKeys(ix, 'index', `index ${name}`, subject);
+      return {
+        name,
+        columns: ix.columns,
+        unique: ix.unique ?? false,
+        ...(ix.fulltext || ix.spatial ? { kind: indexKind(ix, subject) } : {}),
+        ...(ix.parser !== undefined ? { parser: ix.parser } : {}),
+      };
+    }),
     ...(streamedColumns ? { streamedColumns } : {}),
     ...(vindex !== undefined ? { vindex } : {}),
     options,

@@ -113,6 +113,55 @@ export class PayloadTooLongError extends QueryError {
   }
 }
 
+/** One id of an {@link DuplicateIdError}. */
+export interface DuplicateIdClash {
+  /** The id (decimal). */
+  readonly id: string;
+  /** The vindex value this call tried to enqueue under that id. */
+  readonly vindexValue: unknown;
+  /**
+   * Values already stored under that id with another vindex value (64-bit
+   * integers as decimal strings). The clashing row is on the shard of
+   * `vindexValue`; a row with the same id on another shard is listed too (it
+   * could not be told apart), which takes the same id on two shards.
+   */
+  readonly existingVindexValues: readonly unknown[];
+}
+
+/**
+ * An enqueue used an id that a message with another vindex value already holds
+ * on the same shard (a table sharded by a business column keeps ids unique per
+ * shard). The whole statement was refused: nothing was written, no message
+ * was replaced. The same id with the same vindex value is an idempotent repeat,
+ * never this error.
+ */
+export class DuplicateIdError extends QueryError {
+  override readonly name: string = 'DuplicateIdError';
+  /** The first clashing id (see {@link clashes} for all that were found). */
+  readonly id: string;
+  constructor(
+    operation: string,
+    table: string,
+    sql: string,
+    ids: readonly string[],
+    /** The table's vindex column. */
+    readonly vindexColumn: string,
+    /**
+     * The ids of the refused statement that are held by another vindex value;
+     * empty when they could not be read back (then see `ids`).
+     */
+    readonly clashes: readonly DuplicateIdClash[],
+    cause: unknown,
+  ) {
+    super(operation, table, sql, ids, cause);
+    this.id = clashes[0]?.id ?? ids[0] ?? '';
+    const first = clashes[0];
+    this.message = first
+      ? `${operation} on ${table}: id ${first.id} is already used by a message with ${vindexColumn} = ${describe(first.existingVindexValues[0])} (this one has ${describe(first.vindexValue)}); nothing was written`
+      : `${operation} on ${table}: an id is already used by a message with another ${vindexColumn}; nothing was written`;
+  }
+}
+
 /** A class given as a message table is not an entity of the DataSource at hand. */
 export class UnknownEntityError extends VitessMessagesError {
   override readonly name = 'UnknownEntityError';
@@ -154,10 +203,21 @@ export class RetryLaterError extends VitessMessagesError {
   override readonly name: string = 'RetryLaterError';
   constructor(
     message: string,
-    /** When to try again, in ms from now. */
+    /** When to try again, in ms from now: a finite number >= 0 (checked here, where it is given). */
     readonly delayMs: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    checkDelayMs(delayMs, 'RetryLaterError', 'delayMs');
   }
+}
+
+/**
+ * Throws {@link InvalidOptionError} unless `ms` is a finite number of
+ * milliseconds >= 0: a delay is checked where it is given, not when a settle
+ * statement fails later.
+ */
+export function checkDelayMs(ms: unknown, subject: string, option: string): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidOptionError(subject, option, 'must be a finite number of milliseconds >= 0', ms);
+  return ms;
 }

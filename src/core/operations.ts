@@ -10,13 +10,16 @@
  * "Transactions across shards"; a transaction spanning shards commits shard by
  * shard under vtgate's default `MULTI` mode).
  */
-import { InvalidOptionError, PayloadTooLongError, QueryError } from './errors';
+import { driverErrorCode } from './driver-error-code';
+import { DuplicateIdError, InvalidOptionError, PayloadTooLongError, QueryError, type DuplicateIdClash } from './errors';
 import type { ExecResult, Executor, SqlParam, Statement } from './executor';
 import { normalizeId, randomId, type MessageId } from './ids';
+import { checkOptionNames } from './options';
 import { columnKind, hasValidationRules, payloadParams, toColumnParam, validateWithClass } from './payload';
+import { runGuarded, targetBatch, type RaceTarget } from './race';
 import { BOOKKEEPING, type MessageTableSpec } from './spec';
 import { buildAck } from './sql/ack';
-import { buildEnqueue, type EnqueueRow } from './sql/enqueue';
+import { buildEnqueue, DEFAULT_VALUE, type EnqueueRow } from './sql/enqueue';
 import { buildExtend } from './sql/extend';
 import { buildFail } from './sql/fail';
 import { buildGetMessages } from './sql/get-messages';
@@ -24,6 +27,7 @@ import { buildListFailed } from './sql/list-failed';
 import { buildNack } from './sql/nack';
 import { buildRetry } from './sql/retry';
 import { routingColumn, tableLabel, type TargetBatch } from './sql/target';
+import { buildReadVindexValues } from './sql/vindex-values';
 import { msToNs, NEVER_NS, nowNs, toMs, type Duration } from './time';
 
 /** When a message becomes due, and in which order. */
@@ -48,7 +52,10 @@ export interface MessageOptions extends DeliveryOptions {
    * The message id: a positive 64-bit integer as a bigint or decimal string.
    * Default: a random 63-bit id. Choose one for idempotency: the same id twice
    * keeps the first message (and is not an error). On a table sharded by a
-   * business column, "the same" means the same id AND the same vindex value.
+   * business column ids are unique per shard: the same id with the same vindex
+   * value is that repeat; with another value on another shard it is another
+   * message; with another value on the same shard the call throws
+   * {@link DuplicateIdError} and writes nothing.
    */
   readonly id?: MessageId;
   /**
@@ -147,6 +154,10 @@ export interface FailedMessage {
   readonly epoch: string;
   /** Why it was failed, as given to `fail`. */
   readonly reason: string | null;
+  /** When it was enqueued: Unix ns (decimal) on the database's clock; null for rows enqueued before the column existed. */
+  readonly enqueuedAtNs: string | null;
+  /** When it was failed: Unix ns (decimal) on the database's clock; null for rows failed before the column existed. */
+  readonly failedAtNs: string | null;
   /** The payload columns, keyed by property name (json parsed; 64-bit integers as strings). */
   readonly payload: Record<string, unknown>;
 }
@@ -166,9 +177,27 @@ export interface MessageStatus {
   readonly epoch: string;
   /** Unix ns when it is next due (decimal); null once acked. */
   readonly timeNextNs: string | null;
+  /** When it was acked: Unix ns (decimal) on the database's clock; null unless acked. */
   readonly timeAckedNs: string | null;
   readonly reason: string | null;
+  /** When it was enqueued: Unix ns (decimal) on the database's clock; null for rows enqueued before the column existed (or by other producers). */
+  readonly enqueuedAtNs: string | null;
+  /** When it was failed: Unix ns (decimal) on the database's clock; null unless failed (a retry clears it). */
+  readonly failedAtNs: string | null;
 }
+
+// Valid option names, for refusing misspelt ones (checkOptionNames).
+const DELIVERY_OPTIONS = ['deliverAt', 'delay', 'deliverAtNs'] as const;
+const MESSAGE_OPTIONS = ['id', ...DELIVERY_OPTIONS, 'priority'] as const;
+const VALIDATION_OPTIONS = ['validate', 'entity'] as const;
+const ENQUEUE_OPTIONS: readonly string[] = [...MESSAGE_OPTIONS, ...VALIDATION_OPTIONS];
+const ENQUEUE_ITEM_KEYS: readonly string[] = ['payload', ...MESSAGE_OPTIONS];
+const ENQUEUE_MANY_OPTIONS: readonly string[] = ['chunkSize', ...VALIDATION_OPTIONS];
+const NACK_OPTIONS: readonly string[] = [...DELIVERY_OPTIONS, 'raceWaitMs'];
+const FAIL_OPTIONS: readonly string[] = ['reason', 'raceWaitMs'];
+const EXTEND_OPTIONS: readonly string[] = ['by', 'raceWaitMs'];
+const LIST_FAILED_OPTIONS: readonly string[] = ['after', 'limit'];
+const REF_KEYS: readonly string[] = ['id', 'epoch', 'vindexValue'];
 
 const MAX_CHUNK = 5_000;
 const ACK_CHUNK = 500;
@@ -180,11 +209,13 @@ const MAX_REASON_CHARS = 16_000;
  * transaction it commits or rolls back with it.
  *
  * @returns the message id (decimal string).
- * @throws PayloadValidationError / InvalidOptionError before any SQL;
- *   PayloadTooLongError or QueryError when the database refuses the INSERT.
+ * @throws PayloadValidationError / InvalidOptionError (also for a misspelt
+ *   option name) before any SQL; PayloadTooLongError, DuplicateIdError or
+ *   QueryError when the database refuses the INSERT.
  */
 export async function enqueue<P extends object>(executor: Executor, spec: MessageTableSpec, payload: P, options: EnqueueOptions = {}): Promise<string> {
   const site = callSite(enqueue);
+  checkOptionNames(options, ENQUEUE_OPTIONS, `enqueue(${tableLabel(spec)})`);
   const [id] = await enqueueRows(executor, spec, [{ ...options, payload }], options, site, 'enqueue');
   return id!;
 }
@@ -199,6 +230,7 @@ export async function enqueue<P extends object>(executor: Executor, spec: Messag
  */
 export async function enqueueMany<P extends object>(executor: Executor, spec: MessageTableSpec, items: ReadonlyArray<EnqueueItem<P>>, options: EnqueueManyOptions = {}): Promise<string[]> {
   const site = callSite(enqueueMany);
+  checkOptionNames(options, ENQUEUE_MANY_OPTIONS, `enqueueMany(${tableLabel(spec)})`);
   return enqueueRows(executor, spec, items, options, site, 'enqueueMany');
 }
 
@@ -223,6 +255,8 @@ async function enqueueRows(
     const item = items[i]!;
     const index = operation === 'enqueue' ? undefined : i;
     if (item === null || typeof item !== 'object') throw new InvalidOptionError(subject, `items[${i}]`, 'must be an object { payload, … }', item);
+    // enqueue() checked its options already (they share the item's object).
+    if (index !== undefined) checkOptionNames(item, ENQUEUE_ITEM_KEYS, `${subject} items[${i}]`, `items[${i}]`);
     const values = payloadParams(spec, item.payload, index);
     if (validator) await validateWithClass(tableLabel(spec), validator, item.payload, index);
     rows.push({
@@ -234,9 +268,69 @@ async function enqueueRows(
   }
   for (let start = 0; start < rows.length; start += chunkSize) {
     const chunk = rows.slice(start, start + chunkSize);
-    await run(executor, buildEnqueue(spec, columns, chunk), spec, operation, chunk.map((r) => r.id), site);
+    const statement = buildEnqueue(spec, columns, chunk);
+    try {
+      await run(executor, statement, spec, operation, chunk.map((r) => r.id), site);
+    } catch (err) {
+      if (err instanceof QueryError && isDuplicateIdRefusal(spec, err.cause)) {
+        throw await duplicateIdError(executor, spec, columns, chunk, statement, operation, site, err.cause);
+      }
+      throw err;
+    }
   }
   return rows.map((r) => r.id);
+}
+
+/**
+ * Whether an enqueue was refused by buildEnqueue's guard: on a table sharded by
+ * a business column, an id already held by another vindex value on that shard
+ * sets `epoch` to NULL (errno 1048) — a column the INSERT itself never sets.
+ */
+function isDuplicateIdRefusal(spec: MessageTableSpec, cause: unknown): boolean {
+  if (!routingColumn(spec) || driverErrorCode(cause) !== ER_BAD_NULL_ERROR) return false;
+  // MySQL's text starts the message (vtgate appends the statement after it), so the first match is the server's.
+  const column = /Column '([^']+)' cannot be null/.exec(cause instanceof Error ? cause.message : String(cause))?.[1];
+  return column === BOOKKEEPING.epoch;
+}
+
+/**
+ * The rare path: reads back the vindex values stored under the refused chunk's
+ * ids, for an error that says which id clashed with which value. Nothing was
+ * written (vtgate reverts a partly executed statement).
+ */
+async function duplicateIdError(
+  executor: Executor,
+  spec: MessageTableSpec,
+  columns: readonly string[],
+  chunk: readonly EnqueueRow[],
+  statement: Statement,
+  operation: string,
+  site: CallSite,
+  cause: unknown,
+): Promise<DuplicateIdError> {
+  const routing = routingColumn(spec)!;
+  const at = columns.indexOf(routing);
+  const ids = chunk.map((r) => r.id);
+  const clashes: DuplicateIdClash[] = [];
+  try {
+    const rows = (await run(executor, buildReadVindexValues(spec, ids), spec, operation, ids, site)).rows;
+    for (const r of chunk) {
+      const given = at < 0 || r.values[at] === DEFAULT_VALUE ? undefined : r.values[at];
+      const existing = rows
+        .filter((row) => String(row[BOOKKEEPING.id]) === r.id && !sameValue(row[routing], given))
+        .map((row) => (typeof row[routing] === 'bigint' ? String(row[routing]) : row[routing]));
+      if (existing.length > 0) clashes.push({ id: r.id, vindexValue: given, existingVindexValues: existing });
+    }
+  } catch {
+    // The refusal stands without the details (e.g. the caller's transaction broke meanwhile).
+  }
+  return withSite(new DuplicateIdError(operation, tableLabel(spec), statement.sql, ids.slice(0, 100), routing, clashes, cause), site);
+}
+
+function sameValue(stored: unknown, given: unknown): boolean {
+  if (Buffer.isBuffer(stored) && Buffer.isBuffer(given)) return stored.equals(given);
+  if (stored === null || stored === undefined || given === null || given === undefined) return stored == given;
+  return String(stored) === String(given);
 }
 
 /**
@@ -250,7 +344,7 @@ async function enqueueRows(
 export async function ack(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[]): Promise<number> {
   const site = callSite(ack);
   const targets = normalizeRefs(spec, refs, 'ack');
-  return updateInBatches(executor, spec, targets, 'ack', site, (batch) => buildAck(spec, batch, nowNs().toString()));
+  return updateInBatches(executor, spec, targets, 'ack', site, (batch) => buildAck(spec, batch));
 }
 
 /**
@@ -262,6 +356,7 @@ export async function ack(executor: Executor, spec: MessageTableSpec, refs: Mess
 export async function nack(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], options: NackOptions = {}): Promise<number> {
   const site = callSite(nack);
   const subject = `nack(${tableLabel(spec)})`;
+  checkOptionNames(options, NACK_OPTIONS, subject);
   const targets = normalizeRefs(spec, refs, 'nack');
   const due = dueNs(options, subject, false);
   const wait = raceWait(spec, options, subject);
@@ -278,6 +373,7 @@ export async function nack(executor: Executor, spec: MessageTableSpec, refs: Mes
 export async function fail(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], options: FailOptions = {}): Promise<number> {
   const site = callSite(fail);
   const subject = `fail(${tableLabel(spec)})`;
+  checkOptionNames(options, FAIL_OPTIONS, subject);
   if (options.reason !== undefined && typeof options.reason !== 'string') throw new InvalidOptionError(subject, 'reason', 'must be a string', options.reason);
   const targets = normalizeRefs(spec, refs, 'fail');
   const wait = raceWait(spec, options, subject);
@@ -295,7 +391,8 @@ export async function retry(executor: Executor, spec: MessageTableSpec, refs: Me
   const site = callSite(retry);
   // A failed message is not in flight: a streamed epoch does not apply (buildRetry ignores it).
   const targets = normalizeRefs(spec, refs, 'retry');
-  return updateInBatches(executor, spec, targets, 'retry', site, (batch) => buildRetry(spec, batch, nowNs().toString()));
+  // Due now is 0, not the client's now: due on every tablet whatever the clocks.
+  return updateInBatches(executor, spec, targets, 'retry', site, (batch) => buildRetry(spec, batch, '0'));
 }
 
 /**
@@ -307,6 +404,7 @@ export async function retry(executor: Executor, spec: MessageTableSpec, refs: Me
 export async function extend(executor: Executor, spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], options: ExtendOptions): Promise<number> {
   const site = callSite(extend);
   const subject = `extend(${tableLabel(spec)})`;
+  checkOptionNames(options, EXTEND_OPTIONS, subject);
   if (!options || options.by === undefined) throw new InvalidOptionError(subject, 'by', 'is required (milliseconds or a string like 30s)');
   const due = futureNs(nowNs() + msToNs(toMs(options.by, 'by', subject)), 'by', subject);
   const targets = normalizeRefs(spec, refs, 'extend');
@@ -317,6 +415,7 @@ export async function extend(executor: Executor, spec: MessageTableSpec, refs: M
 export async function listFailed(executor: Executor, spec: MessageTableSpec, options: ListFailedOptions = {}): Promise<FailedPage> {
   const site = callSite(listFailed);
   const subject = `listFailed(${tableLabel(spec)})`;
+  checkOptionNames(options, LIST_FAILED_OPTIONS, subject);
   const limit = options.limit ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new InvalidOptionError(subject, 'limit', 'must be an integer from 1 to 1000', limit);
   const after = options.after === undefined ? undefined : normalizeId(options.after, subject);
@@ -329,6 +428,8 @@ export async function listFailed(executor: Executor, spec: MessageTableSpec, opt
       priority: Number(row[BOOKKEEPING.priority]),
       epoch: int64Text(row[BOOKKEEPING.epoch], BOOKKEEPING.epoch, subject),
       reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
+      enqueuedAtNs: nullableInt64(row[BOOKKEEPING.enqueuedAt], BOOKKEEPING.enqueuedAt, subject),
+      failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
       payload,
     };
   });
@@ -342,7 +443,8 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
   const subject = `getMessages(${tableLabel(spec)})`;
   const targets = normalizeRefs(spec, refs, 'getMessages');
   const out: MessageStatus[] = [];
-  for (const batch of batches(spec, targets, ACK_CHUNK)) {
+  for (let start = 0; start < targets.length; start += ACK_CHUNK) {
+    const batch = targetBatch(spec, targets.slice(start, start + ACK_CHUNK));
     const result = await run(executor, buildGetMessages(spec, batch), spec, 'getMessages', batch.ids, site);
     for (const row of result.rows) {
       const timeNext = row[BOOKKEEPING.timeNext] == null ? null : int64Text(row[BOOKKEEPING.timeNext], BOOKKEEPING.timeNext, subject);
@@ -355,6 +457,8 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
         timeNextNs: timeNext,
         timeAckedNs: timeAcked,
         reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
+        enqueuedAtNs: nullableInt64(row[BOOKKEEPING.enqueuedAt], BOOKKEEPING.enqueuedAt, subject),
+        failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
       });
     }
   }
@@ -363,21 +467,16 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
 
 // ---- internals ---------------------------------------------------------------
 
-interface Target {
-  readonly id: string;
-  readonly epoch?: string;
-  readonly vindexValue?: SqlParam;
-}
-
-function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], operation: string): Target[] {
+function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], operation: string): RaceTarget[] {
   const subject = `${operation}(${tableLabel(spec)})`;
   const list = Array.isArray(refs) ? (refs as readonly MessageRef[]) : [refs as MessageRef];
   const routing = routingColumn(spec);
-  return list.map((ref, i): Target => {
+  return list.map((ref, i): RaceTarget => {
     if (typeof ref === 'bigint' || typeof ref === 'string') return { id: normalizeId(ref, subject) };
     if (ref === null || typeof ref !== 'object') {
       throw new InvalidOptionError(subject, `ids[${i}]`, 'must be a bigint, a decimal string or { id, epoch?, vindexValue? } (never a JS number)', ref);
     }
+    checkOptionNames(ref, REF_KEYS, subject, `ids[${i}]`);
     const id = normalizeId(ref.id, subject);
     let epoch: string | undefined;
     if (ref.epoch !== undefined) {
@@ -396,70 +495,33 @@ function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly Messa
       }
       vindexValue = param;
     }
-    return { id, epoch, vindexValue };
+    return { id, ...(epoch !== undefined ? { epoch } : {}), ...(vindexValue !== undefined ? { vindexValue } : {}) };
   });
 }
 
-/** Batches of targets without a streamed epoch: vindex values only when every target has one. */
-function* batches(spec: MessageTableSpec, targets: readonly Target[], size: number): Generator<TargetBatch> {
-  for (let start = 0; start < targets.length; start += size) {
-    const chunk = targets.slice(start, start + size);
-    const routed = routingColumn(spec) !== undefined && chunk.every((t) => t.vindexValue !== undefined);
-    yield { ids: chunk.map((t) => t.id), vindexValues: routed ? chunk.map((t) => t.vindexValue!) : undefined };
-  }
-}
-
-/** Runs `build` over the targets in batches of {@link ACK_CHUNK}; the sum of the matched (= changed) rows. */
-async function updateInBatches(
+/** Runs `build` over targets without a streamed epoch (ack, retry, …) in batches of {@link ACK_CHUNK}; the rows changed. */
+function updateInBatches(
   executor: Executor,
   spec: MessageTableSpec,
-  targets: readonly Target[],
+  targets: readonly RaceTarget[],
   operation: string,
   site: CallSite,
   build: (batch: TargetBatch) => Statement,
 ): Promise<number> {
-  let n = 0;
-  for (const batch of batches(spec, targets, ACK_CHUNK)) {
-    n += (await run(executor, build(batch), spec, operation, batch.ids, site)).affectedRows;
-  }
-  return n;
+  return guarded(executor, spec, targets.map((t) => ({ ...t, epoch: undefined })), operation, site, 0, build);
 }
 
-/**
- * Targets without an epoch go in batches; each one with a streamed epoch goes
- * alone (its own guard, its own retry), retried while nothing matches for up to
- * `waitMs` — the tablet's postpone has not landed yet.
- */
-async function guarded(
+/** Runs `build` over the targets with the shared postpone-race handling of `core/race` (one UPDATE per batch of one streamed epoch). */
+function guarded(
   executor: Executor,
   spec: MessageTableSpec,
-  targets: readonly Target[],
+  targets: readonly RaceTarget[],
   operation: string,
   site: CallSite,
   waitMs: number,
   build: (batch: TargetBatch) => Statement,
 ): Promise<number> {
-  let n = await updateInBatches(executor, spec, targets.filter((t) => t.epoch === undefined), operation, site, build);
-  for (const t of targets) {
-    if (t.epoch === undefined) continue;
-    const statement = build({ ids: [t.id], vindexValues: t.vindexValue === undefined ? undefined : [t.vindexValue], streamedEpoch: t.epoch });
-    const deadline = Date.now() + waitMs;
-    let pause = 2;
-    for (;;) {
-      const matched = (await run(executor, statement, spec, operation, [t.id], site)).affectedRows;
-      if (matched > 0 || Date.now() >= deadline) {
-        n += matched;
-        break;
-      }
-      // Waiting helps only while the postpone is pending: the row is pending at the streamed epoch.
-      const check = buildGetMessages(spec, { ids: [t.id], vindexValues: t.vindexValue === undefined ? undefined : [t.vindexValue] });
-      const row = (await run(executor, check, spec, operation, [t.id], site)).rows[0];
-      if (!row || row[BOOKKEEPING.timeAcked] != null || String(row[BOOKKEEPING.epoch]) !== t.epoch) break;
-      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
-      pause = Math.min(pause * 2, 100);
-    }
-  }
-  return n;
+  return runGuarded({ spec, targets, batchSize: ACK_CHUNK, waitMs, build, run: (statement, ids) => run(executor, statement, spec, operation, ids, site) });
 }
 
 function clipReason(reason: string): string {
@@ -539,6 +601,11 @@ function int64Text(value: unknown, column: string, subject: string): string {
   return String(value);
 }
 
+/** A nullable 64-bit column read back, as a decimal string or null. */
+function nullableInt64(value: unknown, column: string, subject: string): string | null {
+  return value == null ? null : int64Text(value, column, subject);
+}
+
 /** A listFailed cell as the API returns it (buildListFailed selects JSON columns as text). */
 function fromDriver(value: unknown, kind: ReturnType<typeof columnKind>, column: string, subject: string): unknown {
   if (typeof value === 'bigint') return value.toString();
@@ -568,12 +635,31 @@ async function run(executor: Executor, statement: Statement, spec: MessageTableS
   try {
     return await executor.query(statement.sql, statement.params);
   } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    const tooLong = /Data too long for column '([^']+)'/i.exec(message) ?? (/\b1406\b|ER_DATA_TOO_LONG|too long for the column/i.test(message) ? [] : null);
-    const err = tooLong
-      ? new PayloadTooLongError(operation, tableLabel(spec), statement.sql, ids.slice(0, 100), tooLong[1], cause)
-      : new QueryError(operation, tableLabel(spec), statement.sql, ids.slice(0, 100), cause);
-    if (site.stack) err.stack = `${err.name}: ${err.message}\n${site.stack.split('\n').slice(1).join('\n')}`;
-    throw err;
+    throw withSite(classifyError(cause, operation, tableLabel(spec), statement.sql, ids.slice(0, 100)), site);
   }
+}
+
+/** MySQL's ER_DATA_TOO_LONG: a value longer than its column (strict mode refuses it). */
+const ER_DATA_TOO_LONG = 1406;
+/** MySQL's ER_BAD_NULL_ERROR: NULL for a NOT NULL column. */
+const ER_BAD_NULL_ERROR = 1048;
+
+/**
+ * A driver's error as ours, by its MySQL error number ({@link driverErrorCode}:
+ * the driver's own field, or vtgate's anchored text form) — never by a number
+ * found anywhere in the text, where the statement's values also travel.
+ */
+export function classifyError(cause: unknown, operation: string, table: string, sql: string, ids: readonly string[]): QueryError {
+  if (driverErrorCode(cause) === ER_DATA_TOO_LONG) {
+    // MySQL's own text leads the message; the column is named there.
+    const column = /Data too long for column '([^']+)'/.exec(cause instanceof Error ? cause.message : String(cause))?.[1];
+    return new PayloadTooLongError(operation, table, sql, ids, column, cause);
+  }
+  return new QueryError(operation, table, sql, ids, cause);
+}
+
+/** Gives `err` the caller's stack (taken before the first await). */
+function withSite<E extends Error>(err: E, site: CallSite): E {
+  if (site.stack) err.stack = `${err.name}: ${err.message}\n${site.stack.split('\n').slice(1).join('\n')}`;
+  return err;
 }

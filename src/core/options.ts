@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { IsInt, IsNumber, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { InvalidOptionError } from './errors';
-import { BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
+import { BOOKKEEPING, UNSTREAMED_BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
 import { toMs, type Duration } from './time';
 
 /** The table options as a user writes them; every one is optional. */
@@ -70,12 +70,22 @@ export const TABLE_OPTION_NAMES: readonly string[] = Object.freeze([
   'ackWait', 'purgeAfter', 'pollerInterval', 'batchSize', 'cacheSize', 'minBackoff', 'maxBackoff', 'maxAttempts',
 ]);
 
-/** Throws {@link InvalidOptionError} on a key that is neither a table option nor one of `extra`. */
-export function checkOptionNames(input: object, extra: readonly string[], subject: string): void {
+/**
+ * The one check of option names, used by every call that takes an options
+ * object (table definitions, enqueue, enqueueMany and each of its items, nack,
+ * fail, extend, listFailed, message refs, the Queue): a key that is not in
+ * `known` throws {@link InvalidOptionError} listing the valid names. A
+ * misspelt option would otherwise be ignored in silence (`{ dealy: '3s' }`
+ * queues the message due now). `undefined` is no options; anything else must be
+ * a plain object.
+ */
+export function checkOptionNames(input: unknown, known: readonly string[], subject: string, what = 'options'): void {
+  if (input === undefined) return;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidOptionError(subject, what, `must be an object (known: ${known.join(', ')})`, input);
+  }
   for (const key of Object.keys(input)) {
-    if (!TABLE_OPTION_NAMES.includes(key) && !extra.includes(key)) {
-      throw new InvalidOptionError(subject, key, `is not an option (known: ${[...extra, ...TABLE_OPTION_NAMES].join(', ')})`);
-    }
+    if (!known.includes(key)) throw new InvalidOptionError(subject, key, `is not an option (known: ${known.join(', ')})`);
   }
 }
 
@@ -233,7 +243,7 @@ export function buildTableComment(spec: Pick<MessageTableSpec, 'options' | 'stre
   ];
   if (o.minBackoffMs !== undefined) parts.push(`vt_min_backoff=${msToCommentSeconds(o.minBackoffMs)}`);
   if (o.maxBackoffMs !== undefined) parts.push(`vt_max_backoff=${msToCommentSeconds(o.maxBackoffMs)}`);
-  const cols = spec.streamed.filter((c) => c !== BOOKKEEPING.failureReason);
+  const cols = spec.streamed.filter((c) => !UNSTREAMED_BOOKKEEPING.has(c));
   parts.push(`vt_message_cols=${cols.join('|')}`);
   return parts.join(',');
 }
@@ -242,11 +252,11 @@ export function buildTableComment(spec: Pick<MessageTableSpec, 'options' | 'stre
  * The streamed columns in Vitess's required order: `id` first (the tablet takes
  * `row[0]` as the id), `epoch` (attempt counting), the vindex column when it is
  * not `id` (acks can be routed to one shard), then the payload columns asked
- * for. The failure reason is never streamed.
+ * for. Our bookkeeping (failure reason, timestamps) is never streamed.
  */
 export function buildStreamedColumns(payload: readonly string[], vindexColumn?: string): string[] {
   const out: string[] = [BOOKKEEPING.id, BOOKKEEPING.epoch];
   if (vindexColumn && !out.includes(vindexColumn)) out.push(vindexColumn);
-  for (const c of payload) if (!out.includes(c) && c !== BOOKKEEPING.failureReason) out.push(c);
+  for (const c of payload) if (!out.includes(c) && !UNSTREAMED_BOOKKEEPING.has(c)) out.push(c);
   return out;
 }

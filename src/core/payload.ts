@@ -172,7 +172,7 @@ export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlPar
 /**
  * Checks a payload against the table's payload columns and returns one parameter
  * per column (in `spec.payload` order): {@link DEFAULT_VALUE} for a column the
- * payload leaves out that is nullable or has a default. Keys are property names
+ * payload leaves out that is nullable, has a default or is generated. Keys are property names
  * (the entity's), and `undefined` counts as left out.
  *
  * @throws PayloadValidationError listing every problem; nothing is written.
@@ -195,6 +195,12 @@ export function payloadParams(spec: MessageTableSpec, payload: unknown, index?: 
   const out: Array<SqlParam | typeof DEFAULT_VALUE> = [];
   for (const column of spec.payload) {
     const value = record[column.property];
+    if (column.generated) {
+      // MySQL computes it; DEFAULT is the only value an INSERT may give.
+      if (value === undefined) out.push(DEFAULT_VALUE);
+      else problems.push({ property: column.property, constraints: ['is a generated column (asExpression); leave it out'] });
+      continue;
+    }
     if (value === undefined) {
       if (column.nullable || column.default !== undefined) out.push(DEFAULT_VALUE);
       else problems.push({ property: column.property, constraints: ['is required (NOT NULL without a default)'] });

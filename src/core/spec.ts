@@ -14,7 +14,24 @@ export const BOOKKEEPING = {
   timeAcked: 'time_acked',
   /** Ours, not Vitess's: why a message was failed; never streamed. */
   failureReason: 'failure_reason',
+  /** Ours: when the message was enqueued (Unix ns, the database's clock); never streamed. */
+  enqueuedAt: 'enqueued_at',
+  /** Ours: when the message was last failed (Unix ns, the database's clock); never streamed. */
+  failedAt: 'failed_at',
 } as const;
+
+/**
+ * The index the tablet's poller query uses, `(time_acked, priority, time_next DESC)`.
+ * Here in core because both the TypeORM decorator and the DDL builder name it.
+ */
+export const POLLER_INDEX = 'poller_idx';
+
+/**
+ * Our bookkeeping columns (not Vitess's): read by people and tools, never
+ * streamed — `vt_message_cols` cannot name them, and `streamedColumns` only
+ * takes payload columns.
+ */
+export const UNSTREAMED_BOOKKEEPING: ReadonlySet<string> = new Set([BOOKKEEPING.failureReason, BOOKKEEPING.enqueuedAt, BOOKKEEPING.failedAt]);
 
 export interface PayloadColumnSpec {
   /** The column's name in the database. */
@@ -26,6 +43,15 @@ export interface PayloadColumnSpec {
   readonly nullable: boolean;
   /** A DDL default expression, already rendered (e.g. `'pending'`, `0`), if any. */
   readonly default?: string;
+  /** `ON UPDATE` expression, e.g. `CURRENT_TIMESTAMP(6)`; absent: none. */
+  readonly onUpdate?: string;
+  /**
+   * A generated column: MySQL computes it from `expression`; `stored` keeps it on
+   * disk, else it is VIRTUAL. Payloads may not set it (enqueue writes `DEFAULT`).
+   */
+  readonly generated?: { readonly expression: string; readonly stored: boolean };
+  /** The column's comment, as plain text (the DDL quotes it). Absent: none. */
+  readonly comment?: string;
 }
 
 /** Table options, in the JS units (milliseconds). */
@@ -63,4 +89,8 @@ export interface IndexSpec {
   /** Column names in the database, in index order. */
   readonly columns: readonly string[];
   readonly unique: boolean;
+  /** A FULLTEXT or SPATIAL index (never unique); absent: an ordinary B-tree index. */
+  readonly kind?: 'fulltext' | 'spatial';
+  /** Full-text parser plugin (`WITH PARSER`, e.g. `ngram`); only with `kind: 'fulltext'`. */
+  readonly parser?: string;
 }

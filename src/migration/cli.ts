@@ -12,7 +12,23 @@ import type { DataSource } from 'typeorm';
 import { InvalidOptionError, VitessMessagesError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
 import { buildDropSchemaSql, buildSchemaSql } from './ddl';
-import { generateMigration, messageTablesOf } from './generate';
+import { buildDowngradeSql, buildUpgradeSql } from './upgrade';
+
+/**
+ * The TypeORM side of the generator, loaded only for a DataSource (`-d`): it
+ * loads TypeORM, which Prisma and mysql2 users running `print-sql --spec` need
+ * not have installed.
+ */
+function generator(): typeof import('../typeorm/generate-migration') {
+  try {
+    return require('../typeorm/generate-migration') as typeof import('../typeorm/generate-migration');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'typeorm[/']/.test((err as Error).message)) {
+      throw new VitessMessagesError('-d/--dataSource needs typeorm installed; without TypeORM, export defineMessageTable() results and pass --spec <file>', { cause: err });
+    }
+    throw err;
+  }
+}
 
 /** Loads a module; `.ts` through ts-node (TypeScript 6: TypeScript 7 has no compiler API for it). */
 export function loadModule(file: string): Record<string, unknown> {
@@ -54,7 +70,7 @@ async function tablesFrom(opts: { dataSource?: string; spec?: string }): Promise
     const mod = loadModule(opts.spec);
     return [...new Set([mod.default, ...Object.values(mod)])].filter(isSpec);
   }
-  return messageTablesOf(loadDataSource(opts.dataSource ?? 'ormconfig.ts'));
+  return generator().messageTablesOf(loadDataSource(opts.dataSource ?? 'ormconfig.ts'));
 }
 
 export function buildProgram(): Command {
@@ -71,7 +87,7 @@ export function buildProgram(): Command {
     .option('--check', 'write nothing; exit 1 when the entities differ from the migrations')
     .option('--dryrun', 'print the migration instead of writing it')
     .action(async (o: { dataSource: string; dir: string; name: string; check?: boolean; dryrun?: boolean }) => {
-      const result = await generateMigration({
+      const result = await generator().generateMigration({
         dataSource: loadDataSource(o.dataSource),
         dir: o.dir,
         name: o.name,
@@ -89,7 +105,8 @@ export function buildProgram(): Command {
     .option('-d, --dataSource <file>', 'module exporting the TypeORM DataSource', 'ormconfig.ts')
     .option('--spec <file>', 'module exporting defineMessageTable() results instead of a DataSource')
     .option('--drop', 'print the statements that remove them instead')
-    .action(async (o: { dataSource: string; spec?: string; drop?: boolean }) => {
+    .option('--upgrade', 'print the ALTER TABLEs that add the bookkeeping columns enqueued_at and failed_at to tables made by an earlier version (with --drop: that remove them)')
+    .action(async (o: { dataSource: string; spec?: string; drop?: boolean; upgrade?: boolean }) => {
       const tables = await tablesFrom(o);
       if (tables.length === 0) {
         console.error('no message tables found');
@@ -97,6 +114,10 @@ export function buildProgram(): Command {
         return;
       }
       for (const t of tables) {
+        if (o.upgrade) {
+          for (const sql of o.drop ? buildDowngradeSql(t) : buildUpgradeSql(t)) console.log(`${sql};\n`);
+          continue;
+        }
         for (const sql of o.drop ? buildDropSchemaSql(t) : buildSchemaSql(t)) {
           // On an unsharded keyspace a vindex would mark the whole keyspace sharded.
           if (sql.startsWith('ALTER VSCHEMA')) console.log('-- only if the keyspace is sharded (SHOW VSCHEMA KEYSPACES):');

@@ -6,23 +6,40 @@
 import { BOOKKEEPING_COLUMNS } from '../core/define';
 import { quoteIdentifier, quoteTable } from '../core/identifiers';
 import { buildTableComment } from '../core/options';
-import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
+import { checkColumnComment, checkGeneratedExpression, checkOnUpdate } from '../core/column-options';
+import { BOOKKEEPING, POLLER_INDEX, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
 
-/** The name of the index the tablet's poller query uses. */
-export const POLLER_INDEX = 'poller_idx';
+export { POLLER_INDEX };
 
-/** `` `name` type NULL|NOT NULL [DEFAULT x] `` */
-export function buildColumnDefinition(c: PayloadColumnSpec): string {
-  return `${quoteIdentifier(c.name)} ${c.sqlType} ${c.nullable ? 'NULL' : 'NOT NULL'}${c.default !== undefined ? ` DEFAULT ${c.default}` : ''}`;
-}
-
-/** `` [UNIQUE ]INDEX `name` (`a`, `b`) `` */
-export function buildIndexDefinition(ix: IndexSpec): string {
-  return `${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdentifier(ix.name)} (${ix.columns.map(quoteIdentifier).join(', ')})`;
-}
-
+/**
+ * A string literal: backslashes doubled and quotes doubled, as TypeORM escapes
+ * comments, so the text reads back unchanged under MySQL's default sql_mode.
+ */
 function sqlString(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/**
+ * `` `name` type [AS (expr) VIRTUAL|STORED] NULL|NOT NULL [DEFAULT x] [ON UPDATE y] [COMMENT 'c'] ``.
+ * The expression, ON UPDATE and comment are checked again here (a spec may come
+ * from a snapshot file); the comment is a quoted literal, never spliced raw.
+ */
+export function buildColumnDefinition(c: PayloadColumnSpec): string {
+  const subject = `column ${c.name}`;
+  let sql = `${quoteIdentifier(c.name)} ${c.sqlType}`;
+  if (c.generated) sql += ` AS (${checkGeneratedExpression(c.generated.expression, 'asExpression', subject)}) ${c.generated.stored ? 'STORED' : 'VIRTUAL'}`;
+  sql += c.nullable ? ' NULL' : ' NOT NULL';
+  if (c.default !== undefined) sql += ` DEFAULT ${c.default}`;
+  if (c.onUpdate !== undefined) sql += ` ON UPDATE ${checkOnUpdate(c.onUpdate, 'onUpdate', subject)}`;
+  if (c.comment !== undefined) sql += ` COMMENT ${sqlString(checkColumnComment(c.comment, 'comment', subject))}`;
+  return sql;
+}
+
+/** `` [UNIQUE |FULLTEXT |SPATIAL ]INDEX `name` (`a`, `b`)[ WITH PARSER p] `` */
+export function buildIndexDefinition(ix: IndexSpec): string {
+  const kind = ix.kind === 'fulltext' ? 'FULLTEXT ' : ix.kind === 'spatial' ? 'SPATIAL ' : ix.unique ? 'UNIQUE ' : '';
+  const parser = ix.kind === 'fulltext' && ix.parser !== undefined ? ` WITH PARSER ${quoteIdentifier(ix.parser)}` : '';
+  return `${kind}INDEX ${quoteIdentifier(ix.name)} (${ix.columns.map(quoteIdentifier).join(', ')})${parser}`;
 }
 
 /** All columns of the table in order: the bookkeeping ones, then the payload. */

@@ -7,6 +7,8 @@ import { BOOKKEEPING_COLUMNS } from '../core/define';
 import { InvalidOptionError } from '../core/errors';
 import { buildTableComment } from '../core/options';
 import type { IndexSpec, MessageTableSpec, PayloadColumnSpec } from '../core/spec';
+import type { MigratedTable } from './snapshot';
+import { BOOKKEEPING_NAMES, missingBookkeeping } from './upgrade';
 import {
   buildAddColumn,
   buildAddIndex,
@@ -15,12 +17,16 @@ import {
   buildDropColumn,
   buildDropIndex,
   buildDropSchemaSql,
+  buildIndexDefinition,
   buildModifyColumn,
   buildSchemaSql,
 } from './ddl';
 
-/** Tables keyed by {@link tableKey}. */
-export type TableSet = ReadonlyMap<string, MessageTableSpec>;
+/**
+ * Tables keyed by {@link tableKey}; a table without `bookkeeping` has every
+ * bookkeeping column this version defines.
+ */
+export type TableSet = ReadonlyMap<string, MigratedTable>;
 
 /** `keyspace.table` (or `.table` without a keyspace): how snapshots and diffs name a table. */
 export function tableKey(spec: Pick<MessageTableSpec, 'table' | 'keyspace'>): string {
@@ -33,8 +39,8 @@ export interface SchemaDiff {
   readonly down: readonly string[];
   /** One line per change, for people. */
   readonly changes: readonly string[];
-  /** The tables whose definition changed: the new spec, or null when dropped. */
-  readonly changed: ReadonlyMap<string, MessageTableSpec | null>;
+  /** The tables whose definition changed: the new spec (with its bookkeeping columns), or null when dropped. */
+  readonly changed: ReadonlyMap<string, MigratedTable | null>;
 }
 
 interface Step {
@@ -42,15 +48,25 @@ interface Step {
   readonly down: string;
 }
 
-/** Everything that takes `before` to `after`. */
+/** A table with its bookkeeping columns spelt out (last, so snapshots compare as text). */
+function withBookkeeping(t: MigratedTable, bookkeeping = t.bookkeeping ?? BOOKKEEPING_NAMES): MigratedTable {
+  const { bookkeeping: _ignored, ...spec } = t;
+  return { ...spec, bookkeeping: [...bookkeeping] };
+}
+
+/**
+ * Everything that takes `before` to `after`. The `after` tables get every
+ * bookkeeping column this version defines: a `before` table lacking some
+ * (made by an earlier version) gets `ADD COLUMN`s for them.
+ */
 export function diffTables(before: TableSet, after: TableSet): SchemaDiff {
   const steps: Step[] = [];
   const changes: string[] = [];
-  const changed = new Map<string, MessageTableSpec | null>();
+  const changed = new Map<string, MigratedTable | null>();
   const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
   for (const key of keys) {
-    const a = before.get(key);
-    const b = after.get(key);
+    const a = before.get(key) && withBookkeeping(before.get(key)!);
+    const b = after.get(key) && withBookkeeping(after.get(key)!, BOOKKEEPING_NAMES);
     if (a && b && JSON.stringify(a) === JSON.stringify(b)) continue;
     if (!a && b) {
       const create = buildSchemaSql(b);
@@ -83,17 +99,18 @@ function sameColumn(x: PayloadColumnSpec, y: PayloadColumnSpec): boolean {
 }
 
 function sameIndex(x: IndexSpec, y: IndexSpec): boolean {
-  return x.unique === y.unique && x.columns.join('\u0000') === y.columns.join('\u0000');
+  return buildIndexDefinition(x) === buildIndexDefinition(y);
 }
 
-function alterTable(a: MessageTableSpec, b: MessageTableSpec, steps: Step[], changes: string[]): void {
+function alterTable(a: MigratedTable, b: MigratedTable, steps: Step[], changes: string[]): void {
   const key = tableKey(b);
   if (JSON.stringify(a.vindex ?? null) !== JSON.stringify(b.vindex ?? null)) {
     // Rows already sit on the shards the old vindex chose; a vschema edit would strand them.
     throw new InvalidOptionError(b.table, 'vindex', 'cannot change on an existing table in a migration (its rows are placed by the old vindex); create a new table and move the messages', b.vindex ?? false);
   }
   // Simulate the column list so each statement's inverse names the column before it at that moment.
-  const state: PayloadColumnSpec[] = [...BOOKKEEPING_COLUMNS, ...a.payload];
+  const have = a.bookkeeping ?? BOOKKEEPING_NAMES;
+  const state: PayloadColumnSpec[] = [...BOOKKEEPING_COLUMNS.filter((c) => have.includes(c.name)), ...a.payload];
   const find = (name: string) => state.findIndex((c) => c.name === name);
   const predecessor = (name: string) => state[find(name) - 1]!.name;
   const place = (c: PayloadColumnSpec, after: string) => {
@@ -110,6 +127,13 @@ function alterTable(a: MessageTableSpec, b: MessageTableSpec, steps: Step[], cha
     while (dropped.has(state[i]!.name)) i--;
     return state[i]!.name;
   };
+
+  // Bookkeeping columns of a later version first, in their canonical places.
+  for (const m of missingBookkeeping(b.table, have)) {
+    steps.push({ up: buildAddColumn(b, m.column, m.after), down: buildDropColumn(b, m.column.name) });
+    changes.push(`${key}: add column ${m.column.name}`);
+    place(m.column, m.after);
+  }
 
   let prev = BOOKKEEPING_COLUMNS[BOOKKEEPING_COLUMNS.length - 1]!.name;
   for (const c of b.payload) {

@@ -1,24 +1,21 @@
 /**
- * The migration generator: entities (or specs) → diff against what the
+ * The migration generator: message-table specs → diff against what the
  * committed migrations declare → a TypeORM migration file. Returns a result;
- * only the CLI turns it into output and an exit code.
+ * only the CLI turns it into output and an exit code. It knows no entities:
+ * `vitess-messages/typeorm`'s `generateMigration` adds a DataSource's.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
 import { InvalidOptionError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
-import { getMessageTableSpec, isMessageTable } from '../typeorm/registry';
 import { diffTables, tableKey } from './diff';
 import { renderMigration } from './render';
-import { readMigratedTables } from './snapshot';
+import { readMigratedTables, SNAPSHOT_VERSION } from './snapshot';
 
 export interface GenerateMigrationOptions {
   /** Where migrations live (read for the snapshot, written to). Default `migrations`. */
   readonly dir?: string;
-  /** The DataSource whose `@MessageTable` entities are the wanted schema. */
-  readonly dataSource?: DataSource;
-  /** Or the wanted message tables directly (e.g. from `defineMessageTable`). */
+  /** The wanted message tables (e.g. from `defineMessageTable`, or an entity's `getMessageTableSpec`). */
   readonly tables?: Iterable<MessageTableSpec>;
   /** Migration name (class name before the timestamp). Default `MessageTables`. */
   readonly name?: string;
@@ -43,17 +40,6 @@ export interface GenerateMigrationResult {
   readonly text?: string;
 }
 
-/** The message tables among a DataSource's entities, building its metadata first if needed (nothing connects). */
-export async function messageTablesOf(dataSource: DataSource): Promise<MessageTableSpec[]> {
-  if (dataSource.entityMetadatas.length === 0) {
-    // DataSource.buildMetadatas() is what initialize() runs before connecting; it needs no connection.
-    await (dataSource as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
-  }
-  return dataSource.entityMetadatas
-    .filter((m) => isMessageTable(m.target))
-    .map((m) => getMessageTableSpec(m.target as Function, dataSource));
-}
-
 function keyed(specs: Iterable<MessageTableSpec>): Map<string, MessageTableSpec> {
   const out = new Map<string, MessageTableSpec>();
   for (const s of specs) {
@@ -74,7 +60,7 @@ export async function generateMigration(options: GenerateMigrationOptions): Prom
   if (!Number.isSafeInteger(timestamp) || String(timestamp).length !== 13) {
     throw new InvalidOptionError('generateMigration', 'timestamp', 'must be Unix milliseconds with 13 digits', timestamp);
   }
-  const wanted = [...(options.tables ?? []), ...(options.dataSource ? await messageTablesOf(options.dataSource) : [])];
+  const wanted = [...(options.tables ?? [])];
   const diff = diffTables(readMigratedTables(dir), keyed(wanted));
   const base = { changes: diff.changes, up: diff.up, down: diff.down };
   if (diff.up.length === 0) {
@@ -89,7 +75,7 @@ export async function generateMigration(options: GenerateMigrationOptions): Prom
     up: diff.up,
     down: diff.down,
     changes: diff.changes,
-    snapshot: { version: 1, tables: Object.fromEntries(diff.changed) },
+    snapshot: { version: SNAPSHOT_VERSION, tables: Object.fromEntries(diff.changed) },
   });
   const file = join(dir, `${timestamp}-${name}.ts`);
   if (options.dryrun) return { status: 'dryrun', message: `Would write ${file}.`, className, file, text, ...base };

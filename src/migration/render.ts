@@ -30,20 +30,61 @@ async function shardedKeyspace(queryRunner: QueryRunner, keyspace: string | null
 
 `;
 
+// `ALTER TABLE [`ks`.]`t` ADD COLUMN `c` …`: the table and the column.
+const ADD_COLUMN = /^ALTER TABLE ((?:`[^`]+`\.)?`[^`]+`) ADD COLUMN (`[^`]+`)/;
+
+// vtgate's schema tracker learns of an added column a moment after the DDL
+// (seen on v0.24.4: 0.5–1 s); until then an UPDATE or SELECT naming it fails
+// with "column … not found in table" (an INSERT passes). So a migration that
+// adds columns waits until vtgate resolves them: the code deployed after it
+// can use them at once.
+const RESOLVE_HELPER = `/** Waits (up to 30 s) until vtgate resolves \`columns\` of \`table\` (its schema tracking lags the DDL). */
+async function untilVtgateResolves(queryRunner: QueryRunner, table: string, columns: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await queryRunner.query(\`SELECT \${columns.join(', ')} FROM \${table} LIMIT 1\`);
+      return;
+    } catch (err) {
+      if (!/not found/i.test(String(err))) return; // not the tracker's lag: nothing to wait for
+      if (Date.now() > deadline) {
+        console.warn(\`vtgate does not resolve \${columns.join(', ')} of \${table} yet: queries naming them fail until its schema tracking catches up\`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+`;
+
+/** One wait per table that gets columns added, after all statements. */
+function resolveWaits(stmts: readonly string[]): string[] {
+  const added = new Map<string, string[]>();
+  for (const s of stmts) {
+    const m = ADD_COLUMN.exec(s);
+    if (m) added.set(m[1]!, [...(added.get(m[1]!) ?? []), m[2]!]);
+  }
+  return [...added].map(([table, columns]) => `    await untilVtgateResolves(queryRunner, ${JSON.stringify(table)}, ${JSON.stringify(columns)});`);
+}
+
 export function renderMigration(m: RenderMigrationInput): string {
   if (!/^[A-Za-z_$][A-Za-z0-9_$]*\d{13}$/.test(m.className)) {
     throw new InvalidOptionError('renderMigration', 'className', 'must be an identifier ending in a 13-digit timestamp', m.className);
   }
   const vschema = (s: string) => VSCHEMA.exec(s);
   const body = (stmts: readonly string[]) =>
-    stmts
-      .map((s) => {
+    [
+      ...stmts.map((s) => {
         const m = vschema(s);
         const run = `await queryRunner.query(${JSON.stringify(s)});`;
         return m ? `    if (await shardedKeyspace(queryRunner, ${m[1] ? `'${m[1]}'` : 'null'})) ${run}` : `    ${run}`;
-      })
-      .join('\n');
-  const helper = [...m.up, ...m.down].some((s) => vschema(s)) ? SHARDED_HELPER : '';
+      }),
+      ...resolveWaits(stmts),
+    ].join('\n');
+  const helper =
+    ([...m.up, ...m.down].some((s) => vschema(s)) ? SHARDED_HELPER : '') +
+    ([...m.up, ...m.down].some((s) => ADD_COLUMN.test(s)) ? RESOLVE_HELPER : '');
   return `import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**

@@ -10,7 +10,8 @@ import { checkKeyspace } from '../core/identifiers';
 import type { MessageTableSpec } from '../core/spec';
 import type { VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
 import type { Settlement } from './message';
-import { MessageStream, type Delivery } from './subscriber';
+import type { Delivery } from './delivery';
+import { MessageStream } from './message-stream';
 
 /** A message as `Queue.get()` returns it. */
 export interface QueueMessage {

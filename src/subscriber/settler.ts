@@ -5,13 +5,12 @@
  * landed yet (DESIGN "Send, then postpone").
  */
 import type { Executor, SqlParam } from '../core/executor';
+import { runGuarded, targetBatch, type RaceTarget } from '../core/race';
 import type { MessageTableSpec } from '../core/spec';
 import { buildAck } from '../core/sql/ack';
 import { buildExtend } from '../core/sql/extend';
 import { buildFail } from '../core/sql/fail';
-import { tableRef, whereTargets } from '../core/sql/target';
-import { quoteIdentifier } from '../core/identifiers';
-import { BOOKKEEPING } from '../core/spec';
+import type { TargetBatch } from '../core/sql/target';
 import { buildNack } from '../core/sql/nack';
 import { msToNs, nowNs } from '../core/time';
 
@@ -28,6 +27,7 @@ export interface SettleEntry {
 export interface SettlerOptions {
   readonly ackBatchSize: number;
   readonly ackIntervalMs: number;
+  /** The business vindex column (informational: statements take it from the spec). */
   readonly routingColumn?: string;
   /** Ack UPDATEs running at once. Default 1. */
   readonly ackConcurrency?: number;
@@ -94,7 +94,7 @@ export class Settler {
 
   async #write(batch: PendingAck[]): Promise<void> {
     try {
-      const statement = buildAck(this.spec, targets(batch.map((p) => p.entry), this.options.routingColumn), nowNs().toString());
+      const statement = buildAck(this.spec, targetBatch(this.spec, batch.map((p) => raceTarget(p.entry))));
       await this.executor.query(statement.sql, statement.params);
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -115,88 +115,44 @@ export class Settler {
 
   /**
    * Nacks entries (due again after `delayMs`); returns how many rows changed.
-   * Entries are grouped by streamed epoch (the guard is per statement).
+   * One UPDATE per batch of entries streamed at one epoch (core/race).
    */
   async nack(entries: readonly SettleEntry[], delayMs: number, options: { uncount?: boolean } = {}): Promise<number> {
     const timeNext = (nowNs() + msToNs(delayMs)).toString();
-    let changed = 0;
-    for (const group of byEpoch(entries)) {
-      for (let i = 0; i < group.length; i += this.options.ackBatchSize) {
-        const slice = group.slice(i, i + this.options.ackBatchSize);
-        // Restoring the epoch needs it: without a streamed epoch the nack keeps it.
-        const uncount = options.uncount === true && slice[0]!.epoch !== undefined;
-        // A restored row is back at the streamed epoch: its time_next tells it from one whose postpone is pending.
-        changed += await this.#retryUntilPostponed(slice, () => buildNack(this.spec, { ...targets(slice, this.options.routingColumn), ...guard(slice[0]!.epoch) }, timeNext, { uncount }), timeNext);
-      }
-    }
-    return changed;
+    // Restoring the epoch needs it: without a streamed epoch the nack keeps it.
+    // A restored row is back at the streamed epoch: its time_next tells it from one whose postpone is pending.
+    return this.#guarded(entries, (batch) => buildNack(this.spec, batch, timeNext, { uncount: options.uncount === true && batch.streamedEpoch !== undefined }), timeNext);
   }
 
   /** Fails one entry with `reason`; returns 1 when it was failed, 0 when it was no longer pending. */
   async fail(entry: SettleEntry, reason: string): Promise<number> {
-    return this.#retryUntilPostponed([entry], () => buildFail(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, reason));
+    return this.#guarded([entry], (batch) => buildFail(this.spec, batch, reason));
   }
 
   /** Pushes the entry's `time_next` to now + `ms` (lease extension); returns 1 when extended. */
   async extend(entry: SettleEntry, ms: number): Promise<number> {
     const timeNext = (nowNs() + msToNs(ms)).toString();
-    return this.#retryUntilPostponed([entry], () => buildExtend(this.spec, { ...targets([entry], this.options.routingColumn), ...guard(entry.epoch) }, timeNext));
+    return this.#guarded([entry], (batch) => buildExtend(this.spec, batch, timeNext));
   }
 
-  /**
-   * Runs a guarded statement (all `entries` share one streamed epoch) until it
-   * has changed every entry's row, no row is left whose postpone is pending,
-   * or the postpone wait passed. Rows changed once no longer match (the
-   * builders exclude them), so the sum of the runs is the number changed.
-   */
-  async #retryUntilPostponed(entries: readonly SettleEntry[], build: () => { sql: string; params: readonly SqlParam[] }, writtenTimeNext?: string): Promise<number> {
-    const wait = this.options.postponeWaitMs ?? (this.spec.options.ackWaitMs > 0 ? this.spec.options.ackWaitMs : 30_000);
-    const deadline = Date.now() + wait;
-    const statement = build();
-    const epoch = entries[0]!.epoch;
-    let changed = 0;
-    for (let attempt = 0; ; attempt++) {
-      const res = await this.executor.query(statement.sql, statement.params);
-      changed += res.affectedRows;
-      // Without a streamed epoch there is no postpone to wait for.
-      if (changed >= entries.length || epoch === undefined || Date.now() >= deadline) return changed;
-      if (!(await this.#postponePending(entries, epoch, writtenTimeNext))) return changed;
-      await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 200, Math.max(1, deadline - Date.now()))));
-    }
-  }
-
-  /**
-   * Whether a row of `entries` is still unacked at the streamed epoch — its
-   * postpone has not landed yet — and not one this statement already wrote
-   * (`writtenTimeNext`: a nack that restored the epoch leaves it there).
-   */
-  async #postponePending(entries: readonly SettleEntry[], epoch: number, writtenTimeNext: string | undefined): Promise<boolean> {
-    const q = quoteIdentifier;
-    const where = whereTargets(this.spec, targets(entries, this.options.routingColumn));
-    const sql = `select ${q(BOOKKEEPING.epoch)}, ${q(BOOKKEEPING.timeNext)}, ${q(BOOKKEEPING.timeAcked)} from ${tableRef(this.spec)} where ${where.sql}`;
-    const res = await this.executor.query(sql, where.params);
-    return res.rows.some((row) => row[BOOKKEEPING.timeAcked] == null && String(row[BOOKKEEPING.epoch]) === String(epoch) && String(row[BOOKKEEPING.timeNext]) !== writtenTimeNext);
+  #guarded(entries: readonly SettleEntry[], build: (batch: TargetBatch) => { sql: string; params: readonly SqlParam[] }, writtenTimeNextNs?: string): Promise<number> {
+    return runGuarded({
+      spec: this.spec,
+      targets: entries.map(raceTarget),
+      batchSize: this.options.ackBatchSize,
+      waitMs: this.options.postponeWaitMs ?? (this.spec.options.ackWaitMs > 0 ? this.spec.options.ackWaitMs : 30_000),
+      build,
+      run: (statement) => this.executor.query(statement.sql, statement.params),
+      ...(writtenTimeNextNs !== undefined ? { writtenTimeNextNs } : {}),
+    });
   }
 }
 
-function targets(entries: readonly SettleEntry[], routingColumn: string | undefined): { ids: string[]; vindexValues?: SqlParam[] } {
-  const ids = entries.map((e) => e.id);
-  if (!routingColumn) return { ids };
-  // A NULL vindex value cannot be matched with IN: then scatter by id alone.
-  if (entries.some((e) => e.routing === undefined || e.routing === null)) return { ids };
-  return { ids, vindexValues: [...new Set(entries.map((e) => e.routing as SqlParam))] };
-}
-
-function guard(epoch: number | undefined): { streamedEpoch?: string } {
-  return epoch === undefined ? {} : { streamedEpoch: String(epoch) };
-}
-
-function byEpoch(entries: readonly SettleEntry[]): SettleEntry[][] {
-  const groups = new Map<number | undefined, SettleEntry[]>();
-  for (const e of entries) {
-    const g = groups.get(e.epoch);
-    if (g) g.push(e);
-    else groups.set(e.epoch, [e]);
-  }
-  return [...groups.values()];
+/** An entry as core/race takes it (a NULL vindex value cannot be matched: routed by id alone then). */
+function raceTarget(e: SettleEntry): RaceTarget {
+  return {
+    id: e.id,
+    ...(e.epoch !== undefined ? { epoch: String(e.epoch) } : {}),
+    ...(e.routing !== undefined && e.routing !== null ? { vindexValue: e.routing as SqlParam } : {}),
+  };
 }

@@ -7,7 +7,7 @@
  */
 import type { DataSource, EntityMetadata } from 'typeorm';
 import type { StreamField } from '../core/decode';
-import type { Hydrator } from '../subscriber/subscriber';
+import type { Hydrator } from '../subscriber/hydrator';
 
 /**
  * A {@link Hydrator} that builds instances of `entity` (without calling its

@@ -6,12 +6,12 @@ import 'reflect-metadata';
 export { MessageTable, type MessageTableDecoratorOptions } from './message-table';
 export { VitessMessage } from './vitess-message';
 export { getMessageTableSpec, isMessageTable, messageTableClasses } from './registry';
-export { generateMigration, messageTablesOf, type GenerateMigrationOptions, type GenerateMigrationResult } from '../migration/generate';
+export { generateMigration, messageTablesOf, type GenerateMigrationOptions, type GenerateMigrationResult } from './generate-migration';
 export { subscribe, stream, type EntitySubscriberOptions } from './subscribe';
 export { entityHydrator } from './hydrate';
 export { fromEntityManager, type EntityManagerLike, type QueryRunnerLike } from './entity-manager-executor';
 export {
   messageRepositoryMethods, messageRepository, messageOperations,
-  type MessageRepository, type MessageOperations, type MessagePayload, type EntityEnqueueOptions,
+  type MessageRepository, type MessageRepositoryMethods, type MessageOperations, type MessagePayload, type EntityEnqueueOptions,
   type EntityEnqueueItem, type EntityEnqueueManyOptions,
 } from './repository';

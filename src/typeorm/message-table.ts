@@ -4,14 +4,14 @@
  * payload columns, the poller index and the `vitess_message` comment in TypeORM's
  * metadata args, so TypeORM itself sees the same table the generator writes.
  */
+import { dirname, sep } from 'node:path';
 import { DefaultNamingStrategy, Entity, getMetadataArgsStorage } from 'typeorm';
 import type { ColumnMetadataArgs } from 'typeorm/metadata-args/ColumnMetadataArgs';
 import { BOOKKEEPING_COLUMNS, checkSpecShapes, RESERVED_NAMES, type VindexInput } from '../core/define';
 import { InvalidOptionError } from '../core/errors';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
-import { buildStreamedColumns, buildTableComment, checkOptionNames, resolveTableOptions, type MessageTableOptionsInput } from '../core/options';
-import { BOOKKEEPING } from '../core/spec';
-import { POLLER_INDEX } from '../migration/ddl';
+import { buildStreamedColumns, buildTableComment, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from '../core/options';
+import { BOOKKEEPING, POLLER_INDEX } from '../core/spec';
 import { registerMessageTable } from './registry';
 
 /** Options of {@link MessageTable}; every one is optional. */
@@ -69,27 +69,125 @@ function inheritanceChain(target: Function): Function[] {
   return out;
 }
 
+/**
+ * Columns of embedded objects (`@Column(() => Address) address`) of `targets`,
+ * nested ones too: property path and database name as TypeORM's default naming
+ * gives them (`address.city` → `addressCity`; `prefix: false` → `city`).
+ */
+function embeddedColumns(targets: readonly Function[], prefixes: readonly string[], path: string): Array<{ property: string; name: string }> {
+  const storage = getMetadataArgsStorage();
+  const out: Array<{ property: string; name: string }> = [];
+  for (const e of storage.filterEmbeddeds(targets as Function[])) {
+    const type = e.type();
+    if (typeof type !== 'function') continue;
+    const own = e.prefix === undefined || e.prefix === true ? [e.propertyName] : e.prefix === false || e.prefix === '' ? [] : [e.prefix];
+    const inner = [...prefixes, ...own];
+    const chain = inheritanceChain(type);
+    for (const c of storage.filterColumns(chain)) {
+      if (c.mode === 'virtual' || c.mode === 'virtual-property') continue;
+      out.push({ property: `${path}${e.propertyName}.${c.propertyName}`, name: naming.columnName(c.propertyName, c.options.name ?? '', inner) });
+    }
+    out.push(...embeddedColumns(chain, inner, `${path}${e.propertyName}.`));
+  }
+  return out;
+}
+
 function typeName(type: unknown): string {
   return typeof type === 'function' ? (type as Function).name : String(type);
 }
 
 /**
+ * Column options TypeORM 1.x does not put in MySQL DDL at all: accepting them
+ * would drop them silently, so they are refused with the reason.
+ */
+const UNSUPPORTED_COLUMN_OPTIONS: Readonly<Record<string, string>> = {
+  zerofill: 'is not emitted by TypeORM 1.x (it was removed; MySQL deprecates ZEROFILL): remove it and pad the number where it is shown',
+  width: 'is not emitted by TypeORM 1.x (it was removed; MySQL deprecates integer display widths): remove it',
+  srid: "is not emitted by TypeORM's MySQL driver, so the column would have no SRID: remove it, or define the table with defineMessageTable and a type like 'point SRID 4326'",
+  primary: 'is not allowed on a payload column: a message table\'s primary key is its id alone',
+};
+
+/** Throws for a payload column option that the DDL would not carry (see {@link UNSUPPORTED_COLUMN_OPTIONS}). */
+function refuseUnsupportedOptions(c: ColumnMetadataArgs, subject: string): void {
+  const options = c.options as Record<string, unknown>;
+  for (const [option, rule] of Object.entries(UNSUPPORTED_COLUMN_OPTIONS)) {
+    if (options[option] !== undefined && options[option] !== false) {
+      throw new InvalidOptionError(subject, `column ${c.propertyName} ${option}`, rule, options[option]);
+    }
+  }
+}
+
+const OWN_DIR = dirname(__dirname); // src/ or dist/ of this package
+// Packages whose code calls a decorator on the user's behalf (tsc's __decorate goes through Reflect.decorate).
+const DECORATE_HELPERS = /[\\/]node_modules[\\/](?:reflect-metadata|tslib|@swc[\\/]helpers|@babel[\\/]runtime|core-js)[\\/]/;
+
+/**
+ * The file whose code applied the decorator: the first stack frame outside this
+ * package, node's internals and decorator helpers (reflect-metadata, tslib, …).
+ * Undefined when the stack does not say; a bundle without source maps reports
+ * the bundle for every class.
+ */
+function definingFile(): string | undefined {
+  const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
+  try {
+    Error.prepareStackTrace = (_e, sites) => sites;
+    Error.stackTraceLimit = 30;
+    const sites = new Error().stack as unknown as NodeJS.CallSite[];
+    for (const site of sites) {
+      const file = site.getFileName();
+      if (!file || file.startsWith('node:') || DECORATE_HELPERS.test(file)) continue;
+      const path = file.startsWith('file://') ? decodeURIComponent(new URL(file).pathname) : file;
+      if (path.startsWith(OWN_DIR + sep)) continue;
+      return path;
+    }
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = saved.prepare;
+    Error.stackTraceLimit = saved.limit;
+  }
+}
+
+/** The definition as text: options, columns and indexes (functions by their source), to tell copies of one class from different classes. */
+function definitionText(options: MessageTableDecoratorOptions, chain: Function[]): string {
+  const storage = getMetadataArgsStorage();
+  const mine = <T extends { target: Function | string }>(rows: readonly T[]) => rows.filter((r) => chain.includes(r.target as Function));
+  const fields = (r: object) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'target'));
+  return JSON.stringify(
+    {
+      options,
+      columns: mine(storage.columns).map(fields),
+      indices: mine(storage.indices).map(fields),
+      generations: mine(storage.generations).map(fields),
+    },
+    (_k, v: unknown) => (typeof v === 'function' ? `${(v as Function).name}:${String(v)}` : typeof v === 'bigint' ? v.toString() : v),
+  );
+}
+
+/**
  * Marks a class as a TypeORM entity that is a Vitess message table. Payload
  * columns are ordinary `@Column`s; the bookkeeping columns (`id`, `priority`,
- * `epoch`, `time_next`, `time_acked`, `failure_reason`) are added first, in
- * Vitess's canonical order and types. Extend {@link VitessMessage} for their
+ * `epoch`, `time_next`, `time_acked`, then ours: `failure_reason`,
+ * `enqueued_at`, `failed_at`) are added first, in Vitess's canonical order and
+ * types. Extend {@link VitessMessage} for their
  * property types.
  *
  * Throws {@link InvalidOptionError} when the class is defined if an option is
  * invalid, a payload column is named like a bookkeeping column, `id` is declared
  * with a type other than bigint, the vindex or a streamed column does not exist,
- * or another class already uses the same keyspace and table name.
+ * a column option would be lost in the DDL (`zerofill`, `width`, `srid`,
+ * `primary` or `@Generated` on a payload column), or another class already uses
+ * the same keyspace and table name. Defining the same class again is not a
+ * duplicate: the same class name from the same file (a module evaluated again,
+ * e.g. in watch mode) or with the same definition (one entity loaded from two
+ * copies, e.g. `src/` through ts-node and `dist/`) becomes the table's class
+ * (the earlier one stays usable). A class of the same name from another file
+ * with another definition is a duplicate.
  */
 export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassDecorator {
   return (target: Function) => {
     const subject = target.name || 'MessageTable';
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError(subject, 'options', 'must be an object', options);
-    checkOptionNames(options, ['name', 'keyspace', 'streamedColumns', 'vindex'], subject);
+    checkOptionNames(options, ['name', 'keyspace', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
     const resolved = resolveTableOptions(options, subject);
     const table = checkIdentifier(naming.tableName(target.name, options.name as string), 'name', subject);
     if (options.keyspace !== undefined) checkKeyspace(options.keyspace, subject);
@@ -116,10 +214,26 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
       if (RESERVED_NAMES.has(c.propertyName.toLowerCase()) || RESERVED_NAMES.has(dbName)) {
         throw new InvalidOptionError(subject, `column ${c.propertyName}`, `may not be named like a bookkeeping column (${BOOKKEEPING_COLUMNS.map((b) => b.name).join(', ')}); @MessageTable adds those`, c.options.name ?? c.propertyName);
       }
+      refuseUnsupportedOptions(c, subject);
     }
-    const payload = storage.columns.filter((c) => ours(c) && c.propertyName !== 'id' && c.mode !== 'virtual' && c.mode !== 'virtual-property');
-    const payloadNames = payload.map((c) => c.options.name ?? c.propertyName);
-    const resolveName = (n: string) => payload.find((c) => c.propertyName === n)?.options.name ?? (payloadNames.includes(n) ? n : undefined);
+    // @Generated / @PrimaryGeneratedColumn values are filled by TypeORM's save(), which enqueue does not use.
+    const generation = storage.generations.find((g) => chain.includes(g.target as Function) && g.propertyName !== 'id');
+    if (generation) {
+      throw new InvalidOptionError(subject, `column ${generation.propertyName} generated`, `is not supported on a message table (${generation.strategy} values are made by TypeORM's save(), which enqueue does not use); use asExpression for a value MySQL computes`, generation.strategy);
+    }
+    const payload = [
+      ...storage.columns
+        .filter((c) => ours(c) && c.propertyName !== 'id' && c.mode !== 'virtual' && c.mode !== 'virtual-property')
+        .map((c) => ({ property: c.propertyName, name: c.options.name ?? c.propertyName })),
+      ...embeddedColumns(chain, [], ''),
+    ];
+    for (const c of payload) {
+      if (c.property.includes('.') && RESERVED_NAMES.has(c.name.toLowerCase())) {
+        throw new InvalidOptionError(subject, `column ${c.property}`, `may not be named like a bookkeeping column (${BOOKKEEPING_COLUMNS.map((b) => b.name).join(', ')}); give the embedded columns a prefix`, c.name);
+      }
+    }
+    const payloadNames = payload.map((c) => c.name);
+    const resolveName = (n: string) => payload.find((c) => c.property === n)?.name ?? (payloadNames.includes(n) ? n : undefined);
 
     let vindexColumn: string | undefined;
     if (options.vindex !== false) {
@@ -136,7 +250,8 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
       return n;
     });
 
-    registerMessageTable(target, { table, keyspace: options.keyspace, options });
+    const file = definingFile();
+    registerMessageTable(target, { table, keyspace: options.keyspace, options, ...(file ? { file } : {}), definition: definitionText(options, chain) });
 
     // Bookkeeping columns go before every column of the class and its ancestors:
     // TypeORM orders an entity's columns by their place in this array.

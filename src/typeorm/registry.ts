@@ -9,8 +9,7 @@ import { EntityMetadataBuilder } from 'typeorm/metadata-builder/EntityMetadataBu
 import { BOOKKEEPING_COLUMNS, finishSpec, type VindexInput } from '../core/define';
 import { InvalidOptionError, NotAMessageTableError, UnknownEntityError } from '../core/errors';
 import { buildTableComment, type MessageTableOptionsInput } from '../core/options';
-import type { IndexSpec, MessageTableSpec, PayloadColumnSpec } from '../core/spec';
-import { POLLER_INDEX } from '../migration/ddl';
+import { POLLER_INDEX, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
 
 interface Registered {
   readonly table: string;
@@ -19,6 +18,10 @@ interface Registered {
     readonly streamedColumns?: readonly string[];
     readonly vindex?: VindexInput | false;
   };
+  /** The file whose code applied the decorator, when the stack tells (see {@link registerMessageTable}). */
+  readonly file?: string;
+  /** The class's definition as text: its options, columns and indexes. */
+  readonly definition: string;
 }
 
 // One registry per process: the package is a single CommonJS build, so ESM and
@@ -31,15 +34,40 @@ const state = ((globalThis as Record<symbol, unknown>)[Symbol.for('vitess-messag
 }) as { byClass: Map<Function, Registered>; byTable: Map<string, Function> };
 const { byClass, byTable } = state;
 
-/** @internal Called by `@MessageTable`; throws when another class already took the table. */
+/**
+ * Whether `next` is the class `previous` was, defined again: the same class name
+ * and either the same defining file (a module evaluated again: watch mode, a
+ * test runner's fresh module registry, a cleared require cache — the definition
+ * may have been edited) or the same definition (one entity loaded from two
+ * copies, e.g. `src/` through ts-node and `dist/`).
+ */
+function isRedefinition(previous: Registered, previousName: string, next: Registered, nextName: string): boolean {
+  if (previousName !== nextName) return false;
+  if (previous.file !== undefined && previous.file === next.file) return true;
+  return previous.definition === next.definition;
+}
+
+/**
+ * @internal Called by `@MessageTable`. A table (keyspace + name, case-insensitive)
+ * belongs to one class: another class taking it is an {@link InvalidOptionError}
+ * — also when it has the same class name but comes from another file with
+ * another definition. A redefinition of the same class (same name, and the same
+ * file or the same definition) becomes the table's class; the earlier one stays
+ * usable.
+ */
 export function registerMessageTable(target: Function, entry: Registered): void {
   const key = `${entry.keyspace ?? ''}.${entry.table}`.toLowerCase();
   const other = byTable.get(key);
-  // The same class name again is a re-evaluated module (watch mode, two loaders), not a clash.
-  if (other && other !== target && other.name !== target.name) {
-    throw new InvalidOptionError(target.name, 'name', `is already the table of message entity ${other.name}${entry.keyspace ? ` in keyspace ${entry.keyspace}` : ''}`, entry.table);
+  if (other && other !== target && !isRedefinition(byClass.get(other)!, other.name, entry, target.name)) {
+    const where = (e: Registered | undefined) => (e?.file ? ` (${e.file})` : '');
+    throw new InvalidOptionError(
+      target.name,
+      'name',
+      `is already the table of message entity ${other.name}${where(byClass.get(other))}${entry.keyspace ? ` in keyspace ${entry.keyspace}` : ''}; this class${where(entry)} would be a second definition of it`,
+      entry.table,
+    );
   }
-  if (other && other !== target) byClass.delete(other);
+  // A redefined class stays a message table (code may still hold it); the table's class is the latest.
   byTable.set(key, target);
   byClass.set(target, entry);
 }
@@ -49,9 +77,13 @@ export function isMessageTable(target: unknown): target is Function {
   return typeof target === 'function' && byClass.has(target);
 }
 
-/** Every class decorated with `@MessageTable` so far, in definition order. */
+/**
+ * The classes decorated with `@MessageTable` so far, one per table in the order
+ * the tables were first defined: for a class defined again (see
+ * {@link registerMessageTable}), the latest definition.
+ */
 export function messageTableClasses(): Function[] {
-  return [...byClass.keys()];
+  return [...byTable.values()];
 }
 
 let standalone: DataSource | undefined;
@@ -121,12 +153,22 @@ export function getMessageTableSpec(target: Function, dataSource?: DataSource): 
       };
       const def = ds.driver.normalizeDefault(c);
       if (def !== undefined && def !== null) col.default = def;
+      // Emitted as TypeORM's own CREATE TABLE emits them (its MySQL query runner).
+      if (c.onUpdate) col.onUpdate = c.onUpdate;
+      if (c.asExpression) col.generated = { expression: c.asExpression, stored: c.generatedType === 'STORED' };
+      if (c.comment) col.comment = c.comment;
       return col;
     });
   const indexes: IndexSpec[] = metadata.indices
     .filter((ix) => ix.name !== POLLER_INDEX)
-    .map((ix) => ({ name: ix.name, columns: ix.columns.map((c) => c.databaseName), unique: ix.isUnique }));
-  const byProperty = (n: string) => metadata.columns.find((c) => c.propertyName === n)?.databaseName ?? n;
+    .map((ix) => ({
+      name: ix.name,
+      columns: ix.columns.map((c) => c.databaseName),
+      unique: ix.isUnique,
+      ...(ix.isFulltext ? { kind: 'fulltext' as const } : ix.isSpatial ? { kind: 'spatial' as const } : {}),
+      ...(ix.isFulltext && ix.parser ? { parser: ix.parser } : {}),
+    }));
+  const byProperty = (n: string) => metadata.columns.find((c) => c.propertyPath === n)?.databaseName ?? n;
 
   const { streamedColumns, vindex, ...options } = entry.options;
   const spec = finishSpec(target.name, {

@@ -19,14 +19,34 @@ import {
   type MessageOptions, type MessageRef, type MessageStatus, type NackOptions,
 } from '../core/operations';
 import type { MessageTableSpec } from '../core/spec';
+import { hasValidationRules, validateWithClass } from '../core/payload';
+import { tableLabel } from '../core/sql/target';
 import { fromEntityManager } from './entity-manager-executor';
+import { persistValues, type PersistValues } from './persist-values';
 import { getMessageTableSpec } from './registry';
+import type { VitessMessage } from './vitess-message';
 
-type Bookkeeping = 'id' | 'priority' | 'epoch' | 'timeNext' | 'timeAcked' | 'failureReason';
+/** The bookkeeping properties, as {@link VitessMessage} declares them (ours to write, never payload). */
+type Bookkeeping = keyof VitessMessage;
 
-/** The payload of a message entity: its own properties, without the bookkeeping and methods. */
+/** The entity's own data properties: no bookkeeping, no methods. */
+type PayloadKey<T> = { [K in keyof T]-?: K extends Bookkeeping ? never : T[K] extends (...args: never[]) => unknown ? never : K }[keyof T];
+/** Those whose declared type takes `null` or `undefined` (`note!: string | null`, `note?: string`). */
+type OptionalKey<T> = { [K in PayloadKey<T>]-?: null extends T[K] ? K : undefined extends T[K] ? K : never }[PayloadKey<T>];
+
+/**
+ * The payload of a message entity: its own properties, without the bookkeeping
+ * and methods. A property whose type includes `null` or `undefined` may be left
+ * out (the column is nullable, so it is stored as its default or NULL); the
+ * others are required. Entities declare columns with `!`, so optionality
+ * cannot come from `?` alone. A NOT NULL column with a database default is
+ * still required here (its default is not in the type); leave it out through a
+ * `| undefined` in its declaration.
+ */
 export type MessagePayload<T> = {
-  [K in keyof T as K extends Bookkeeping ? never : T[K] extends (...args: never[]) => unknown ? never : K]: T[K];
+  [K in Exclude<PayloadKey<T>, OptionalKey<T>>]: T[K];
+} & {
+  [K in OptionalKey<T>]?: T[K];
 };
 
 /** Options of one `enqueue` of an entity's message. */
@@ -70,36 +90,78 @@ export interface MessageOperations<T> {
   getMessages(refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
 }
 
-// Specs are resolved once per (DataSource, entity): metadata does not change after initialize().
-const specs = new WeakMap<object, WeakMap<Function, MessageTableSpec>>();
+interface Resolved {
+  readonly spec: MessageTableSpec;
+  readonly persist: PersistValues;
+}
 
-function specOf(target: unknown, dataSource: DataSource | undefined): MessageTableSpec {
+// Specs and converters are resolved once per (DataSource, entity): metadata does not change after initialize().
+const resolved = new WeakMap<object, WeakMap<Function, Resolved>>();
+
+function resolve(target: unknown, dataSource: DataSource): Resolved {
   if (typeof target !== 'function') {
     throw new InvalidOptionError('vitess-messages/typeorm', 'entity', 'must be a @MessageTable entity class', typeof target === 'string' ? target : typeof target);
   }
-  const key: object = dataSource ?? specs;
-  let byClass = specs.get(key);
-  if (!byClass) specs.set(key, (byClass = new WeakMap()));
-  let spec = byClass.get(target);
-  if (!spec) byClass.set(target, (spec = getMessageTableSpec(target, dataSource)));
-  return spec;
+  let byClass = resolved.get(dataSource);
+  if (!byClass) resolved.set(dataSource, (byClass = new WeakMap()));
+  let entry = byClass.get(target);
+  if (!entry) byClass.set(target, (entry = { spec: getMessageTableSpec(target, dataSource), persist: persistValues(target, dataSource) }));
+  return entry;
+}
+
+/**
+ * Converts each payload as `manager.save` would store it and runs
+ * class-validator on what the caller gave (before conversion), all before any
+ * SQL; core then checks the converted values against the columns.
+ */
+async function prepareItems<I extends { readonly payload: unknown }>(
+  entity: Function,
+  { spec, persist }: Resolved,
+  items: readonly I[],
+  validate: boolean | undefined,
+  many: boolean,
+): Promise<Array<Omit<I, 'payload'> & { payload: Record<string, unknown> }>> {
+  const table = tableLabel(spec);
+  const validator = validate === false ? undefined : validate === true || (await hasValidationRules(entity)) ? entity : undefined;
+  const out: Array<Omit<I, 'payload'> & { payload: Record<string, unknown> }> = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item === null || typeof item !== 'object') throw new InvalidOptionError(`enqueueMany(${table})`, `items[${i}]`, 'must be an object { payload, … }', item);
+    const index = many ? i : undefined;
+    const payload = persist(item.payload, table, index);
+    if (validator) await validateWithClass(table, validator, item.payload as object, index);
+    out.push({ ...item, payload });
+  }
+  return out;
 }
 
 /**
  * The operations of `entity` on `manager` (an EntityManager, e.g. the one
  * `dataSource.transaction(m => …)` passes): statements run on that manager's
- * connection, so they join its transaction. Throws NotAMessageTableError or
- * UnknownEntityError for a class that is not a message table of its DataSource.
+ * connection, so they join its transaction. Payloads are stored as
+ * `manager.save` would store the same entity (column transformers, then the
+ * driver's conversion). Throws NotAMessageTableError or UnknownEntityError for
+ * a class that is not a message table of its DataSource.
  */
 export function messageOperations<T extends ObjectLiteral>(manager: EntityManager, entity: new (...args: never[]) => T): MessageOperations<T> {
   if (!manager || typeof (manager as Partial<EntityManager>).query !== 'function') {
     throw new InvalidOptionError('messageOperations', 'manager', 'must be a TypeORM EntityManager', typeof manager);
   }
-  const spec = specOf(entity, manager.connection);
+  const entry = resolve(entity, manager.connection);
+  const { spec } = entry;
   const executor = fromEntityManager(manager);
   return {
-    enqueue: (payload, options = {}) => enqueue(executor, spec, payload as object, { ...options, entity }),
-    enqueueMany: (items, options = {}) => enqueueMany(executor, spec, items as ReadonlyArray<{ payload: object }>, { ...options, entity }),
+    async enqueue(payload, options = {}) {
+      const { validate, ...rest } = options;
+      const [item] = await prepareItems(entity, entry, [{ payload }], validate, false);
+      // Class-validator already ran on the caller's payload; core sees converted values.
+      return enqueue(executor, spec, item!.payload, { ...rest, validate: false });
+    },
+    async enqueueMany(items, options = {}) {
+      const { validate, ...rest } = options;
+      if (!Array.isArray(items)) return enqueueMany(executor, spec, items, { ...rest, validate: false }); // core's error
+      return enqueueMany(executor, spec, await prepareItems(entity, entry, items, validate, true), { ...rest, validate: false });
+    },
     ack: (refs) => ack(executor, spec, refs),
     nack: (refs, options) => nack(executor, spec, refs, options),
     fail: (refs, options) => fail(executor, spec, refs, options),
@@ -113,6 +175,33 @@ export function messageOperations<T extends ObjectLiteral>(manager: EntityManage
 /** The methods {@link messageRepositoryMethods} adds, typed for `Repository<T>`. */
 export type MessageRepository<T extends ObjectLiteral> = Repository<T> & MessageOperations<T>;
 
+/**
+ * {@link MessageOperations} as methods of any `Repository<T>`: each method takes
+ * its entity type from the repository it is called on (its `this`), so
+ * `repo.extend(messageRepositoryMethods).enqueue(payload)` checks `payload`
+ * against `MessagePayload<T>` as {@link messageRepository} does.
+ */
+export interface MessageRepositoryMethods {
+  /** {@link MessageOperations.enqueue}, on this repository's entity and manager. */
+  enqueue<T extends ObjectLiteral>(this: Repository<T>, payload: MessagePayload<T>, options?: EntityEnqueueOptions): Promise<string>;
+  /** {@link MessageOperations.enqueueMany}, on this repository's entity and manager. */
+  enqueueMany<T extends ObjectLiteral>(this: Repository<T>, items: ReadonlyArray<EntityEnqueueItem<T>>, options?: EntityEnqueueManyOptions): Promise<string[]>;
+  /** {@link MessageOperations.ack}, on this repository's entity and manager. */
+  ack(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[]): Promise<number>;
+  /** {@link MessageOperations.nack}, on this repository's entity and manager. */
+  nack(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[], options?: NackOptions): Promise<number>;
+  /** {@link MessageOperations.fail}, on this repository's entity and manager. */
+  fail(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[], options?: FailOptions): Promise<number>;
+  /** {@link MessageOperations.retry}, on this repository's entity and manager. */
+  retry(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[]): Promise<number>;
+  /** {@link MessageOperations.extend}, on this repository's entity and manager. */
+  extend(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[], options: ExtendOptions): Promise<number>;
+  /** {@link MessageOperations.listFailed}, on this repository's entity and manager. */
+  listFailed(this: Repository<ObjectLiteral>, options?: ListFailedOptions): Promise<FailedPage>;
+  /** {@link MessageOperations.getMessages}, on this repository's entity and manager. */
+  getMessages(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
+}
+
 function ops<T extends ObjectLiteral>(repo: Repository<T>): MessageOperations<T> {
   // `this.manager`, not a manager captured at build time: withRepository() rebinds
   // it to the transaction's manager, which is how enqueue joins the transaction.
@@ -125,32 +214,32 @@ function ops<T extends ObjectLiteral>(repo: Repository<T>): MessageOperations<T>
  * DataSource); inside `manager.transaction(m => …)` use
  * `m.withRepository(repo)` so its statements run in that transaction.
  */
-export const messageRepositoryMethods: MessageOperations<any> & ThisType<Repository<any>> = {
-  enqueue(this: Repository<any>, payload, options) {
+export const messageRepositoryMethods: MessageRepositoryMethods = {
+  enqueue(payload, options) {
     return ops(this).enqueue(payload, options);
   },
-  enqueueMany(this: Repository<any>, items, options) {
+  enqueueMany(items, options) {
     return ops(this).enqueueMany(items, options);
   },
-  ack(this: Repository<any>, refs) {
+  ack(refs) {
     return ops(this).ack(refs);
   },
-  nack(this: Repository<any>, refs, options) {
+  nack(refs, options) {
     return ops(this).nack(refs, options);
   },
-  fail(this: Repository<any>, refs, options) {
+  fail(refs, options) {
     return ops(this).fail(refs, options);
   },
-  retry(this: Repository<any>, refs) {
+  retry(refs) {
     return ops(this).retry(refs);
   },
-  extend(this: Repository<any>, refs, options) {
+  extend(refs, options) {
     return ops(this).extend(refs, options);
   },
-  listFailed(this: Repository<any>, options) {
+  listFailed(options) {
     return ops(this).listFailed(options);
   },
-  getMessages(this: Repository<any>, refs) {
+  getMessages(refs) {
     return ops(this).getMessages(refs);
   },
 };
@@ -162,6 +251,6 @@ export const messageRepositoryMethods: MessageOperations<any> & ThisType<Reposit
  */
 export function messageRepository<T extends ObjectLiteral>(source: DataSource | EntityManager, entity: new (...args: never[]) => T): MessageRepository<T> {
   const manager = 'manager' in source && !('withRepository' in source) ? (source as DataSource).manager : (source as EntityManager);
-  specOf(entity, manager.connection);
-  return manager.getRepository(entity).extend(messageRepositoryMethods) as MessageRepository<T>;
+  resolve(entity, manager.connection);
+  return manager.getRepository(entity).extend(messageRepositoryMethods) as unknown as MessageRepository<T>;
 }

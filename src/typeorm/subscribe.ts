@@ -5,7 +5,9 @@
 import type { DataSource } from 'typeorm';
 import type { Executor } from '../core/executor';
 import { InvalidOptionError } from '../core/errors';
-import { MessageStream, Subscriber, type MessageHandler, type SubscriberOptions } from '../subscriber/subscriber';
+import { MessageStream } from '../subscriber/message-stream';
+import type { SubscriberOptions } from '../subscriber/options';
+import { Subscriber, type MessageHandler } from '../subscriber/subscriber';
 import { fromEntityManager } from './entity-manager-executor';
 import { entityHydrator } from './hydrate';
 import { getMessageTableSpec } from './registry';

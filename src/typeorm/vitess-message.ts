@@ -22,4 +22,15 @@ export abstract class VitessMessage {
   timeAcked!: string | null;
   /** Why it was failed (ours, never streamed); null unless failed. */
   failureReason!: string | null;
+  /**
+   * When it was enqueued (ours, never streamed): Unix nanoseconds as a decimal
+   * string, on the database's clock; null for rows enqueued before the column
+   * existed or by producers that do not set it.
+   */
+  enqueuedAt!: string | null;
+  /**
+   * When it was failed (ours, never streamed): Unix nanoseconds as a decimal
+   * string, on the database's clock; null unless failed (a retry clears it).
+   */
+  failedAt!: string | null;
 }

@@ -7,6 +7,8 @@ CREATE TABLE `commerce`.`email_job` (
   `time_next` bigint NULL DEFAULT '0',
   `time_acked` bigint NULL,
   `failure_reason` text NULL,
+  `enqueued_at` bigint NULL,
+  `failed_at` bigint NULL,
   `recipient` varchar(320) NOT NULL,
   `subject` varchar(200) NOT NULL,
   `body` json NULL,

@@ -7,6 +7,8 @@ CREATE TABLE `commerce`.`odd_payload` (
   `time_next` bigint NULL DEFAULT '0',
   `time_acked` bigint NULL,
   `failure_reason` text NULL,
+  `enqueued_at` bigint NULL,
+  `failed_at` bigint NULL,
   `doc` json NOT NULL,
   `amount` decimal(30,10) NOT NULL,
   `happened_at` datetime(6) NOT NULL,

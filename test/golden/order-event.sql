@@ -7,6 +7,8 @@ CREATE TABLE `commerce`.`order_event` (
   `time_next` bigint NULL DEFAULT '0',
   `time_acked` bigint NULL,
   `failure_reason` text NULL,
+  `enqueued_at` bigint NULL,
+  `failed_at` bigint NULL,
   `customer_id` bigint NOT NULL,
   `kind` enum('created','paid','shipped','cancelled') NOT NULL,
   `amount` decimal(30,10) NULL,

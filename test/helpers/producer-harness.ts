@@ -1,15 +1,23 @@
 /**
  * The producer tests' fixtures: one Executor factory per client (mysql2,
  * TypeORM, Prisma) with a way to run a transaction on it, and message tables
- * with a hand-made spec.
+ * defined as a user defines them (an entity or `defineMessageTable`) and created
+ * by the library's own DDL, so the tests run on the tables users get.
  */
-import { DataSource } from 'typeorm';
+import { Column, DataSource } from 'typeorm';
 import { fromMysql2 } from '../../src/adapters/mysql2';
 import { fromPrisma, type PrismaLike } from '../../src/adapters/prisma';
 import type { Executor } from '../../src/core/executor';
+import { quoteTable } from '../../src/core/identifiers';
+import { defineMessageTable } from '../../src/core/define';
+import type { MessageTableOptionsInput } from '../../src/core/options';
 import type { MessageTableSpec } from '../../src/core/spec';
+import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
 import { fromEntityManager } from '../../src/typeorm/entity-manager-executor';
-import { createRawMessageTable, dropTable, uniqueName, vitess, vtgatePool, type RawMessageTableOptions } from './vitess';
+import { MessageTable } from '../../src/typeorm/message-table';
+import { getMessageTableSpec } from '../../src/typeorm/registry';
+import { VitessMessage } from '../../src/typeorm/vitess-message';
+import { uniqueName, vitess, vtgatePool } from './vitess';
 
 export interface ExecutorHarness {
   readonly name: 'mysql2' | 'typeorm' | 'prisma';
@@ -91,8 +99,24 @@ export async function prismaHarness(): Promise<ExecutorHarness> {
   };
 }
 
-/** The payload columns of the producer tests' tables. */
-export const PAYLOAD_DDL = 'failure_reason text null, body json null, note varchar(8) null';
+/** Where a test table's definition comes from: both must give tables the library works on. */
+export type TableOrigin = 'entity' | 'define';
+
+export const TABLE_ORIGINS: readonly TableOrigin[] = ['entity', 'define'];
+
+/** Table options of the producer tests, in seconds. Short defaults keep redelivery windows short. */
+export interface ProducerTableOptions {
+  /** Default 1 s. */
+  ackWaitS?: number;
+  /** Default 0.5 s. */
+  minBackoffS?: number;
+  /** Default 0.5 s. */
+  pollerIntervalS?: number;
+  /** Default 100. */
+  batchSize?: number;
+  /** Default `'define'`. */
+  origin?: TableOrigin;
+}
 
 export interface TestTable {
   readonly table: string;
@@ -102,70 +126,80 @@ export interface TestTable {
   drop(): Promise<void>;
 }
 
-/** A message table (hash vindex on id, 2 shards) with `body json` and `note varchar(8)`, plus its spec. */
-export async function producerTable(prefix: string, options: RawMessageTableOptions = {}): Promise<TestTable> {
-  const { table, keyspace, qualified } = await createRawMessageTable(prefix, {
-    payloadDdl: PAYLOAD_DDL,
-    messageCols: ['id', 'epoch', 'body', 'note'],
-    ...options,
-  });
-  const spec: MessageTableSpec = {
+function tableOptions(options: ProducerTableOptions): MessageTableOptionsInput {
+  return {
+    ackWait: (options.ackWaitS ?? 1) * 1000,
+    minBackoff: (options.minBackoffS ?? 0.5) * 1000,
+    pollerInterval: (options.pollerIntervalS ?? 0.5) * 1000,
+    batchSize: options.batchSize ?? 100,
+  };
+}
+
+/**
+ * A `@MessageTable` entity of its own for one table name (`body json`,
+ * `note varchar(8)`): a class per table, as a user's entity would be.
+ */
+export function producerEntity(table: string, options: ProducerTableOptions = {}): Function {
+  @MessageTable({ name: table, keyspace: vitess.sharded, ...tableOptions(options) })
+  class ProducerJob extends VitessMessage {
+    @Column('json', { nullable: true })
+    body!: unknown;
+
+    @Column('varchar', { length: 8, nullable: true })
+    note!: string | null;
+  }
+  return ProducerJob;
+}
+
+/** The same table as {@link producerEntity}, through `defineMessageTable`. */
+export function producerDefinition(table: string, options: ProducerTableOptions = {}): MessageTableSpec {
+  return defineMessageTable({
     table,
+    keyspace: vitess.sharded,
+    columns: { body: { type: 'json', nullable: true }, note: { type: 'varchar(8)', nullable: true } },
+    ...tableOptions(options),
+  });
+}
+
+/** Creates the table of `spec` with the library's own DDL (vindex, then CREATE TABLE); `drop` reverses it. */
+export async function createFromSpec(spec: MessageTableSpec): Promise<TestTable> {
+  const db = vtgatePool();
+  for (const sql of buildSchemaSql(spec)) await db.query(sql);
+  const keyspace = spec.keyspace ?? vitess.sharded;
+  return {
+    table: spec.table,
     keyspace,
-    payload: [
-      { name: 'body', property: 'body', sqlType: 'json', nullable: true },
-      { name: 'note', property: 'note', sqlType: 'varchar(8)', nullable: true },
-    ],
-    streamed: ['id', 'epoch', 'body', 'note'],
-    vindex: { column: 'id', type: 'hash' },
-    options: {
-      ackWaitMs: (options.ackWaitS ?? 1) * 1000,
-      purgeAfterMs: 86_400_000,
-      pollerIntervalMs: (options.pollerIntervalS ?? 0.5) * 1000,
-      batchSize: options.batchSize ?? 100,
-      cacheSize: 10_000,
-      minBackoffMs: (options.minBackoffS ?? 0.5) * 1000,
+    qualified: quoteTable(spec.table, keyspace),
+    spec,
+    drop: async () => {
+      const [dropTable, ...vschema] = buildDropSchemaSql(spec);
+      await db.query(dropTable!);
+      // The keyspace-level vindex may be gone already; the table is what matters.
+      for (const sql of vschema) await db.query(sql).catch(() => undefined);
     },
   };
-  return { table, keyspace, qualified, spec, drop: () => dropTable(keyspace, table) };
+}
+
+/**
+ * A message table (hash vindex on id, 2 shards) with `body json` and
+ * `note varchar(8)`, defined by a `@MessageTable` entity or by
+ * `defineMessageTable` and created by the library's DDL.
+ */
+export async function producerTable(prefix: string, options: ProducerTableOptions = {}): Promise<TestTable> {
+  const table = uniqueName(prefix);
+  const spec = options.origin === 'entity' ? getMessageTableSpec(producerEntity(table, options)) : producerDefinition(table, options);
+  return createFromSpec(spec);
 }
 
 /** A message table sharded by a business column `customer_id` (hash), so a message can live beside its customer's rows. */
 export async function customerShardedTable(prefix: string): Promise<TestTable> {
-  const table = uniqueName(prefix);
-  const keyspace = vitess.sharded;
-  const qualified = `\`${keyspace}\`.\`${table}\``;
-  const db = vtgatePool();
-  await db.query(`alter vschema on ${qualified} add vindex hash(customer_id) using hash`);
-  await db.query(
-    `create table ${qualified} (
-      id bigint not null, priority tinyint not null default 50, epoch bigint not null default 0,
-      time_next bigint null default 0, time_acked bigint null, failure_reason text null,
-      customer_id bigint not null, payload json null,
-      primary key (id), index poller_idx (time_acked, priority, time_next desc)
-    ) comment 'vitess_message,vt_ack_wait=1,vt_purge_after=86400,vt_batch_size=100,vt_cache_size=10000,vt_poller_interval=0.5,vt_min_backoff=0.5,vt_message_cols=id|epoch|customer_id|payload'`,
-  );
-  const spec: MessageTableSpec = {
-    table,
-    keyspace,
-    payload: [
-      { name: 'customer_id', property: 'customerId', sqlType: 'bigint', nullable: false },
-      { name: 'payload', property: 'payload', sqlType: 'json', nullable: true },
-    ],
-    streamed: ['id', 'epoch', 'customer_id', 'payload'],
+  return createFromSpec(defineMessageTable({
+    table: uniqueName(prefix),
+    keyspace: vitess.sharded,
+    columns: { customerId: { name: 'customer_id', type: 'bigint' }, payload: { type: 'json', nullable: true } },
     vindex: { column: 'customer_id', type: 'hash' },
-    options: { ackWaitMs: 1000, purgeAfterMs: 86_400_000, pollerIntervalMs: 500, batchSize: 100, cacheSize: 10_000, minBackoffMs: 500 },
-  };
-  return {
-    table,
-    keyspace,
-    qualified,
-    spec,
-    drop: async () => {
-      await db.query(`drop table if exists ${qualified}`);
-      await db.query(`alter vschema on ${qualified} drop vindex hash`).catch(() => undefined);
-    },
-  };
+    ...tableOptions({}),
+  }));
 }
 
 /** A plain business table (hash vindex on id) to write beside a message in one transaction. */

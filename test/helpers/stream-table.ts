@@ -3,6 +3,7 @@
  * subscriber: `stream * from ks.t` over gRPC, decoded rows recorded in order.
  */
 import { decodeRow, type StreamField } from '../../src/core/decode';
+import { StreamError } from '../../src/core/errors';
 import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import type { StreamCall } from '../../src/subscriber/transport';
 import { vitess, waitUntil } from './vitess';
@@ -46,10 +47,17 @@ export class TableStream {
 
   /** Opens the stream and waits for its first (fields) packet, so later inserts are seen. */
   static async open(keyspace: string, table: string, shard?: string): Promise<TableStream> {
-    const s = new TableStream(keyspace, table, shard);
-    await waitUntil(() => s.fields.length > 0 || s.error, 10_000, `the fields packet of ${table}`);
-    if (s.error) throw s.error;
-    return s;
+    // A table created a moment ago may not be known to the tablets' schema engine
+    // yet (NOT_FOUND, more often on a busy machine): open again until it is.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const s = new TableStream(keyspace, table, shard);
+      await waitUntil(() => s.fields.length > 0 || s.error, 10_000, `the fields packet of ${table}`);
+      if (!s.error) return s;
+      await s.close();
+      if (!(s.error instanceof StreamError && s.error.code === 'NOT_FOUND') || Date.now() > deadline) throw s.error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** Ids delivered so far, in order (with repeats). */

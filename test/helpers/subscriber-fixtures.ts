@@ -22,10 +22,10 @@ export function poolExecutor(pool: Pool = vtgatePool()): Executor {
   };
 }
 
-/** A raw message table with our failure_reason column and a json payload, and its spec. */
+/** A raw message table with our bookkeeping columns (failure_reason, enqueued_at, failed_at) and a json payload, and its spec. */
 export async function createSpecTable(prefix: string, options: RawMessageTableOptions & { ackWaitS?: number } = {}): Promise<{ spec: MessageTableSpec; qualified: string; table: string; keyspace: string }> {
   const ackWaitS = options.ackWaitS ?? 1;
-  const made = await createRawMessageTable(prefix, { ...options, ackWaitS, payloadDdl: options.payloadDdl ?? 'failure_reason varchar(1000) null, payload json' });
+  const made = await createRawMessageTable(prefix, { ...options, ackWaitS, payloadDdl: options.payloadDdl ?? 'failure_reason varchar(1000) null, enqueued_at bigint null, failed_at bigint null, payload json' });
   const spec: MessageTableSpec = {
     table: made.table,
     keyspace: made.keyspace,

@@ -97,7 +97,7 @@ test('a streamed row hydrates to what manager.findOneBy returns: json, decimal(3
   assert.equal(epoch, 0);
   assert.equal(streamed.epoch, 0);
   const metadata = dataSource.getMetadata(EveryType);
-  const notStreamed = new Set(['priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason']);
+  const notStreamed = new Set(['priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason', 'enqueuedAt', 'failedAt']);
   const compared: string[] = [];
   for (const column of metadata.columns) {
     if (notStreamed.has(column.propertyName)) continue;

@@ -11,12 +11,13 @@ import { after, test } from 'node:test';
 import { randomId } from '../../src/core/ids';
 import { buildTableComment } from '../../src/core/options';
 import type { MessageTableSpec } from '../../src/core/spec';
-import { nowNs } from '../../src/core/time';
+import { NEVER_NS, nowNs } from '../../src/core/time';
 import { buildSchemaSql } from '../../src/migration/ddl';
 import { getMessageTableSpec } from '../../src/typeorm';
 import { EmailJob } from '../../examples/entities/email-job';
 import { OrderEvent } from '../../examples/entities/order-event';
 import { OddPayload } from '../fixtures/odd-payload';
+import { countByShard, onShard } from '../helpers/count-by-shard';
 import { TableStream } from '../helpers/stream-table';
 import { closePool, dropTable, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
 
@@ -33,6 +34,8 @@ const BOOKKEEPING_LINES = [
   "`time_next` bigint DEFAULT '0'",
   '`time_acked` bigint DEFAULT NULL',
   '`failure_reason` text',
+  '`enqueued_at` bigint DEFAULT NULL',
+  '`failed_at` bigint DEFAULT NULL',
 ];
 
 /** The golden entity's spec under a table name of this test's own. */
@@ -158,10 +161,27 @@ test('OrderEvent: sharded by customer_id — canonical, co-located per customer,
     }
     assert.deepEqual([...shardOf.values()].map((s) => s.size), customers.map(() => 1));
     assert.equal(new Set([...shardOf.values()].flatMap((s) => [...s])).size, 2, 'both shards hold customers');
-    for (const r of rows) {
-      const [res] = await vtgatePool().query(`update ${q} set time_acked = ?, time_next = null where id = ? and customer_id = ? and time_acked is null`, [nowNs().toString(), r.id, r.c]);
-      assert.equal((res as { affectedRows: number }).affectedRows, 1);
+
+    // Acked on one shard, shown by which shard's rows change: each message gets
+    // a decoy (same id and customer, failed so never delivered) on the other
+    // shard, planted by a shard-targeted insert that bypasses the vindex. Acks
+    // routed by customer_id leave every decoy pending; scattered acks by id
+    // would ack the decoys too, and the per-shard counts below would differ.
+    const shards = Object.keys(await countByShard(spec.keyspace!, spec.table));
+    const home = (r: { c: string }): string => [...shardOf.get(r.c)!][0]!;
+    for (const shard of shards) {
+      const decoys = rows.filter((r) => home(r) !== shard);
+      await onShard(spec.keyspace!, shard, (c) => c.query(
+        `insert into \`${spec.table}\` (id, customer_id, kind, payload, time_next) values ${decoys.map(() => "(?, ?, 'created', '{}', ?)").join(', ')}`,
+        decoys.flatMap((r) => [r.id, r.c, NEVER_NS.toString()]),
+      ));
     }
+    for (const r of rows) {
+      await vtgatePool().query(`update ${q} set time_acked = ?, time_next = null where id = ? and customer_id = ? and time_acked is null`, [nowNs().toString(), r.id, r.c]);
+    }
+    const perShard = (pick: (shard: string) => number): Record<string, number> => Object.fromEntries(shards.map((shard) => [shard, pick(shard)]));
+    assert.deepEqual(await countByShard(spec.keyspace!, spec.table, 'time_acked is not null'), perShard((shard) => rows.filter((r) => home(r) === shard).length), 'every message acked, on its own shard');
+    assert.deepEqual(await countByShard(spec.keyspace!, spec.table, 'time_acked is null'), perShard((shard) => rows.filter((r) => home(r) !== shard).length), 'no decoy acked');
   } finally {
     await stream.close();
   }

@@ -9,8 +9,10 @@ import { after, test } from 'node:test';
 import { fromMysql2 } from '../../src/adapters/mysql2';
 import { decodeRow, type StreamField } from '../../src/core/decode';
 import { randomId } from '../../src/core/ids';
+import { NEVER_NS } from '../../src/core/time';
 import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack } from '../../src/core/operations';
 import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
+import { countByShard, onShard } from '../helpers/count-by-shard';
 import { TableStream } from '../helpers/stream-table';
 import { countRows, customerShardedTable, producerTable } from '../helpers/producer-harness';
 import { closePool, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
@@ -128,7 +130,7 @@ test('producer-delivery: extend with the streamed epoch holds a lease past the a
   }
 });
 
-test('producer-delivery: on a table sharded by a business column, the same id + customer twice keeps one message and acks route by customer', async () => {
+test('producer-delivery: on a table sharded by a business column, the same id + customer twice keeps one message and an ack with the customer reaches its shard only', async () => {
   const t = await customerShardedTable('pd_cust');
   const stream = await TableStream.open(t.keyspace, t.table);
   const ex = fromMysql2(vtgatePool());
@@ -140,8 +142,23 @@ test('producer-delivery: on a table sharded by a business column, the same id + 
     await stream.waitFor((s) => s.counts().has(id), 10_000, 'the message');
     const row = stream.deliveries[0]!.row;
     assert.deepEqual([row.customer_id, row.payload], ['42', { v: 1 }]);
+
+    // Routing, shown by which shard's rows change: a decoy with the same id and
+    // customer is planted on the other shard (a shard-targeted insert bypasses
+    // the vindex), failed so it is never delivered. An ack routed by customer
+    // reaches the customer's shard only; a scattered ack would ack the decoy too.
+    const placed = await countByShard(t.keyspace, t.table, 'id = ?', [id]);
+    const home = Object.keys(placed).find((shard) => placed[shard] === 1)!;
+    const other = Object.keys(placed).find((shard) => shard !== home)!;
+    assert.deepEqual(placed, { [home]: 1, [other]: 0 });
+    await onShard(t.keyspace, other, (conn) => conn.query(`insert into \`${t.table}\` (id, customer_id, time_next, payload) values (?, ?, ?, ?)`, [id, '42', NEVER_NS.toString(), '{"decoy":true}']));
+    const acked = (): Promise<Record<string, number>> => countByShard(t.keyspace, t.table, 'id = ? and time_acked is not null', [id]);
     assert.equal(await ack(ex, t.spec, { id, vindexValue: 42n }), 1);
-    assert.equal((await getMessages(ex, t.spec, id))[0]!.state, 'acked');
+    assert.deepEqual(await acked(), { [home]: 1, [other]: 0 }, 'the ack reached the customer\'s shard only');
+    // The control: an ack by id alone scatters and acks the decoy, so the counts can tell.
+    assert.equal(await ack(ex, t.spec, id), 1);
+    assert.deepEqual(await acked(), { [home]: 1, [other]: 1 });
+    assert.deepEqual((await getMessages(ex, t.spec, id)).map((m) => m.state), ['acked', 'acked']);
   } finally {
     await stream.close();
     await t.drop();

@@ -110,17 +110,25 @@ test('producer-typeorm: the operations on a bare EntityManager, a typed reposito
   assert.equal(await repo.retry(ids[0]!), 1);
   assert.deepEqual((await repo.getMessages(ids)).map((s) => s.state), ['pending', 'pending']);
 
-  const runner = ds.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.startTransaction();
-    const executor = fromEntityManager(runner);
-    const id = await enqueue(executor, spec, { body: 'qr', note: null, attempts: 0 });
-    assert.equal(await countRows(qualified, 'id = ?', [id]), 0, 'not visible before commit');
-    await runner.rollbackTransaction();
-    assert.equal(await countRows(qualified, 'id = ?', [id]), 0, 'gone after rollback');
-  } finally {
-    await runner.release();
+  // A QueryRunner's transaction: rolled back leaves nothing; committed (the
+  // control, without which "nothing" could mean the INSERT went nowhere) leaves
+  // the row, which only then becomes visible outside.
+  for (const outcome of ['rollback', 'commit'] as const) {
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const executor = fromEntityManager(runner);
+      const id = await enqueue(executor, spec, { body: outcome, note: null, attempts: 0 });
+      assert.equal(await countRows(qualified, 'id = ?', [id]), 0, `${outcome}: not visible outside before it`);
+      assert.equal(Number((await executor.query(`select count(*) as n from ${qualified} where id = ?`, [id])).rows[0]!.n), 1, `${outcome}: visible inside the transaction`);
+      if (outcome === 'rollback') await runner.rollbackTransaction();
+      else await runner.commitTransaction();
+      assert.equal(await countRows(qualified, 'id = ?', [id]), outcome === 'commit' ? 1 : 0, `${outcome}: rows after it`);
+      if (outcome === 'commit') assert.equal(await ops.ack(id), 1);
+    } finally {
+      await runner.release();
+    }
   }
   assert.equal(await ops.ack(ids), 2);
 });
@@ -149,5 +157,10 @@ test('producer-typeorm: an entity that is not a message table of this DataSource
   const jobs = ds.getRepository(TypeormJob).extend(messageRepositoryMethods);
   await assert.rejects(jobs.enqueue({ body: {}, note: null, attempts: 0, extra: 1 } as never), PayloadValidationError);
   await assert.rejects(jobs.enqueue({ body: {}, note: null, attempts: '1; drop table x' as unknown as number }), PayloadValidationError);
+  // A misspelt option is refused through the repository and the bare operations alike (it would queue the message due now).
+  const misspelt = (e: unknown) => e instanceof InvalidOptionError && e.option === 'dealy' && /known: id, deliverAt, delay/.test(e.message);
+  await assert.rejects(jobs.enqueue({ body: {}, note: null, attempts: 0 }, { dealy: '3s' } as never), misspelt);
+  await assert.rejects(messageOperations(ds.manager, TypeormJob).enqueueMany([{ payload: { body: {}, note: null, attempts: 0 }, dealy: '3s' } as never]), (e: unknown) => e instanceof InvalidOptionError && e.option === 'dealy');
+  await assert.rejects(jobs.nack('1', { dealy: '3s' } as never), (e: unknown) => e instanceof InvalidOptionError && e.option === 'dealy');
   assert.equal(await countRows(qualified), before);
 });

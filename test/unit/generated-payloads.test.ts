@@ -12,6 +12,7 @@ import { InvalidOptionError, PayloadValidationError, VitessMessagesError } from 
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import { ack, enqueue, enqueueMany, fail } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
+import { DB_NOW_NS } from '../../src/core/sql/db-now';
 import { assertSafeSql, CaseCounts, fcParams, hasLoneSurrogate, hostileString, identifierText, plainIdentifier } from '../helpers/generators';
 import { assertLossless, describe, generatedPayloadSpec, mustRefuse, payloadCase } from '../helpers/payload-contract';
 
@@ -45,7 +46,10 @@ function assertStatementCarriesParams(call: Call): void {
   }
 }
 
-const ENQUEUE_SHAPE = /^insert into `[^`]+`\.`[^`]+` \((`[a-z_]+`, )*`[a-z_]+`\) values \(((\?|default), )*(\?|default)\) on duplicate key update `epoch` = `epoch`$/i;
+/** A cell of an INSERT: a parameter, the column default, or the database's clock (`enqueued_at`), never a value. */
+const CELL = `(?:\\?|default|${DB_NOW_NS.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`;
+const TUPLE = `\\(${CELL}(?:, ${CELL})*\\)`;
+const ENQUEUE_SHAPE = new RegExp(`^insert into \`[^\`]+\`\\.\`[^\`]+\` \\((\`[a-z_]+\`, )*\`[a-z_]+\`\\) values ${TUPLE}(?:, ${TUPLE})* on duplicate key update \`epoch\` = \`epoch\`$`);
 
 test('generated payloads: a typed error before any SQL, or one INSERT … ON DUPLICATE KEY UPDATE carrying every value as a lossless parameter', async () => {
   const counts = new CaseCounts('payloads that do not fit (enqueue, recording executor)');
@@ -132,10 +136,10 @@ test('generated enqueueMany batches: a typed error before any SQL, or one INSERT
       const rowIds: unknown[] = [];
       for (const call of ex.calls) {
         assertStatementCarriesParams(call);
-        assert.match(call.sql, /^insert into `commerce`\.`gen_payload` \([^)]*\) values (\((\?|default)(, (\?|default))*\)(, )?)+ on duplicate key update `epoch` = `epoch`$/);
+        assert.match(call.sql, ENQUEUE_SHAPE);
         // Each row's first cell is its id: find them by walking the tuples.
         let k = 0;
-        for (const tuple of call.sql.slice(call.sql.indexOf(' values ')).match(/\(([^)]*)\)/g) ?? []) {
+        for (const tuple of call.sql.slice(call.sql.indexOf(' values ')).split(/\), \(/)) {
           rowIds.push(call.params[k]);
           k += (tuple.match(/\?/g) ?? []).length;
         }

@@ -49,12 +49,12 @@ for (const [input, option, rule] of bad) {
   });
 }
 
-test('comment: seconds without float noise, no spaces, stable order, epoch and vindex streamed, never the failure reason', () => {
+test('comment: seconds without float noise, no spaces, stable order, epoch and vindex streamed, never our bookkeeping', () => {
   assert.equal(msToCommentSeconds(1500), '1.5');
   assert.equal(msToCommentSeconds(250), '0.25');
   assert.equal(msToCommentSeconds(1), '0.001');
   assert.equal(msToCommentSeconds(86_400_000), '86400');
-  const streamed = buildStreamedColumns(['payload', 'failure_reason', 'customer_id'], 'customer_id');
+  const streamed = buildStreamedColumns(['payload', 'failure_reason', 'enqueued_at', 'failed_at', 'customer_id'], 'customer_id');
   assert.deepEqual(streamed, ['id', 'epoch', 'customer_id', 'payload']);
   assert.equal(
     buildTableComment({ streamed, options: resolveTableOptions({ ackWait: 1500, minBackoff: 500, pollerInterval: '0.5s' }) }),
@@ -62,5 +62,6 @@ test('comment: seconds without float noise, no spaces, stable order, epoch and v
   );
   const c = buildTableComment({ streamed: ['id', 'epoch'], options: resolveTableOptions({}) });
   assert.doesNotMatch(c, /\s/);
-  assert.doesNotMatch(c, /failure_reason|vt_min_backoff/);
+  assert.doesNotMatch(c, /failure_reason|enqueued_at|failed_at|vt_min_backoff/);
+  assert.doesNotMatch(buildTableComment({ streamed: ['id', 'epoch', 'enqueued_at', 'failed_at', 'p'], options: resolveTableOptions({}) }), /enqueued_at|failed_at/);
 });

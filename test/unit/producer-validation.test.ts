@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError, PayloadValidationError } from '../../src/core/errors';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
-import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack } from '../../src/core/operations';
+import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack, retry } from '../../src/core/operations';
 import { columnKind, payloadParams } from '../../src/core/payload';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { DEFAULT_VALUE } from '../../src/core/sql/enqueue';
@@ -106,7 +106,7 @@ test('producer-validation: a vindex value is checked and converted like its colu
   const routed: MessageTableSpec = { ...spec, vindex: { column: 'customer_id', type: 'hash' } };
   const ex = recorder();
   await ack(ex, routed, [{ id: '1', vindexValue: 2n ** 63n - 1n }, { id: '2', vindexValue: '7' }]);
-  assert.deepEqual(ex.calls[0]!.params.slice(1), ['1', '2', '9223372036854775807', '7']);
+  assert.deepEqual(ex.calls[0]!.params, ['1', '9223372036854775807', '2', '7']);
   await assert.rejects(ack(ex, routed, { id: '1', vindexValue: '7 or 1=1' }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'vindexValue');
   await assert.rejects(ack(ex, routed, { id: '1', vindexValue: { a: 1 } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'vindexValue');
   assert.equal(ex.calls.length, 1);
@@ -132,15 +132,21 @@ test('producer-validation: a due time is 0 (now, whatever the tablet clock), an 
   assert.equal(ids.length, 5);
   assert.equal(ex.calls.length, 3 + 3, 'five rows in chunks of two: three statements');
   for (const id of ids) assert.match(id, /^[1-9][0-9]{0,18}$/);
+  // A retried message is due now too: 0, never the client's clock (a client ahead of the tablet would delay it).
+  const r = recorder();
+  await retry(r, spec, '8');
+  assert.equal(r.calls[0]!.params[0], '0');
 });
 
-test('producer-validation: with a streamed epoch each message gets its own guarded statement; without, one batch', async () => {
+test('producer-validation: messages go in one guarded statement per streamed epoch; without an epoch, one plain batch', async () => {
   const ex = recorder();
-  assert.equal(await fail(ex, spec, [{ id: '1', epoch: 0 }, { id: '2', epoch: 3n }, '3', '4'], { reason: 'r' }), 3);
-  assert.deepEqual(ex.calls.map((c) => c.params.slice(2)), [
-    ['3', '4', '9223372036854775807'],
-    ['1', '1', '9223372036854775807'],
-    ['2', '4', '9223372036854775807'],
+  // The recorder changes 1 row per statement: the epoch-0 pair reads its rows once (none left waiting), nothing more.
+  assert.equal(await fail(ex, spec, [{ id: '1', epoch: 0 }, { id: '2', epoch: 3n }, '3', { id: '4', epoch: '0' }, '5'], { reason: 'r' }), 3);
+  assert.deepEqual(ex.calls.map((c) => [c.sql.split(' ')[0], ...c.params.slice(c.sql.startsWith('select') ? 0 : 2)]), [
+    ['update', '1', '4', '1', '9223372036854775807'],
+    ['select', '1', '4'],
+    ['update', '2', '4', '9223372036854775807'],
+    ['update', '3', '5', '9223372036854775807'],
   ]);
 });
 
@@ -156,15 +162,15 @@ test('producer-validation: an epoch-guarded call waits only while the row still 
     return { ex, calls };
   };
   // Postpone pending (epoch still 0), then landed: the retry matches.
-  const a = script([{ rows: [], affectedRows: 0 }, { rows: [{ epoch: '0', time_acked: null }], affectedRows: 0 }, { rows: [], affectedRows: 1 }]);
+  const a = script([{ rows: [], affectedRows: 0 }, { rows: [{ id: '9', epoch: '0', time_acked: null }], affectedRows: 0 }, { rows: [], affectedRows: 1 }]);
   assert.equal(await nack(a.ex, spec, { id: '9', epoch: 0 }), 1);
   assert.deepEqual(a.calls, ['update', 'select', 'update']);
   // Sent again since (epoch 3): no waiting, 0 at once (a retry would show as a second update).
-  const b = script([{ rows: [], affectedRows: 0 }, { rows: [{ epoch: '3', time_acked: null }], affectedRows: 0 }]);
+  const b = script([{ rows: [], affectedRows: 0 }, { rows: [{ id: '9', epoch: '3', time_acked: null }], affectedRows: 0 }]);
   assert.equal(await fail(b.ex, spec, { id: '9', epoch: 0 }), 0);
   assert.deepEqual(b.calls, ['update', 'select']);
   // Acked, or gone: 0 at once too.
-  const c = script([{ rows: [], affectedRows: 0 }, { rows: [{ epoch: '0', time_acked: '5' }], affectedRows: 0 }]);
+  const c = script([{ rows: [], affectedRows: 0 }, { rows: [{ id: '9', epoch: '0', time_acked: '5' }], affectedRows: 0 }]);
   assert.equal(await extend(c.ex, spec, { id: '9', epoch: 0 }, { by: '1s' }), 0);
   assert.deepEqual(c.calls, ['update', 'select']);
   const d = script([{ rows: [], affectedRows: 0 }, { rows: [], affectedRows: 0 }]);
@@ -174,10 +180,12 @@ test('producer-validation: an epoch-guarded call waits only while the row still 
 
 test('producer-validation: 64-bit columns read back stay exact; a driver that rounded them to JS numbers is an error, not a wrong answer', async () => {
   const answering = (row: Record<string, unknown>): Executor => ({ query: async () => ({ rows: [row], affectedRows: 0 }) });
-  const row = { id: 2n ** 63n - 7n, priority: 50, epoch: 3n, time_next: 2n ** 63n - 1n, time_acked: null, failure_reason: 'r' };
+  const row = { id: 2n ** 63n - 7n, priority: 50, epoch: 3n, time_next: 2n ** 63n - 1n, time_acked: null, failure_reason: 'r', enqueued_at: 1796000000123456000n, failed_at: '1796000000987654000' };
   assert.deepEqual(await getMessages(answering(row), spec, '9223372036854775801'), [
-    { id: '9223372036854775801', state: 'failed', priority: 50, epoch: '3', timeNextNs: '9223372036854775807', timeAckedNs: null, reason: 'r' },
+    { id: '9223372036854775801', state: 'failed', priority: 50, epoch: '3', timeNextNs: '9223372036854775807', timeAckedNs: null, reason: 'r', enqueuedAtNs: '1796000000123456000', failedAtNs: '1796000000987654000' },
   ]);
+  assert.deepEqual((await getMessages(answering({ ...row, enqueued_at: null, failed_at: undefined }), spec, '1'))[0]!.enqueuedAtNs, null, 'rows from before the columns read null');
+  await assert.rejects(getMessages(answering({ ...row, enqueued_at: 2 ** 60 }), spec, '1'), (e: unknown) => e instanceof InvalidOptionError && /enqueued_at/.test(e.rule));
   // 2^63 - 1 as a JS number is 9223372036854775808: without the check the message would read as pending.
   await assert.rejects(getMessages(answering({ ...row, time_next: Number(row.time_next) }), spec, '1'), (e: unknown) => e instanceof InvalidOptionError && e.option === 'executor');
   await assert.rejects(listFailed(answering({ ...row, id: 2 ** 60, customer_id: 1 }), spec), (e: unknown) => e instanceof InvalidOptionError && /column id/.test(e.rule));

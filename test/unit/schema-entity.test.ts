@@ -6,10 +6,10 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Column, CreateDateColumn, DataSource, DefaultNamingStrategy, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, DataSource, DefaultNamingStrategy, Entity, Generated, PrimaryColumn } from 'typeorm';
 import { InvalidOptionError, NotAMessageTableError, UnknownEntityError } from '../../src/core/errors';
 import { buildTableComment } from '../../src/core/options';
-import { getMessageTableSpec, isMessageTable, MessageTable, VitessMessage } from '../../src/typeorm';
+import { getMessageTableSpec, isMessageTable, MessageTable, messageTableClasses, VitessMessage } from '../../src/typeorm';
 import { EmailJob } from '../../examples/entities/email-job';
 import { OrderEvent } from '../../examples/entities/order-event';
 
@@ -22,14 +22,16 @@ async function built(...entities: Function[]): Promise<DataSource> {
 test('TypeORM sees the bookkeeping columns first, in canonical order and types, then the payload in declaration order', async () => {
   const ds = await built(EmailJob, OrderEvent);
   const m = ds.getMetadata(EmailJob);
-  assert.deepEqual(m.columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'recipient', 'subject', 'body']);
-  assert.deepEqual(m.columns.map((c) => c.propertyName).slice(0, 6), ['id', 'priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason']);
+  assert.deepEqual(m.columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'enqueued_at', 'failed_at', 'recipient', 'subject', 'body']);
+  assert.deepEqual(m.columns.map((c) => c.propertyName).slice(0, 8), ['id', 'priority', 'epoch', 'timeNext', 'timeAcked', 'failureReason', 'enqueuedAt', 'failedAt']);
   const col = (n: string) => m.columns.find((c) => c.databaseName === n)!;
   assert.deepEqual([col('id').type, col('id').isPrimary, col('id').isNullable], ['bigint', true, false]);
   assert.deepEqual([col('priority').type, col('priority').default, col('priority').isNullable], ['tinyint', 50, false]);
   assert.deepEqual([col('epoch').type, col('epoch').default], ['bigint', 0]);
   assert.deepEqual([col('time_next').type, col('time_next').isNullable, col('time_next').default], ['bigint', true, 0]);
   assert.deepEqual([col('time_acked').isNullable, col('failure_reason').type, col('failure_reason').isNullable], [true, 'text', true]);
+  // Nullable without a default: ADD COLUMN works on a table with rows, and rows written before read NULL.
+  for (const n of ['enqueued_at', 'failed_at']) assert.deepEqual([col(n).type, col(n).isNullable, col(n).default], ['bigint', true, undefined], n);
   // epoch is read as a number; ids and times stay strings (bigNumberStrings).
   assert.equal(col('epoch').transformer && (col('epoch').transformer as { from(v: unknown): unknown }).from('3'), 3);
   assert.equal(m.tableName, 'email_job');
@@ -40,7 +42,7 @@ test('TypeORM sees the bookkeeping columns first, in canonical order and types, 
     ['idx_email_job_recipient', ['recipient']],
     ['poller_idx', ['time_acked', 'priority', 'time_next']],
   ]);
-  assert.deepEqual(ds.getMetadata(OrderEvent).columns.map((c) => c.databaseName).slice(6), ['customer_id', 'kind', 'amount', 'payload']);
+  assert.deepEqual(ds.getMetadata(OrderEvent).columns.map((c) => c.databaseName).slice(8), ['customer_id', 'kind', 'amount', 'payload']);
 });
 
 test('isMessageTable, NotAMessageTableError, UnknownEntityError', async () => {
@@ -156,8 +158,78 @@ test('a bigint id declared by the user is accepted and replaced by the canonical
     @CreateDateColumn({ name: 'created_at', precision: 6 }) createdAt!: Date;
   }
   const ds = await built(OwnId);
-  assert.deepEqual(ds.getMetadata(OwnId).columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'n', 'created_at']);
+  assert.deepEqual(ds.getMetadata(OwnId).columns.map((c) => c.databaseName), ['id', 'priority', 'epoch', 'time_next', 'time_acked', 'failure_reason', 'enqueued_at', 'failed_at', 'n', 'created_at']);
   const spec = getMessageTableSpec(OwnId);
   assert.deepEqual(spec.payload.map((c) => [c.name, c.sqlType, c.default]), [['n', 'int', undefined], ['created_at', 'datetime(6)', 'CURRENT_TIMESTAMP(6)']]);
   assert.deepEqual(spec.streamed, ['id', 'epoch', 'n', 'created_at']);
+});
+
+test('column options the DDL would not carry are refused when the class is defined, naming class and option', () => {
+  rejects(() => {
+    @MessageTable({ name: 'bad_zerofill' })
+    class Zerofill extends VitessMessage {
+      @Column({ type: 'int', zerofill: true } as never) n!: number;
+    }
+    return Zerofill;
+  }, 'column n zerofill', /not emitted by TypeORM 1\.x/, 'Zerofill');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_width' })
+    class Width extends VitessMessage {
+      @Column({ type: 'int', width: 5 } as never) n!: number;
+    }
+    return Width;
+  }, 'column n width', /display widths/, 'Width');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_srid' })
+    class Srid extends VitessMessage {
+      @Column({ type: 'point', srid: 4326 }) place!: string;
+    }
+    return Srid;
+  }, 'column place srid', /no SRID/, 'Srid');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_primary' })
+    class CompositeKey extends VitessMessage {
+      @PrimaryColumn({ type: 'int' }) tenant!: number;
+    }
+    return CompositeKey;
+  }, 'column tenant primary', /id alone/, 'CompositeKey');
+
+  rejects(() => {
+    @MessageTable({ name: 'bad_generated' })
+    class GeneratedUuid extends VitessMessage {
+      @Column({ type: 'varchar', length: 36 }) @Generated('uuid') ref!: string;
+    }
+    return GeneratedUuid;
+  }, 'column ref generated', /save\(\)/, 'GeneratedUuid');
+
+  // The spec is resolved later (generate, enqueue); bad generated-column options fail there, still typed.
+  @MessageTable({ name: 'bad_generated_default' })
+  class GeneratedWithDefault extends VitessMessage {
+    @Column({ type: 'int', asExpression: 'id + 1', default: 3 }) n!: number;
+  }
+  rejects(() => getMessageTableSpec(GeneratedWithDefault), 'column n default', /generated column/, 'GeneratedWithDefault');
+  @MessageTable({ name: 'bad_comment' })
+  class EmojiComment extends VitessMessage {
+    @Column({ type: 'int', comment: 'rocket 🚀' }) n!: number;
+  }
+  rejects(() => getMessageTableSpec(EmojiComment), 'column n comment', /utf8mb3/, 'EmojiComment');
+});
+
+test('two classes of one name on one table: a duplicate unless it is the same class defined again', () => {
+  const first = require('../fixtures/duplicate-job-a') as { DuplicateJob: Function };
+  // The same module evaluated again (watch mode, a fresh module registry): the same class.
+  delete require.cache[require.resolve('../fixtures/duplicate-job-a')];
+  const again = require('../fixtures/duplicate-job-a') as { DuplicateJob: Function };
+  assert.notEqual(again.DuplicateJob, first.DuplicateJob);
+  // The same definition from another file (src/ through ts-node and dist/): the same class.
+  const copy = require('../fixtures/duplicate-job-copy') as { DuplicateJob: Function };
+  assert.equal(messageTableClasses().filter((c) => c.name === 'DuplicateJob').length, 1, 'one class per table');
+  assert.ok(messageTableClasses().includes(copy.DuplicateJob), 'the latest definition is the table\'s class');
+  assert.ok(isMessageTable(first.DuplicateJob), 'an earlier definition stays usable');
+  assert.deepEqual(getMessageTableSpec(first.DuplicateJob), getMessageTableSpec(copy.DuplicateJob));
+  // The same name from another file with another definition: another class.
+  rejects(() => require('../fixtures/duplicate-job-b'), 'name', /already the table of message entity DuplicateJob \(.*duplicate-job-copy\.[jt]s\).*this class \(.*duplicate-job-b\.[jt]s\)/, 'DuplicateJob');
 });

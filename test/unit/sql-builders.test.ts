@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { buildAck } from '../../src/core/sql/ack';
+import { DB_NOW_NS } from '../../src/core/sql/db-now';
 import { buildEnqueue, DEFAULT_VALUE } from '../../src/core/sql/enqueue';
 import { buildExtend } from '../../src/core/sql/extend';
 import { buildFail } from '../../src/core/sql/fail';
@@ -12,9 +13,12 @@ import { buildGetMessages } from '../../src/core/sql/get-messages';
 import { buildListFailed } from '../../src/core/sql/list-failed';
 import { buildNack } from '../../src/core/sql/nack';
 import { buildRetry } from '../../src/core/sql/retry';
+import { buildReadVindexValues } from '../../src/core/sql/vindex-values';
 import { InvalidOptionError } from '../../src/core/errors';
 
 const NEVER = '9223372036854775807';
+/** The database's now in Unix ns, as every builder that records an instant writes it. */
+const NOW = "timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) * 1000";
 const options = { ackWaitMs: 30_000, purgeAfterMs: 86_400_000, pollerIntervalMs: 1_000, batchSize: 100, cacheSize: 10_000 };
 
 const byId: MessageTableSpec = {
@@ -49,7 +53,7 @@ test('sql-builders: enqueue is a multi-row insert with a column list and a no-op
     { id: '9223372036854775807', priority: 0, timeNextNs: '1700000000000000000', values: [null, DEFAULT_VALUE] },
   ]);
   assert.equal(s.sql,
-    'insert into `commerce`.`jobs` (`id`, `priority`, `time_next`, `payload`, `kind`) values (?, ?, ?, ?, ?), (?, ?, ?, ?, default) ' +
+    `insert into \`commerce\`.\`jobs\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`, \`payload\`, \`kind\`) values (?, ?, ?, ${NOW}, ?, ?), (?, ?, ?, ${NOW}, ?, default) ` +
     'on duplicate key update `epoch` = `epoch`');
   assert.deepEqual(s.params, ['1', 50, '0', '{"a":1}', 'mail', '9223372036854775807', 0, '1700000000000000000', null]);
   assert.doesNotMatch(s.sql, /ignore/i);
@@ -57,28 +61,48 @@ test('sql-builders: enqueue is a multi-row insert with a column list and a no-op
 
 test('sql-builders: enqueue without payload columns and without keyspace; empty and misaligned rows refused', () => {
   const s = buildEnqueue(unsharded, [], [{ id: '7', priority: 3, timeNextNs: '0', values: [] }]);
-  assert.equal(s.sql, 'insert into `q` (`id`, `priority`, `time_next`) values (?, ?, ?) on duplicate key update `epoch` = `epoch`');
+  assert.equal(s.sql, `insert into \`q\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`) values (?, ?, ?, ${NOW}) on duplicate key update \`epoch\` = \`epoch\``);
   assert.deepEqual(s.params, ['7', 3, '0']);
   assert.throws(() => buildEnqueue(unsharded, [], []), RangeError);
   assert.throws(() => buildEnqueue(byId, ['payload'], [{ id: '1', priority: 1, timeNextNs: '0', values: [] }]), RangeError);
 });
 
-test('sql-builders: ack sets time_acked and nulls time_next for pending rows only', () => {
-  const s = buildAck(byId, { ids: ['1', '2'] }, '1700000000123456789');
-  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_acked` = ?, `time_next` = null where `id` in (?, ?) and `time_acked` is null');
-  assert.deepEqual(s.params, ['1700000000123456789', '1', '2']);
+test('sql-builders: enqueue on a table sharded by a business column is a no-op only for the same value, NULL (refused) for another', () => {
+  const s = buildEnqueue(byCustomer, ['customer_id', 'payload'], [
+    { id: '1', priority: 50, timeNextNs: '0', values: ['10', null] },
+    { id: '2', priority: 50, timeNextNs: '0', values: ['20', '{}'] },
+  ]);
+  assert.equal(s.sql,
+    `insert into \`commerce\`.\`orders_q\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`, \`customer_id\`, \`payload\`) values (?, ?, ?, ${NOW}, ?, ?), (?, ?, ?, ${NOW}, ?, ?) as \`vm_new\` ` +
+    'on duplicate key update `epoch` = if(`commerce`.`orders_q`.`customer_id` <=> `vm_new`.`customer_id`, `commerce`.`orders_q`.`epoch`, null)');
+  assert.deepEqual(s.params, ['1', 50, '0', '10', null, '2', 50, '0', '20', '{}']);
 });
 
-test('sql-builders: ack with a business vindex routes by that column; with id as vindex the values are ignored', () => {
-  const s = buildAck(byCustomer, { ids: ['1', '2'], vindexValues: ['10', '20'] }, '5');
-  assert.equal(s.sql, 'update `commerce`.`orders_q` set `time_acked` = ?, `time_next` = null where `id` in (?, ?) and `customer_id` in (?, ?) and `time_acked` is null');
-  assert.deepEqual(s.params, ['5', '1', '2', '10', '20']);
-  const t = buildAck(byId, { ids: ['1'], vindexValues: ['10'] }, '5');
-  assert.equal(t.sql, 'update `commerce`.`jobs` set `time_acked` = ?, `time_next` = null where `id` in (?) and `time_acked` is null');
+test('sql-builders: the vindex values under some ids are read back by id (the rare path of a refused enqueue)', () => {
+  const s = buildReadVindexValues(byCustomer, ['1', '9223372036854775807']);
+  assert.equal(s.sql, 'select `id`, `customer_id` from `commerce`.`orders_q` where `id` in (?, ?)');
+  assert.deepEqual(s.params, ['1', '9223372036854775807']);
+  assert.throws(() => buildReadVindexValues(byId, ['1']), RangeError);
+  assert.throws(() => buildReadVindexValues(byCustomer, []), RangeError);
+});
+
+test('sql-builders: ack sets time_acked (database clock) and nulls time_next for pending rows only', () => {
+  const s = buildAck(byId, { ids: ['1', '2'] });
+  assert.equal(s.sql, `update \`commerce\`.\`jobs\` set \`time_acked\` = ${NOW}, \`time_next\` = null where \`id\` in (?, ?) and \`time_acked\` is null`);
+  assert.deepEqual(s.params, ['1', '2']);
+});
+
+test('sql-builders: ack with a business vindex matches (id = ? and column = ?) pairs (routed, exact); with id as vindex the values are ignored', () => {
+  const s = buildAck(byCustomer, { ids: ['1', '2'], vindexValues: ['10', '20'] });
+  assert.equal(s.sql, `update \`commerce\`.\`orders_q\` set \`time_acked\` = ${NOW}, \`time_next\` = null where ((\`id\` = ? and \`customer_id\` = ?) or (\`id\` = ? and \`customer_id\` = ?)) and \`time_acked\` is null`);
+  assert.deepEqual(s.params, ['1', '10', '2', '20']);
+  assert.throws(() => buildAck(byCustomer, { ids: ['1', '2'], vindexValues: ['10'] }), RangeError, 'one value per id');
+  const t = buildAck(byId, { ids: ['1'], vindexValues: ['10'] });
+  assert.equal(t.sql, `update \`commerce\`.\`jobs\` set \`time_acked\` = ${NOW}, \`time_next\` = null where \`id\` in (?) and \`time_acked\` is null`);
   // An ack never carries the epoch guard (the postpone skips acked rows).
-  const u = buildAck(byId, { ids: ['1'], streamedEpoch: '3' }, '5');
-  assert.deepEqual(u.params, ['5', '1']);
-  assert.throws(() => buildAck(byId, { ids: [] }, '5'), RangeError);
+  const u = buildAck(byId, { ids: ['1'], streamedEpoch: '3' });
+  assert.deepEqual(u.params, ['1']);
+  assert.throws(() => buildAck(byId, { ids: [] }), RangeError);
 });
 
 test('sql-builders: nack re-schedules, skips acked and failed rows and rows already at that time', () => {
@@ -89,7 +113,7 @@ test('sql-builders: nack re-schedules, skips acked and failed rows and rows alre
 
 test('sql-builders: nack with a streamed epoch matches the post-postpone epoch (streamed + 1)', () => {
   const s = buildNack(byCustomer, { ids: ['1'], vindexValues: ['10'], streamedEpoch: '0' }, '99');
-  assert.equal(s.sql, 'update `commerce`.`orders_q` set `time_next` = ? where `id` in (?) and `customer_id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` not in (?, ?)');
+  assert.equal(s.sql, 'update `commerce`.`orders_q` set `time_next` = ? where ((`id` = ? and `customer_id` = ?)) and `epoch` = ? and `time_acked` is null and `time_next` not in (?, ?)');
   assert.deepEqual(s.params, ['99', '1', '10', '1', NEVER, '99']);
 });
 
@@ -100,17 +124,17 @@ test('sql-builders: an uncounting nack restores the streamed epoch, and needs it
   assert.throws(() => buildNack(byId, { ids: ['7'] }, '99', { uncount: true }), RangeError);
 });
 
-test('sql-builders: fail parks time_next at the maximum with a reason, once', () => {
+test('sql-builders: fail parks time_next at the maximum with a reason and failed_at, once', () => {
   const s = buildFail(byId, { ids: ['1'], streamedEpoch: '4' }, 'boom');
-  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ?, `failure_reason` = ? where `id` in (?) and `epoch` = ? and `time_acked` is null and `time_next` <> ?');
+  assert.equal(s.sql, `update \`commerce\`.\`jobs\` set \`time_next\` = ?, \`failure_reason\` = ?, \`failed_at\` = ${NOW} where \`id\` in (?) and \`epoch\` = ? and \`time_acked\` is null and \`time_next\` <> ?`);
   assert.deepEqual(s.params, [NEVER, 'boom', '1', '5', NEVER]);
   assert.deepEqual(buildFail(byId, { ids: ['1'] }, null).params, [NEVER, null, '1', NEVER]);
 });
 
-test('sql-builders: retry makes failed rows due, clears the reason, resets epoch', () => {
-  const s = buildRetry(byId, { ids: ['1', '2'], streamedEpoch: '4' }, '123');
-  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ?, `epoch` = 0, `failure_reason` = null where `id` in (?, ?) and `time_acked` is null and `time_next` = ?');
-  assert.deepEqual(s.params, ['123', '1', '2', NEVER]);
+test('sql-builders: retry makes failed rows due, clears the reason and failed_at, resets epoch', () => {
+  const s = buildRetry(byId, { ids: ['1', '2'], streamedEpoch: '4' }, '0');
+  assert.equal(s.sql, 'update `commerce`.`jobs` set `time_next` = ?, `epoch` = 0, `failure_reason` = null, `failed_at` = null where `id` in (?, ?) and `time_acked` is null and `time_next` = ?');
+  assert.deepEqual(s.params, ['0', '1', '2', NEVER]);
 });
 
 test('sql-builders: extend only moves time_next later (never acked, never failed)', () => {
@@ -122,12 +146,12 @@ test('sql-builders: extend only moves time_next later (never acked, never failed
 test('sql-builders: listFailed pages by id with bookkeeping, reason and payload columns (JSON as text)', () => {
   const first = buildListFailed(byCustomer, undefined, 100);
   assert.equal(first.sql,
-    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, cast(`payload` as char) as `payload` from `commerce`.`orders_q` ' +
+    'select `id`, `priority`, `epoch`, `failure_reason`, `enqueued_at`, `failed_at`, `customer_id`, cast(`payload` as char) as `payload` from `commerce`.`orders_q` ' +
     'where `time_acked` is null and `time_next` = ? order by `id` limit ?');
   assert.deepEqual(first.params, [NEVER, 100]);
   const next = buildListFailed(byCustomer, '42', 10);
   assert.equal(next.sql,
-    'select `id`, `priority`, `epoch`, `failure_reason`, `customer_id`, cast(`payload` as char) as `payload` from `commerce`.`orders_q` ' +
+    'select `id`, `priority`, `epoch`, `failure_reason`, `enqueued_at`, `failed_at`, `customer_id`, cast(`payload` as char) as `payload` from `commerce`.`orders_q` ' +
     'where `time_acked` is null and `time_next` = ? and `id` > ? order by `id` limit ?');
   assert.deepEqual(next.params, [NEVER, '42', 10]);
   assert.throws(() => buildListFailed(byId, undefined, 0), RangeError);
@@ -136,13 +160,19 @@ test('sql-builders: listFailed pages by id with bookkeeping, reason and payload 
 
 test('sql-builders: getMessages reads the bookkeeping of some ids', () => {
   const s = buildGetMessages(byId, { ids: ['1', '2'] });
-  assert.equal(s.sql, 'select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason` from `commerce`.`jobs` where `id` in (?, ?)');
+  assert.equal(s.sql, 'select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason`, `enqueued_at`, `failed_at` from `commerce`.`jobs` where `id` in (?, ?)');
   assert.deepEqual(s.params, ['1', '2']);
 });
 
 test('sql-builders: identifiers are validated, never spliced', () => {
   const evil = { ...byId, table: 'jobs`; drop table x; --' };
-  assert.throws(() => buildAck(evil, { ids: ['1'] }, '1'), InvalidOptionError);
+  assert.throws(() => buildAck(evil, { ids: ['1'] }), InvalidOptionError);
   assert.throws(() => buildEnqueue(byId, ['payload`, `x'], [{ id: '1', priority: 1, timeNextNs: '0', values: ['a'] }]), InvalidOptionError);
-  assert.throws(() => buildAck({ ...byId, keyspace: 'a`b' }, { ids: ['1'] }, '1'), InvalidOptionError);
+  assert.throws(() => buildAck({ ...byId, keyspace: 'a`b' }, { ids: ['1'] }), InvalidOptionError);
+});
+
+test('sql-builders: the database now is a constant expression, no value spliced, independent of the session time zone', () => {
+  assert.equal(DB_NOW_NS, NOW);
+  // UTC_TIMESTAMP by date arithmetic: no NOW()/UNIX_TIMESTAMP, whose result depends on time_zone (and DST).
+  assert.doesNotMatch(DB_NOW_NS, /\bnow\(|unix_timestamp/i);
 });

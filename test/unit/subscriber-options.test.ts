@@ -8,10 +8,13 @@ import { test } from 'node:test';
 import { InvalidOptionError } from '../../src/core/errors';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import type { MessageTableSpec } from '../../src/core/spec';
+import { DB_NOW_NS } from '../../src/core/sql/db-now';
 import { backoffDelayMs, DEFAULT_RECONNECT_BACKOFF, DEFAULT_RETRY_BACKOFF } from '../../src/subscriber/backoff';
 import { transportBufferBound, vtgateChannelOptions } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { Settler } from '../../src/subscriber/settler';
-import { plainHydrator, stream, subscribe } from '../../src/subscriber/subscriber';
+import { plainHydrator } from '../../src/subscriber/hydrator';
+import { stream } from '../../src/subscriber/message-stream';
+import { subscribe } from '../../src/subscriber/subscriber';
 
 const spec: MessageTableSpec = {
   table: 'jobs',
@@ -67,7 +70,7 @@ test('gRPC channel: keepalive never under vtgate\'s 10 s minimum; HTTP/2 window 
   assert.equal(transportBufferBound(100, 1024), 560);
 });
 
-test('acks of one tick become one UPDATE … id in (…) with the business vindex column for routing', async () => {
+test('acks of one tick become one UPDATE on (id, vindex column) pairs: routed, and never another customer\'s row', async () => {
   const executor = recorder((_sql, _n) => 3);
   const settler = new Settler(spec, executor, { ackBatchSize: 500, ackIntervalMs: 0, routingColumn: 'customer_id' });
   await Promise.all([
@@ -77,16 +80,16 @@ test('acks of one tick become one UPDATE … id in (…) with the business vinde
   ]);
   assert.equal(executor.calls.length, 1);
   const { sql, params } = executor.calls[0]!;
-  assert.equal(sql, 'update `commerce`.`jobs` set `time_acked` = ?, `time_next` = null where `id` in (?, ?, ?) and `customer_id` in (?, ?) and `time_acked` is null');
-  assert.deepEqual(params.slice(1), ['11', '12', '13', '7', '8']);
-  assert.match(String(params[0]), /^\d{19}$/);
+  // time_acked is the database's now (DB_NOW_NS), not a client timestamp.
+  assert.equal(sql, `update \`commerce\`.\`jobs\` set \`time_acked\` = ${DB_NOW_NS}, \`time_next\` = null where ((\`id\` = ? and \`customer_id\` = ?) or (\`id\` = ? and \`customer_id\` = ?) or (\`id\` = ? and \`customer_id\` = ?)) and \`time_acked\` is null`);
+  assert.deepEqual(params, ['11', '7', '12', '7', '13', '8']);
 });
 
 test('acks beyond ackBatchSize split; acks arriving during a write form the next batch', async () => {
   const executor = recorder();
   const settler = new Settler({ ...spec, vindex: { column: 'id', type: 'hash' } }, executor, { ackBatchSize: 2, ackIntervalMs: 0 });
   await Promise.all(['1', '2', '3', '4', '5'].map((id) => settler.ack({ id, epoch: 0 })));
-  assert.deepEqual(executor.calls.map((c) => c.params.slice(1)), [['1', '2'], ['3', '4'], ['5']]);
+  assert.deepEqual(executor.calls.map((c) => c.params), [['1', '2'], ['3', '4'], ['5']]);
 });
 
 test('nacks are grouped by streamed epoch, guarded by epoch + 1, and retried while the postpone has not landed', async () => {
@@ -97,21 +100,21 @@ test('nacks are grouped by streamed epoch, guarded by epoch + 1, and retried whi
   const executor: Executor = {
     async query(sql, params) {
       calls.push({ sql, params });
-      if (sql.startsWith('select')) return { rows: [{ epoch: '0', time_next: '5', time_acked: null }], affectedRows: 0 };
+      if (sql.startsWith('select')) return { rows: [{ id: '1', epoch: '0', time_next: '5', time_acked: null }, { id: '2', epoch: '0', time_next: '5', time_acked: null }], affectedRows: 0 };
       return { rows: [], affectedRows: sql.includes('`epoch` = ?') && run++ === 0 ? 0 : 2 };
     },
   };
   const settler = new Settler(spec, executor, { ackBatchSize: 500, ackIntervalMs: 0 });
   const changed = await settler.nack([{ id: '1', epoch: 0 }, { id: '2', epoch: 0 }, { id: '3', epoch: 4 }], 0);
   assert.equal(calls.length, 4);
-  assert.match(calls[1]!.sql, /^select `epoch`, `time_next`, `time_acked` from `commerce`\.`jobs` where `id` in \(\?, \?\)/);
+  assert.match(calls[1]!.sql, /^select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason`, `enqueued_at`, `failed_at` from `commerce`\.`jobs` where `id` in \(\?, \?\)/);
   assert.deepEqual(calls.filter((c) => c.sql.startsWith('update')).map((c) => c.params.slice(1, -2)), [['1', '2', '1'], ['1', '2', '1'], ['3', '5']]);
   assert.equal(changed, 4);
   assert.match(calls[0]!.sql, /^update `commerce`\.`jobs` set `time_next` = \? where `id` in \(\?, \?\) and `epoch` = \? and `time_acked` is null/);
 });
 
 test('a nack stops waiting at once when no row is left whose postpone is pending (acked, restored or sent again)', async () => {
-  for (const row of [{ epoch: '0', time_next: '5', time_acked: '9' }, { epoch: '1', time_next: '5', time_acked: null }]) {
+  for (const row of [{ id: '1', epoch: '0', time_next: '5', time_acked: '9' }, { id: '1', epoch: '1', time_next: '5', time_acked: null }]) {
     let updates = 0;
     const executor: Executor = {
       async query(sql) {

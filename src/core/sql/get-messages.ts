@@ -7,7 +7,7 @@ import { tableRef, whereTargets, type TargetBatch } from './target';
 export function buildGetMessages(spec: MessageTableSpec, batch: TargetBatch): Statement {
   const where = whereTargets(spec, { ...batch, streamedEpoch: undefined });
   const b = BOOKKEEPING;
-  const columns = [b.id, b.priority, b.epoch, b.timeNext, b.timeAcked, b.failureReason].map(quoteIdentifier);
+  const columns = [b.id, b.priority, b.epoch, b.timeNext, b.timeAcked, b.failureReason, b.enqueuedAt, b.failedAt].map(quoteIdentifier);
   return {
     sql: `select ${columns.join(', ')} from ${tableRef(spec)} where ${where.sql}`,
     params: where.params,

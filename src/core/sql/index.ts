@@ -1,5 +1,6 @@
 /** Pure SQL builders, one per operation; each takes arrays (batching lives here). */
 export * from './target';
+export * from './db-now';
 export * from './enqueue';
 export * from './ack';
 export * from './nack';
@@ -8,3 +9,5 @@ export * from './retry';
 export * from './extend';
 export * from './list-failed';
 export * from './get-messages';
+export * from './due-count';
+export * from './vindex-values';

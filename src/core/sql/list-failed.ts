@@ -7,7 +7,7 @@ import { tableRef } from './target';
 
 /**
  * One page of failed messages, keyset-paginated by id (stable under concurrent
- * writes, no OFFSET scans): bookkeeping, reason and every payload column (JSON
+ * writes, no OFFSET scans): bookkeeping, reason, `enqueued_at`, `failed_at` and every payload column (JSON
  * ones as text, for the caller to parse once).
  *
  * @param afterId canonical decimal id of the last row of the previous page.
@@ -19,7 +19,7 @@ export function buildListFailed(spec: MessageTableSpec, afterId: string | undefi
   // JSON columns as their text: drivers parse JSON themselves (mysql2, Prisma), so
   // a JSON string that looks like JSON ("123") would otherwise come back parsed twice.
   const payload = spec.payload.map((c) => (columnKind(c.sqlType) === 'json' ? `cast(${q(c.name)} as char) as ${q(c.name)}` : q(c.name)));
-  const columns = [...[BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.epoch, BOOKKEEPING.failureReason].map(q), ...payload];
+  const columns = [...[BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.epoch, BOOKKEEPING.failureReason, BOOKKEEPING.enqueuedAt, BOOKKEEPING.failedAt].map(q), ...payload];
   const params: SqlParam[] = [NEVER_NS.toString()];
   let sql = `select ${columns.join(', ')} from ${tableRef(spec)} where ${q(BOOKKEEPING.timeAcked)} is null and ${q(BOOKKEEPING.timeNext)} = ?`;
   if (afterId !== undefined) {

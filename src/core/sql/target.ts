@@ -12,9 +12,14 @@ export interface TargetBatch {
   /** Message ids as canonical decimal strings (see `normalizeId`). At least one. */
   readonly ids: readonly string[];
   /**
-   * Values of the table's vindex column when it is not `id`, for routing. The
-   * WHERE clause adds `<vindex column> in (…)`: fewer shards, same rows (ids are
-   * unique within a shard, and a row has one vindex value).
+   * Values of the table's vindex column when it is not `id`, one per id (same
+   * order), for routing and for exactness. The WHERE clause becomes
+   * `((id = ? and <col> = ?) or …)`: vtgate routes it (it extracts
+   * `<col> in (…)` from the disjunction), and it matches exactly those pairs.
+   * Ids are unique per shard only, so `id in (…) and <col> in (…)` could touch
+   * another customer's row that has the same id on the same shard. (Not the
+   * row form `(id, <col>) in ((?, ?))`: with one pair MySQL compares it as a
+   * row equality, which missed ids above 2^53 sent as strings, seen here.)
    */
   readonly vindexValues?: readonly SqlParam[];
   /**
@@ -49,12 +54,17 @@ export function placeholders(n: number): string {
 /** The `where` conditions selecting a target batch (without the word `where`). */
 export function whereTargets(spec: MessageTableSpec, batch: TargetBatch): { sql: string; params: SqlParam[] } {
   if (batch.ids.length === 0) throw new RangeError('a target batch needs at least one id');
-  let sql = `${quoteIdentifier(BOOKKEEPING.id)} in (${placeholders(batch.ids.length)})`;
-  const params: SqlParam[] = [...batch.ids];
   const routing = routingColumn(spec);
+  let sql: string;
+  const params: SqlParam[] = [];
   if (routing && batch.vindexValues && batch.vindexValues.length > 0) {
-    sql += ` and ${quoteIdentifier(routing)} in (${placeholders(batch.vindexValues.length)})`;
-    params.push(...batch.vindexValues);
+    if (batch.vindexValues.length !== batch.ids.length) throw new RangeError(`a target batch needs one vindex value per id (${batch.ids.length} ids, ${batch.vindexValues.length} values)`);
+    const pair = `(${quoteIdentifier(BOOKKEEPING.id)} = ? and ${quoteIdentifier(routing)} = ?)`;
+    sql = `(${batch.ids.map(() => pair).join(' or ')})`;
+    batch.ids.forEach((id, i) => params.push(id, batch.vindexValues![i] as SqlParam));
+  } else {
+    sql = `${quoteIdentifier(BOOKKEEPING.id)} in (${placeholders(batch.ids.length)})`;
+    params.push(...batch.ids);
   }
   if (batch.streamedEpoch !== undefined) {
     sql += ` and ${quoteIdentifier(BOOKKEEPING.epoch)} = ?`;

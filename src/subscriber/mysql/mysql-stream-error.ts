@@ -1,4 +1,5 @@
 import { StreamError } from '../../core/errors';
+import { streamError } from '../stream-status';
 
 // Over the MySQL protocol vtgate reports failures as MySQL errors. Map them to the
 // same status names the gRPC transport uses, so the subscriber treats both alike.
@@ -38,8 +39,8 @@ const BY_RPC_CODE: Record<string, string> = {
   ResourceExhausted: 'RESOURCE_EXHAUSTED',
   Internal: 'INTERNAL',
   Unknown: 'UNKNOWN',
+  Canceled: 'CANCELLED', // e.g. mysqld died under vtgate (errno 2013 with "code = Canceled")
 };
-const RETRYABLE = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ABORTED', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'UNKNOWN']);
 
 interface MysqlErrorLike {
   message?: string;
@@ -65,6 +66,5 @@ export function mysqlErrorStatus(err: MysqlErrorLike): string {
 export function mysqlToStreamError(err: unknown, table?: string): StreamError {
   if (err instanceof StreamError) return err;
   const e = (err ?? {}) as MysqlErrorLike;
-  const code = mysqlErrorStatus(e);
-  return new StreamError(`vtgate stream${table ? ` of ${table}` : ''} failed: ${code}: ${e.message ?? String(err)}`, code, RETRYABLE.has(code), table, { cause: err });
+  return streamError(mysqlErrorStatus(e), e.message ?? String(err), table, err);
 }

@@ -1,0 +1,85 @@
+/** What a subscriber counts and emits: its stats and its one typed event map. */
+import type { MessageContext } from './message';
+
+/** A snapshot of what a subscriber did and holds. */
+export interface SubscriberStats {
+  /** Held and unsettled: queued + running (+ settling). Never above `maxInFlight`. */
+  readonly inFlight: number;
+  /** Received, waiting for a handler (or for the iterator to be pulled). */
+  readonly queued: number;
+  /** Handlers running now. */
+  readonly running: number;
+  /** Rows received from the stream. */
+  readonly received: number;
+  readonly acked: number;
+  readonly nacked: number;
+  readonly failed: number;
+  /** Deliveries with epoch > 0 (the tablet sent them before). */
+  readonly redelivered: number;
+  /**
+   * Deliveries whose ack wait had passed before their handler started,
+   * measured from when their packet came off the transport (so queueing in
+   * the subscriber counts, time in transport buffers before it cannot).
+   */
+  readonly expiredBeforeStart: number;
+  /** Handlers that threw (each nacked). */
+  readonly handlerErrors: number;
+  /** Acks/nacks/fails whose SQL failed (the message comes back after its ack wait). */
+  readonly settleErrors: number;
+  /**
+   * Nacks and fails that changed no row (each also an `error` event): the
+   * message was acked, failed or sent again meanwhile (its ack wait passed),
+   * or the tablet's postpone did not land within the ack wait. Not counted as
+   * nacked / failed. (Acks are written in batches and not checked per id.)
+   */
+  readonly settleMisses: number;
+  /** Rows that could not be decoded or hydrated (not held; they come back after the ack wait). */
+  readonly decodeErrors: number;
+  /** Streams reopened after an end, an error or a stall. */
+  readonly reconnects: number;
+  /** Stalls the watchdog detected. */
+  readonly stalls: number;
+  /** Handlers that ran past `handlerTimeoutMs`. */
+  readonly timeouts: number;
+  /** Received but never started when the subscriber closed; nacked so they come back at once. */
+  readonly nackedOnClose: number;
+}
+
+/** The subscriber's events: one typed map for every event it emits. */
+export type SubscriberEvents = {
+  /** A message came off the stream and is held (queued for a handler or the iterator). */
+  message: [ctx: MessageContext];
+  /** Something went wrong that did not stop the subscriber (a settle, a handler). */
+  error: [error: unknown];
+  /** The stream ended with an error; the subscriber closes. */
+  streamError: [error: unknown];
+  /** A delivery's ack was written. */
+  acked: [id: string, epoch: number];
+  nacked: [id: string, epoch: number];
+  failed: [id: string, reason: string];
+  /** The stream ended or failed (retryably); it is reopened after `delayMs`. */
+  reconnecting: [info: { attempt: number; delayMs: number; error?: unknown }];
+  /** A reopened stream delivered its first packet. */
+  reconnected: [info: { attempts: number }];
+  /** The watchdog found the stream silent while messages were due; it resubscribes. */
+  stalled: [info: { silentMs: number }];
+  /**
+   * Handler form: a handler finished and nothing is queued or running now (the
+   * subscriber may still be writing acks, and more may arrive). Not emitted by
+   * the iterator form, whose consumer knows when it waits.
+   */
+  drained: [];
+  /** `close()` finished (or the stream ended and everything was settled). */
+  closed: [];
+};
+
+/** The counters behind {@link SubscriberStats} (the rest is computed when asked). */
+export type SubscriberCounters = { -readonly [K in Exclude<keyof SubscriberStats, 'inFlight' | 'queued' | 'running'>]: number };
+
+/** All counters at zero. */
+export function zeroCounters(): SubscriberCounters {
+  return {
+    received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, expiredBeforeStart: 0, handlerErrors: 0,
+    settleErrors: 0, settleMisses: 0, decodeErrors: 0, reconnects: 0, stalls: 0, timeouts: 0, nackedOnClose: 0,
+  };
+}

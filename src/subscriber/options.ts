@@ -1,0 +1,150 @@
+/**
+ * The subscriber's options: what each means and defaults to, and the checks
+ * that turn a bad one into an {@link InvalidOptionError} before anything runs.
+ */
+import { InvalidOptionError } from '../core/errors';
+import type { Executor } from '../core/executor';
+import { checkIdentifier, checkKeyspace } from '../core/identifiers';
+import type { MessageTableSpec } from '../core/spec';
+import type { Backoff } from './backoff';
+import type { VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
+import type { Hydrator } from './hydrator';
+import type { StreamTransport } from './transport';
+
+/** Options shared by {@link subscribe} and {@link stream}. */
+export interface SubscriberOptions<T = Record<string, unknown>> {
+  /**
+   * Where acks, nacks and fails are written (any MySQL-protocol client on
+   * vtgate, through an adapter). Required: the stream itself is read-only.
+   */
+  readonly executor: Executor;
+  /**
+   * The stream source. Default: a {@link VtgateGrpcTransport} on `address`,
+   * owned (and closed) by the subscriber. A transport passed in is not closed.
+   */
+  readonly transport?: StreamTransport;
+  /** vtgate's gRPC `host:port`, when no `transport` is given. */
+  readonly address?: string;
+  /** Further gRPC options (TLS credentials, caller id, metadata hook, keepalive) for the default transport. */
+  readonly grpc?: Omit<VtgateGrpcOptions, 'address'>;
+  /** Read one shard only (e.g. `-80`); default all shards of the keyspace. */
+  readonly shard?: string;
+  /**
+   * Most messages held but not settled (queued or running, plus acks not yet
+   * written). When reached, the subscriber stops reading the stream; what the
+   * transport has buffered by then is bounded separately (see the README's
+   * "Flow control"). Default 1000: two packets of the default `vt_batch_size`
+   * (500), enough to keep handlers busy while acks are written, small enough
+   * that held messages do not outlive a 30 s ack wait at ~50 messages/s.
+   */
+  readonly maxInFlight?: number;
+  /**
+   * Handlers running at once (handler form). Default 10: handlers are usually
+   * I/O bound; raise it for many slow handlers, lower it for CPU-bound ones.
+   */
+  readonly concurrency?: number;
+  /**
+   * Most ids in one ack UPDATE. Default 500: one statement per 500 acks kept a
+   * Go consumer at ≈20k/s here (DESIGN §3); larger statements gained nothing.
+   */
+  readonly ackBatchSize?: number;
+  /**
+   * How long an ack may wait for others to join its batch, in ms. Default 0:
+   * acks are written on the next tick, and while one ack UPDATE runs the next
+   * batch fills up, so batches grow with load by themselves.
+   */
+  readonly ackIntervalMs?: number;
+  /**
+   * Ack UPDATEs in flight at once. Default 2: while one batch is written the
+   * next is already on its way, which kept the stream flowing here; more gained
+   * little on 2 shards (see bench/drain.ts).
+   */
+  readonly ackConcurrency?: number;
+  /** 64-bit integers (ids, bigint columns) as decimal `'string'` (default) or `'bigint'`; never a lossy number. */
+  readonly int64?: 'string' | 'bigint';
+  /** Builds the message from a decoded row. Default: `{ id, epoch, ...payload by property name }`. */
+  readonly hydrate?: Hydrator<T>;
+  /**
+   * Deliveries after which a throwing handler's message is failed (dead letter,
+   * last error as the reason) instead of nacked. Default: the table's
+   * `maxAttempts` (25 unless set); `0` = unlimited. See {@link MessageContext.attempt}.
+   */
+  readonly maxAttempts?: number;
+  /** Backoff of a throwing handler's nack, from the message's epoch. Default 1 s doubling to 5 min, ±25 %. */
+  readonly retryBackoff?: Backoff;
+  /**
+   * Aborts `ctx.signal` and nacks the message when a handler runs longer than
+   * this (ms). Keep it below the table's ack wait, or extend the lease. Default:
+   * none.
+   */
+  readonly handlerTimeoutMs?: number;
+  /**
+   * Reopen the stream when it ends or fails with a retryable status (vtgate or
+   * a tablet restarting, a dropped connection), waiting this backoff between
+   * tries; `false` to end the subscriber instead. Non-retryable statuses (an
+   * unknown table, not a message table, a non-primary target) always end it.
+   * Default 100 ms doubling to 10 s.
+   */
+  readonly reconnect?: false | Backoff;
+  /**
+   * Stall watchdog, in ms: when nothing came off the stream for this long
+   * while the subscriber had room and the table has messages due for longer
+   * than two poller intervals, emit `stalled` and resubscribe on a new channel
+   * (Vitess #8910: a stream alive but silent). Default 60 s; `0` = off. A
+   * subscriber paused because it is full never counts as stalled.
+   */
+  readonly stallTimeoutMs?: number;
+  /** Closing the subscriber when aborted (`close()` with `closeTimeoutMs`). */
+  readonly signal?: AbortSignal;
+  /** The timeout of a `close()` triggered by `signal` or `Symbol.asyncDispose`. Default 30 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Options of {@link Subscriber.close}. */
+export interface CloseOptions {
+  /** How long to wait for running handlers before aborting their signals. Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+
+const DEFAULTS = { maxInFlight: 1000, concurrency: 10, ackBatchSize: 500, ackConcurrency: 2, ackIntervalMs: 0, closeTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
+
+/** Options with every default filled in. */
+export type ResolvedSubscriberOptions<T> = typeof DEFAULTS & SubscriberOptions<T>;
+
+/** The options with their defaults, checked; throws {@link InvalidOptionError} naming the first bad one. */
+export function resolveSubscriberOptions<T>(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string): ResolvedSubscriberOptions<T> {
+  const resolved = { ...DEFAULTS, ...stripUndefined(options), executor: options.executor };
+  validate(spec, resolved, subject);
+  return resolved;
+}
+
+function validate(spec: MessageTableSpec, o: SubscriberOptions<unknown> & typeof DEFAULTS, subject: string): void {
+  checkIdentifier(spec.table, 'table', subject);
+  if (spec.keyspace !== undefined) checkKeyspace(spec.keyspace, subject);
+  else throw new InvalidOptionError(subject, 'keyspace', 'is required for a stream (vtgate needs a target keyspace)', spec.keyspace);
+  if (!o.executor || typeof o.executor.query !== 'function') throw new InvalidOptionError(subject, 'executor', 'must be an Executor (an object with query(sql, params))', o.executor);
+  if (!o.transport && (typeof o.address !== 'string' || o.address.length === 0)) throw new InvalidOptionError(subject, 'address', "is required without a 'transport' (vtgate's gRPC host:port)", o.address);
+  if (o.shard !== undefined && !/^[0-9a-fA-F]*-[0-9a-fA-F]*$|^0$/.test(o.shard)) throw new InvalidOptionError(subject, 'shard', "must be a shard name like '-80', '80-' or '0'", o.shard);
+  for (const key of ['maxInFlight', 'concurrency', 'ackBatchSize', 'ackConcurrency'] as const) {
+    if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidOptionError(subject, key, 'must be an integer >= 1', o[key]);
+  }
+  if (o.concurrency > o.maxInFlight) throw new InvalidOptionError(subject, 'concurrency', `must not exceed maxInFlight (${o.maxInFlight})`, o.concurrency);
+  for (const key of ['ackIntervalMs', 'closeTimeoutMs'] as const) {
+    if (!Number.isFinite(o[key]) || o[key] < 0) throw new InvalidOptionError(subject, key, 'must be a number of ms >= 0', o[key]);
+  }
+  if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 0)) throw new InvalidOptionError(subject, 'maxAttempts', 'must be an integer >= 0 (0 = unlimited)', o.maxAttempts);
+  if (o.handlerTimeoutMs !== undefined && (!Number.isFinite(o.handlerTimeoutMs) || o.handlerTimeoutMs <= 0)) throw new InvalidOptionError(subject, 'handlerTimeoutMs', 'must be a number of ms > 0', o.handlerTimeoutMs);
+  if (!Number.isFinite(o.stallTimeoutMs) || o.stallTimeoutMs < 0) throw new InvalidOptionError(subject, 'stallTimeoutMs', 'must be a number of ms >= 0 (0 = off)', o.stallTimeoutMs);
+  for (const key of ['retryBackoff', 'reconnect'] as const) {
+    const b = o[key];
+    if (b === undefined || b === false) continue;
+    if (typeof b !== 'object' || !(b.baseMs >= 0) || !(b.maxMs >= b.baseMs)) throw new InvalidOptionError(subject, key, 'must be { baseMs >= 0, maxMs >= baseMs }', b);
+  }
+  if (o.int64 !== undefined && o.int64 !== 'string' && o.int64 !== 'bigint') throw new InvalidOptionError(subject, 'int64', "must be 'string' or 'bigint'", o.int64);
+  if (!spec.streamed.includes('epoch')) throw new InvalidOptionError(subject, 'streamed', "must include 'epoch' (vt_message_cols=id|epoch|…): nacks and fails of a streamed message are guarded by it", spec.streamed);
+}
+
+function stripUndefined<O extends object>(o: O): Partial<O> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>;
+}

@@ -1,0 +1,217 @@
+/**
+ * Reading the stream: `stream * from ks.t` through a {@link StreamTransport},
+ * pulled only while the subscriber has room, reopened with a backoff when it
+ * ends or fails retryably (or resubscribed at once when the watchdog finds it
+ * stalled), ended for good on a non-retryable error.
+ */
+import type { StreamField, WireRow } from '../core/decode';
+import type { StreamError } from '../core/errors';
+import { quoteTable } from '../core/identifiers';
+import type { MessageTableSpec } from '../core/spec';
+import { backoffDelayMs, DEFAULT_RECONNECT_BACKOFF } from './backoff';
+import type { SubscriberCounters, SubscriberEvents } from './events';
+import { VtgateGrpcTransport } from './grpc/vtgate-grpc-transport';
+import type { InFlight } from './in-flight';
+import type { ResolvedSubscriberOptions } from './options';
+import { startStallWatchdog } from './stall-watchdog';
+import { asStreamError } from './stream-status';
+import type { StreamCall, StreamPacket, StreamTransport } from './transport';
+
+/** What the reader needs from the subscriber that owns it. */
+export interface ReaderHost {
+  readonly inFlight: InFlight;
+  readonly counts: SubscriberCounters;
+  /** Takes one row of a packet (the subscriber has room for it). */
+  admit(row: WireRow, fields: readonly StreamField[], receivedAt: number): void;
+  emit<K extends keyof SubscriberEvents>(event: K, ...args: SubscriberEvents[K]): void;
+  /** The stream ended for good (or failed): settle what is held and close. */
+  ended(): void;
+}
+
+export class StreamReader {
+  #transport: StreamTransport;
+  readonly #ownsTransport: boolean;
+  #call: StreamCall | undefined;
+  #fields: readonly StreamField[] = [];
+  /** Rows of the last packet not yet admitted (the subscriber was full). */
+  #pendingRows: WireRow[] = [];
+  /** When the packet of `#pendingRows` came off the transport (`Date.now()`). */
+  #pendingAt = 0;
+  #receiving = true;
+  #abandon: (() => void) | undefined;
+  #sleepWake: (() => void) | undefined;
+  /** Read by the stall watchdog. */
+  lastPacketAt = 0;
+  pulling = false;
+  /** The non-retryable error the stream ended with, if any. */
+  fatal: StreamError | undefined;
+  /** Resolves when reading has stopped for good. */
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly spec: MessageTableSpec,
+    private readonly opts: ResolvedSubscriberOptions<unknown>,
+    private readonly host: ReaderHost,
+  ) {
+    if (opts.transport) {
+      this.#transport = opts.transport;
+      this.#ownsTransport = false;
+    } else {
+      this.#transport = new VtgateGrpcTransport({ ...opts.grpc, address: opts.address! });
+      this.#ownsTransport = true;
+    }
+    this.done = this.#run();
+  }
+
+  get receiving(): boolean {
+    return this.#receiving;
+  }
+
+  /** The stream columns, once the first packet came. */
+  get fields(): readonly StreamField[] {
+    return this.#fields;
+  }
+
+  /** Stops reading: cancels the call, ends a pending read, a backoff sleep and a wait for room. */
+  stop(): void {
+    this.#receiving = false;
+    this.#call?.cancel();
+    this.#abandon?.();
+    this.#sleepWake?.();
+    this.host.inFlight.wake();
+  }
+
+  /** Forgets rows read but never admitted: they come back after the ack wait. */
+  dropPending(): void {
+    this.#pendingRows = [];
+  }
+
+  /** Closes the transport if the reader made it. */
+  closeTransport(): void {
+    if (this.#ownsTransport) this.#transport.close();
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0; // consecutive opens that delivered nothing
+    let reconnecting = false;
+    while (this.#receiving) {
+      const outcome = await this.#streamOnce(() => {
+        if (reconnecting) {
+          reconnecting = false;
+          this.host.emit('reconnected', { attempts: failures });
+        }
+        failures = 0;
+      });
+      if (!this.#receiving) break;
+      // An error from no transport (a wrapper's bug) is not retried: it would repeat.
+      const error = outcome.error === undefined ? undefined : asStreamError(outcome.error, this.spec.table);
+      if ((error && !error.retryable) || this.opts.reconnect === false) {
+        if (error) {
+          this.fatal = error;
+          this.host.emit('streamError', error);
+        }
+        break;
+      }
+      // A stall resubscribes at once; an end or an error waits a backoff.
+      const delayMs = outcome.stalled ? 0 : backoffDelayMs(failures, this.opts.reconnect ?? DEFAULT_RECONNECT_BACKOFF);
+      failures++;
+      this.host.counts.reconnects++;
+      reconnecting = true;
+      this.host.emit('reconnecting', { attempt: failures, delayMs, ...(error ? { error } : {}) });
+      if (outcome.stalled || error) this.#renewTransport();
+      await this.#sleep(delayMs);
+    }
+    if (this.#receiving) this.host.ended();
+  }
+
+  /** One stream, read until it ends, fails, stalls or the reader stops. */
+  async #streamOnce(onFirstPacket: () => void): Promise<{ error?: unknown; stalled?: boolean }> {
+    const target = `${this.spec.keyspace}${this.opts.shard ? `:${this.opts.shard}` : ''}@primary`;
+    let call: StreamCall;
+    try {
+      call = this.#transport.stream({ sql: `stream * from ${quoteTable(this.spec.table, this.spec.keyspace)}`, target, table: this.spec.table });
+    } catch (err) {
+      return { error: err };
+    }
+    this.#call = call;
+    const it = call[Symbol.asyncIterator]();
+    let first = true;
+    let stalled = false;
+    // Ending this stream must not depend on the transport ending a pending read.
+    // (A fresh promise per read: racing every read against one long-lived promise
+    // would keep every packet reachable until the stream ends.)
+    let abandonRead: (() => void) | undefined;
+    this.#abandon = () => {
+      call.cancel();
+      abandonRead?.();
+    };
+    this.lastPacketAt = Date.now();
+    const watchdog = startStallWatchdog(this.spec, this.opts.executor, this.opts.stallTimeoutMs, this, (silentMs) => {
+      stalled = true;
+      this.host.counts.stalls++;
+      this.host.emit('stalled', { silentMs });
+      this.#abandon?.();
+    }, (err) => this.host.emit('error', err));
+    const { inFlight } = this.host;
+    try {
+      while (this.#receiving) {
+        if (this.#pendingRows.length === 0) {
+          // Pull only when there is room: not pulling is what holds vtgate back.
+          if (this.#receiving) await inFlight.waitForRoom();
+          if (!this.#receiving) break;
+          this.lastPacketAt = Date.now(); // waiting while full is not silence
+          this.pulling = true;
+          const next = await new Promise<IteratorResult<StreamPacket>>((resolve, reject) => {
+            abandonRead = () => resolve({ done: true, value: undefined });
+            it.next().then(resolve, reject);
+          });
+          abandonRead = undefined;
+          this.pulling = false;
+          this.lastPacketAt = Date.now();
+          if (next.done) break;
+          if (first) {
+            first = false;
+            onFirstPacket();
+          }
+          if (next.value.fields) this.#fields = next.value.fields;
+          if (next.value.rows) {
+            this.#pendingRows = [...next.value.rows];
+            // Its rows' wait starts now, not when there is room to admit them.
+            this.#pendingAt = next.value.receivedAt ?? Date.now();
+          }
+        }
+        while (this.#pendingRows.length > 0 && inFlight.hasRoom && this.#receiving) {
+          this.host.admit(this.#pendingRows.shift()!, this.#fields, this.#pendingAt);
+        }
+        if (this.#pendingRows.length > 0 && this.#receiving) await inFlight.waitForRoom();
+      }
+      return stalled ? { stalled } : {};
+    } catch (err) {
+      return stalled ? { stalled } : { error: err };
+    } finally {
+      this.pulling = false;
+      this.#abandon = undefined;
+      clearInterval(watchdog);
+      // Not awaited: a generator still waiting on a cancelled read finishes when it can.
+      it.return?.().catch(() => undefined);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0 || !this.#receiving) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#sleepWake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** A stalled or broken connection is not reused: the owned transport gets a new channel. */
+  #renewTransport(): void {
+    if (!this.#ownsTransport) return;
+    this.#transport.close();
+    this.#transport = new VtgateGrpcTransport({ ...this.opts.grpc, address: this.opts.address! });
+  }
+}

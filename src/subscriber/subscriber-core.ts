@@ -1,0 +1,257 @@
+/**
+ * Everything a subscriber does but the consumption style: holding deliveries
+ * (at most `maxInFlight`), settling them through the {@link Settler}, and
+ * closing gracefully. {@link Subscriber} (handlers) and {@link MessageStream}
+ * (iterator) build on it; the {@link StreamReader} feeds it rows.
+ */
+import { decodeRow, type StreamField, type WireRow } from '../core/decode';
+import { InvalidOptionError, VitessMessagesError } from '../core/errors';
+import type { MessageTableSpec } from '../core/spec';
+import { DEFAULT_RETRY_BACKOFF } from './backoff';
+import { Delivery, type DeliveryOwner } from './delivery';
+import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './events';
+import { plainHydrator, type Hydrator } from './hydrator';
+import { InFlight } from './in-flight';
+import type { Settlement } from './message';
+import { resolveSubscriberOptions, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
+import { afterHandlerError } from './retry-policy';
+import { Settler, type SettleEntry } from './settler';
+import { StreamReader } from './stream-reader';
+import { TypedEmitter } from './typed-emitter';
+
+export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> implements DeliveryOwner<T> {
+  protected readonly spec: MessageTableSpec;
+  protected readonly opts: ResolvedSubscriberOptions<T>;
+  readonly #settler: Settler;
+  readonly #hydrate: Hydrator<T>;
+  readonly #reader: StreamReader;
+  readonly #inFlight: InFlight;
+  readonly #counts = zeroCounters();
+  /** Deliveries whose handler (or iterator consumer) started and that are not settled. */
+  protected readonly started = new Set<Delivery<T>>();
+  protected readonly queue: Delivery<T>[] = [];
+  protected running = 0;
+  protected closed = false;
+  #routingColumn: string | undefined;
+  #closing: Promise<void> | undefined;
+  #onAbort: (() => void) | undefined;
+
+  constructor(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string) {
+    super();
+    this.spec = spec;
+    this.opts = resolveSubscriberOptions(spec, options, subject);
+    this.#routingColumn = spec.vindex && spec.vindex.column !== 'id' ? spec.vindex.column : undefined;
+    this.#settler = new Settler(spec, options.executor, {
+      ackBatchSize: this.opts.ackBatchSize,
+      ackIntervalMs: this.opts.ackIntervalMs,
+      ackConcurrency: this.opts.ackConcurrency,
+      routingColumn: this.#routingColumn,
+    });
+    this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
+    this.#inFlight = new InFlight(this.opts.maxInFlight);
+    if (options.signal) {
+      this.#onAbort = () => void this.close({ timeoutMs: this.opts.closeTimeoutMs });
+      if (options.signal.aborted) queueMicrotask(this.#onAbort);
+      else options.signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    this.#reader = new StreamReader(spec, this.opts as ResolvedSubscriberOptions<unknown>, {
+      inFlight: this.#inFlight,
+      counts: this.#counts,
+      admit: (row, fields, receivedAt) => this.#admit(row, fields, receivedAt),
+      emit: (event, ...args) => void this.emit(event, ...args),
+      ended: () => void this.close({ timeoutMs: this.opts.closeTimeoutMs }),
+    });
+  }
+
+  /** A snapshot of the counters. */
+  stats(): SubscriberStats {
+    return { ...this.#counts, inFlight: this.#inFlight.held, queued: this.queue.length, running: this.running };
+  }
+
+  /** The stream columns, once the first packet came. */
+  get fields(): readonly StreamField[] {
+    return this.#reader.fields;
+  }
+
+  // ---- holding --------------------------------------------------------------
+
+  #admit(row: WireRow, fields: readonly StreamField[], receivedAt: number): void {
+    let decoded: Record<string, unknown>;
+    let message: T;
+    try {
+      decoded = decodeRow(fields, row, { int64: this.opts.int64 });
+      message = this.#hydrate(decoded, fields);
+    } catch (err) {
+      // One bad row must not end the subscription: it is not held, so the
+      // tablet sends it again after the ack wait.
+      this.#counts.decodeErrors++;
+      this.emit('error', new VitessMessagesError(`a row of ${this.spec.table} could not be decoded; it comes back after the ack wait`, { cause: err }));
+      return;
+    }
+    const id = decoded.id as string | bigint;
+    const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
+    const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
+    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, receivedAt, decoded.epoch !== undefined);
+    this.#inFlight.take();
+    this.#counts.received++;
+    if (epoch > 0) this.#counts.redelivered++;
+    this.queue.push(d);
+    this.emit('message', d);
+    this.onQueued();
+  }
+
+  /** A delivery joined the queue. */
+  protected abstract onQueued(): void;
+
+  /** Marks a delivery as started (expiry is judged here). */
+  protected start(d: Delivery<T>): void {
+    this.started.add(d);
+    if (Date.now() - d.receivedAt > this.spec.options.ackWaitMs) {
+      d.expiredBeforeStart = true;
+      this.#counts.expiredBeforeStart++;
+    }
+  }
+
+  protected countHandlerError(): void {
+    this.#counts.handlerErrors++;
+  }
+
+  /** A handler ran past `handlerTimeoutMs`. */
+  protected noteTimeout(): void {
+    this.#counts.timeouts++;
+  }
+
+  // ---- settling -------------------------------------------------------------
+
+  /** @internal Called by a delivery's ack/nack/fail (once per delivery). */
+  async settle(d: Delivery<T>, how: Settlement, delayMs = 0, reason = ''): Promise<void> {
+    const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
+    try {
+      if (how === 'acked') {
+        await this.#settler.ack(entry);
+        this.#counts.acked++;
+        this.emit('acked', d.idText, d.epoch);
+      } else if (how === 'nacked') {
+        if (await this.#settler.nack([entry], delayMs)) {
+          this.#counts.nacked++;
+          this.emit('nacked', d.idText, d.epoch);
+        } else this.#miss(d, 'nack');
+      } else {
+        if (await this.#settler.fail(entry, reason)) {
+          this.#counts.failed++;
+          this.emit('failed', d.idText, reason);
+        } else this.#miss(d, 'fail');
+      }
+      d.settled = how;
+    } catch (err) {
+      this.#counts.settleErrors++;
+      this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
+      throw err;
+    } finally {
+      this.started.delete(d);
+      this.#inFlight.release();
+    }
+  }
+
+  #miss(d: Delivery<T>, what: string): void {
+    this.#counts.settleMisses++;
+    this.emit('error', new VitessMessagesError(`${what} of ${this.spec.table} id ${d.idText} (epoch ${d.epoch}) changed no row: it was acked, failed or sent again meanwhile, or the tablet's postpone did not land within the ack wait`));
+  }
+
+  /** @internal See {@link Delivery.settledElsewhere}. */
+  noteSettledElsewhere(how: Settlement, d: Delivery<T>): void {
+    this.#counts[how]++;
+    this.started.delete(d);
+    this.#inFlight.release();
+  }
+
+  /** @internal See {@link MessageContext.extend}. */
+  async extendLease(d: Delivery<T>, ms: number): Promise<boolean> {
+    if (!Number.isFinite(ms) || ms <= 0) throw new InvalidOptionError('extend', 'ms', 'must be a number of ms > 0', ms);
+    if (d.isSettling) return false;
+    return (await this.#settler.extend({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }, ms)) > 0;
+  }
+
+  /** How a failed handler's message is settled: dead letter, a delay, or the backoff. */
+  protected settleAfterError(d: Delivery<T>, err: unknown): void {
+    if (d.isSettling) return;
+    const max = this.opts.maxAttempts ?? this.spec.options.maxAttempts ?? 0;
+    const next = afterHandlerError(err, d.attempt, max, this.opts.retryBackoff ?? DEFAULT_RETRY_BACKOFF);
+    ('fail' in next ? d.fail(next.fail) : d.nack({ delayMs: next.nackDelayMs })).catch(() => undefined);
+  }
+
+  // ---- closing --------------------------------------------------------------
+
+  /**
+   * Stops receiving, nacks what was received but not started (so it comes back
+   * at once), waits up to `timeoutMs` for running handlers (then aborts their
+   * signals), writes pending acks and ends the stream. Idempotent: later calls
+   * return the first call's promise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    return (this.#closing ??= this.#close(options.timeoutMs ?? this.opts.closeTimeoutMs));
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.opts.signal?.removeEventListener('abort', this.#onAbort!);
+    this.#reader.stop();
+    await this.#reader.done;
+    this.onClosing();
+    // Unstarted: nack them in one go so the tablet sends them again now, with
+    // their epoch restored: a delivery no handler saw is not an attempt.
+    const unstarted = this.queue.splice(0).filter((d) => !d.isSettling);
+    if (unstarted.length > 0) {
+      try {
+        // Rows no longer matched were acked or re-sent meanwhile: not ours to count.
+        const entries = unstarted.map((d) => ({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }));
+        const changed = await this.#settler.nack(entries, 0, { uncount: true });
+        this.#counts.nackedOnClose += changed;
+        this.#counts.nacked += changed;
+        for (const d of unstarted) d.settled = 'nacked';
+      } catch (err) {
+        this.#counts.settleErrors++;
+        this.emit('error', new VitessMessagesError(`nack on close of ${unstarted.length} messages of ${this.spec.table} failed; they come back after the ack wait`, { cause: err }));
+      }
+      for (let i = 0; i < unstarted.length; i++) this.#inFlight.release();
+    }
+    this.#reader.dropPending(); // never admitted: they come back after the ack wait
+    // Wait for running handlers (and the settles they start).
+    const deadline = Date.now() + timeoutMs;
+    while (this.#inFlight.held > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))));
+    }
+    if (this.#inFlight.held > 0) {
+      const reason = new VitessMessagesError(`subscriber of ${this.spec.table} closed after ${timeoutMs} ms with ${this.#inFlight.held} messages unsettled`);
+      for (const d of this.started) d.abort(reason);
+    }
+    await this.#settler.flush().catch((err: unknown) => {
+      this.#counts.settleErrors++;
+      this.emit('error', err);
+    });
+    this.#reader.closeTransport();
+    this.closed = true;
+    this.onClosed();
+    this.emit('closed');
+  }
+
+  /** True once `close()` was called (or the stream ended). */
+  protected get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Hook: receiving stopped; the queue is about to be nacked. */
+  protected onClosing(): void {}
+  /** Hook: close finished. */
+  protected onClosed(): void {}
+
+  /** Resolves when the subscriber has closed; rejects with the stream's error if it ended with one. */
+  async wait(): Promise<void> {
+    await this.#reader.done;
+    await this.#closing;
+    if (this.#reader.fatal !== undefined) throw this.#reader.fatal;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close({ timeoutMs: this.opts.closeTimeoutMs });
+  }
+}
