@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import dataSource from '../ormconfig';
-import { messageRepository, subscribe } from '../src/typeorm';
+import { messageRepository, subscribe, type Delivered } from '../src/typeorm';
 import { EmailJob } from './entities/email-job';
 
 const grpcAddr = process.env.VTGATE_GRPC_ADDR ?? `127.0.0.1:${process.env.VTGATE_GRPC_PORT ?? 27991}`;
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   console.log(ran.length ? `ran migrations: ${ran.map((m) => m.name).join(', ')}` : 'migrations: up to date');
 
   // 2. A subscriber: messages arrive as EmailJob instances; resolving acks them.
-  const handled = new Map<string, EmailJob>();
+  const handled = new Map<string, Delivered<EmailJob>>(); // as streamed: no priority, timeNext, timeAcked, failureReason
   const worker = subscribe(EmailJob, async (job, ctx) => {
     console.log(`send "${job.subject}" to ${job.recipient} (id ${job.id}, attempt ${ctx.epoch + 1})`);
     handled.set(job.id, job);

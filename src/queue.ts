@@ -17,6 +17,8 @@ import type { MessageId } from './core/ids';
 import { ack, enqueue, fail, nack, type MessageRef } from './core/operations';
 import { checkOptionNames } from './core/options';
 import type { MessageTableSpec } from './core/spec';
+import type { SubscriberStats } from './subscriber/events';
+import type { Settlement } from './subscriber/message';
 import { QueueReceiver, type QueueGetOptions, type QueueMessage, type QueueOpenOptions } from './subscriber/queue-stream';
 
 export type { QueueGetOptions, QueueMessage, QueueOpenOptions };
@@ -80,23 +82,39 @@ export class Queue {
 
   /** Marks a message done. Returns 1 when it was acked now, 0 when it was already acked (or unknown). */
   async ack(executor: Executor, id: MessageRef): Promise<number> {
-    const n = await ack(executor, this.spec, id);
-    this.#receiver?.settled(refId(id), 'acked');
-    return n;
+    return this.#settle(id, 'acked', () => ack(executor, this.spec, id));
   }
 
   /** Makes a message due again now (the Go client's Nack was a no-op). Returns how many were re-queued. */
   async nack(executor: Executor, id: MessageRef): Promise<number> {
-    const n = await nack(executor, this.spec, this.#withEpoch(id));
-    this.#receiver?.settled(refId(id), 'nacked');
+    return this.#settle(id, 'nacked', () => nack(executor, this.spec, this.#withEpoch(id)));
+  }
+
+  /** Parks a message as failed until someone retries it (the reason cut to fit its column). Returns how many were failed now. */
+  async fail(executor: Executor, id: MessageRef, reason?: string): Promise<number> {
+    return this.#settle(id, 'failed', () => fail(executor, this.spec, this.#withEpoch(id), reason === undefined ? {} : { reason }));
+  }
+
+  /**
+   * Runs a settle statement; a message received through `get()` frees its
+   * place under `maxConcurrent` whatever came of it (one that failed comes
+   * back after its ack wait and is received again).
+   */
+  async #settle(id: MessageRef, how: Settlement, run: () => Promise<number>): Promise<number> {
+    let n: number;
+    try {
+      n = await run();
+    } catch (err) {
+      this.#receiver?.settled(refId(id), 'errored');
+      throw err;
+    }
+    this.#receiver?.settled(refId(id), n > 0 ? how : 'missed');
     return n;
   }
 
-  /** Parks a message as failed until someone retries it. Returns how many were failed now. */
-  async fail(executor: Executor, id: MessageRef, reason?: string): Promise<number> {
-    const n = await fail(executor, this.spec, this.#withEpoch(id), reason === undefined ? {} : { reason });
-    this.#receiver?.settled(refId(id), 'failed');
-    return n;
+  /** The receiver's counters (see {@link SubscriberStats}); undefined before `open()`. */
+  stats(): SubscriberStats | undefined {
+    return this.#receiver?.stats();
   }
 
   #receiver: QueueReceiver | undefined;

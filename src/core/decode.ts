@@ -4,6 +4,25 @@
  * column types come once, in the stream's first packet.
  */
 
+import { VitessMessagesError } from './errors';
+
+/**
+ * A streamed row's column could not be read (decoded from the wire, or
+ * hydrated into what a handler receives). Carries the column so a message
+ * failed for it says which one.
+ */
+export class RowDecodeError extends VitessMessagesError {
+  override readonly name: string = 'RowDecodeError';
+  constructor(
+    /** The column (its database name) whose value could not be read. */
+    readonly column: string,
+    options: { cause: unknown },
+  ) {
+    const cause = options.cause;
+    super(`column ${column} could not be read: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, options);
+  }
+}
+
 /** A column of a streamed result: its name and vtgate's type name (query.Type). */
 export interface StreamField {
   readonly name: string;
@@ -72,12 +91,17 @@ export function parseDateTime(text: string): Date | string {
   return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
 }
 
-/** Decodes a wire row into a plain object keyed by field name. */
+/** Decodes a wire row into a plain object keyed by field name; a value that cannot be decoded throws {@link RowDecodeError}. */
 export function decodeRow(fields: readonly StreamField[], row: WireRow, options: DecodeOptions = {}): Record<string, unknown> {
   const cells = splitRow(row);
   const out: Record<string, unknown> = {};
   for (let i = 0; i < fields.length; i++) {
-    out[fields[i]!.name] = decodeValue(fields[i]!.type, cells[i] ?? null, options);
+    const field = fields[i]!;
+    try {
+      out[field.name] = decodeValue(field.type, cells[i] ?? null, options);
+    } catch (err) {
+      throw new RowDecodeError(field.name, { cause: err });
+    }
   }
   return out;
 }

@@ -29,6 +29,7 @@ import { buildRetry } from './sql/retry';
 import { routingColumn, tableLabel, type TargetBatch } from './sql/target';
 import { buildReadVindexValues } from './sql/vindex-values';
 import { msToNs, NEVER_NS, nowNs, toMs, type Duration } from './time';
+import { clipReason } from './reason';
 
 /** When a message becomes due, and in which order. */
 export interface DeliveryOptions {
@@ -127,9 +128,9 @@ export type NackOptions = DeliveryOptions & RaceOptions;
 export interface FailOptions extends RaceOptions {
   /**
    * Stored in the failure-reason column (e.g. the handler's last error). Default:
-   * none (NULL). A reason longer than 16,000 characters is cut there (ending in
-   * `…`): the column is a TEXT (64 KB), and a dead letter must not be refused
-   * for the length of its error message.
+   * none (NULL). A reason over 65,535 UTF-8 bytes is cut there (ending in `…`,
+   * lone surrogates as U+FFFD; see `clipReason`): the column is a TEXT, and a
+   * dead letter must not be refused for the length of its error message.
    */
   readonly reason?: string;
 }
@@ -201,8 +202,6 @@ const REF_KEYS: readonly string[] = ['id', 'epoch', 'vindexValue'];
 
 const MAX_CHUNK = 5_000;
 const ACK_CHUNK = 500;
-/** `failure_reason` is a TEXT (65,535 bytes); a UTF-16 unit takes at most 3 bytes in utf8mb4. */
-const MAX_REASON_CHARS = 16_000;
 
 /**
  * Enqueues one message: a plain INSERT on `executor`, so inside the caller's
@@ -522,14 +521,6 @@ function guarded(
   build: (batch: TargetBatch) => Statement,
 ): Promise<number> {
   return runGuarded({ spec, targets, batchSize: ACK_CHUNK, waitMs, build, run: (statement, ids) => run(executor, statement, spec, operation, ids, site) });
-}
-
-function clipReason(reason: string): string {
-  if (reason.length <= MAX_REASON_CHARS) return reason;
-  let cut = MAX_REASON_CHARS - 1;
-  const last = reason.charCodeAt(cut - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut--; // never split a surrogate pair
-  return `${reason.slice(0, cut)}…`;
 }
 
 function raceWait(spec: MessageTableSpec, options: RaceOptions, subject: string): number {

@@ -2,11 +2,22 @@
 import { checkDelayMs } from '../core/errors';
 import type { NackOptions, ReceivedMessage, Settlement } from './message';
 
-/** @internal What a delivery asks of the subscriber that holds it. */
+/**
+ * How a delivery settled by the caller's own statement ended: settled, a
+ * statement that changed no row (`missed`) or failed (`errored`; the message
+ * comes back after its ack wait), or `superseded` by a newer copy of the same
+ * id (the tablet sent it again): each frees its place.
+ */
+export type ElsewhereOutcome = Settlement | 'missed' | 'errored' | 'superseded';
+
+/**
+ * @internal What a delivery asks of the subscriber that holds it: a private
+ * object of the subscriber, so none of this shows on the public classes.
+ */
 export interface DeliveryOwner<T> {
   settle(d: Delivery<T>, how: Settlement, delayMs?: number, reason?: string): Promise<void>;
   extendLease(d: Delivery<T>, ms: number): Promise<boolean>;
-  noteSettledElsewhere(how: Settlement, d: Delivery<T>): void;
+  noteSettledElsewhere(outcome: ElsewhereOutcome, d: Delivery<T>): void;
 }
 
 /** @internal A delivery as the subscriber holds it. */
@@ -15,9 +26,10 @@ export class Delivery<T> implements ReceivedMessage<T> {
   expiredBeforeStart = false;
   #settling: Promise<void> | undefined;
   readonly #controller = new AbortController();
+  readonly #owner: DeliveryOwner<T>;
 
   constructor(
-    private readonly owner: DeliveryOwner<T>,
+    owner: DeliveryOwner<T>,
     readonly id: string | bigint,
     readonly idText: string,
     readonly epoch: number,
@@ -26,7 +38,9 @@ export class Delivery<T> implements ReceivedMessage<T> {
     readonly receivedAt: number,
     /** @internal Whether the stream carried `epoch` (nack/fail are then guarded by it). */
     readonly epochKnown: boolean,
-  ) {}
+  ) {
+    this.#owner = owner;
+  }
 
   get signal(): AbortSignal {
     return this.#controller.signal;
@@ -46,11 +60,11 @@ export class Delivery<T> implements ReceivedMessage<T> {
   }
 
   extend(ms: number): Promise<boolean> {
-    return this.owner.extendLease(this, ms);
+    return this.#owner.extendLease(this, ms);
   }
 
   ack(): Promise<void> {
-    return (this.#settling ??= this.owner.settle(this, 'acked'));
+    return (this.#settling ??= this.#owner.settle(this, 'acked'));
   }
 
   nack(options: NackOptions = {}): Promise<void> {
@@ -61,11 +75,11 @@ export class Delivery<T> implements ReceivedMessage<T> {
     } catch (err) {
       return Promise.reject(err); // not settled: the handler may still settle it
     }
-    return (this.#settling = this.owner.settle(this, 'nacked', delayMs));
+    return (this.#settling = this.#owner.settle(this, 'nacked', delayMs));
   }
 
   fail(reason: string): Promise<void> {
-    return (this.#settling ??= this.owner.settle(this, 'failed', 0, String(reason)));
+    return (this.#settling ??= this.#owner.settle(this, 'failed', 0, String(reason)));
   }
 
   get isSettling(): boolean {
@@ -74,14 +88,15 @@ export class Delivery<T> implements ReceivedMessage<T> {
 
   /**
    * @internal The caller settled it with a statement of its own (e.g. the
-   * seed-compatible Queue's `ack(executor, id)` inside a transaction): count it
-   * and free its place without writing anything. False if it was settled already.
+   * seed-compatible Queue's `ack(executor, id)` inside a transaction), or the
+   * statement failed, or a newer copy replaced it: count that and free its
+   * place without writing anything. False if it was settled already.
    */
-  settledElsewhere(how: Settlement): boolean {
+  settledElsewhere(outcome: ElsewhereOutcome): boolean {
     if (this.#settling) return false;
     this.#settling = Promise.resolve();
-    this.settled = how;
-    this.owner.noteSettledElsewhere(how, this);
+    if (outcome === 'acked' || outcome === 'nacked' || outcome === 'failed') this.settled = outcome;
+    this.#owner.noteSettledElsewhere(outcome, this);
     return true;
   }
 }

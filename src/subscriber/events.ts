@@ -14,8 +14,20 @@ export interface SubscriberStats {
   readonly acked: number;
   readonly nacked: number;
   readonly failed: number;
-  /** Deliveries with epoch > 0 (the tablet sent them before). */
+  /**
+   * Deliveries with epoch > 0: the tablet sent the message before, to this
+   * subscriber or to any other stream — including copies it sent into a
+   * stream that was already dead (a crashed or closed subscriber), which no
+   * handler saw. So it overstates work done twice; see {@link duplicates}.
+   */
   readonly redelivered: number;
+  /**
+   * Deliveries of an id this subscriber had already started (handled or
+   * handed out) before: work it really did again — a nack, a handler that
+   * outlived the ack wait, a copy that expired in transport buffers. Judged
+   * against the last 10,000 ids it started, so older repeats are missed.
+   */
+  readonly duplicates: number;
   /**
    * Deliveries whose ack wait had passed before their handler started,
    * measured from when their packet came off the transport (so queueing in
@@ -33,7 +45,13 @@ export interface SubscriberStats {
    * nacked / failed. (Acks are written in batches and not checked per id.)
    */
   readonly settleMisses: number;
-  /** Rows that could not be decoded or hydrated (not held; they come back after the ack wait). */
+  /**
+   * Rows that could not be decoded or hydrated (each an `error` event). Not
+   * held: the tablet sends them again after the ack wait, and each delivery
+   * counts as an attempt: at `maxAttempts` (streamed epoch + 1) the row is
+   * failed with a reason naming the column. Without `epoch` in the stream, or
+   * with `maxAttempts` 0, they keep coming back.
+   */
   readonly decodeErrors: number;
   /** Streams reopened after an end, an error or a stall. */
   readonly reconnects: number;
@@ -41,6 +59,14 @@ export interface SubscriberStats {
   readonly stalls: number;
   /** Handlers that ran past `handlerTimeoutMs`. */
   readonly timeouts: number;
+  /**
+   * Handlers running now that were aborted by `handlerTimeoutMs` and had not
+   * returned a second later: they ignore
+   * `ctx.signal` and keep their `concurrency` slot. With every slot stuck the
+   * subscriber takes no work (and, once `maxInFlight` is reached, reads
+   * nothing): a cause the stall watchdog is not. Each one is also a `stuck` event.
+   */
+  readonly stuckHandlers: number;
   /** Received but never started when the subscriber closed; nacked so they come back at once. */
   readonly nackedOnClose: number;
 }
@@ -61,6 +87,12 @@ export type SubscriberEvents = {
   reconnecting: [info: { attempt: number; delayMs: number; error?: unknown }];
   /** A reopened stream delivered its first packet. */
   reconnected: [info: { attempts: number }];
+  /**
+   * A handler aborted a second ago (its `handlerTimeoutMs` passed) is still
+   * running: it ignores `ctx.signal` and keeps its slot until it returns. Its
+   * message was already nacked (or failed at the attempt limit).
+   */
+  stuck: [info: { id: string; epoch: number; stuckHandlers: number }];
   /** The watchdog found the stream silent while messages were due; it resubscribes. */
   stalled: [info: { silentMs: number }];
   /**
@@ -74,12 +106,12 @@ export type SubscriberEvents = {
 };
 
 /** The counters behind {@link SubscriberStats} (the rest is computed when asked). */
-export type SubscriberCounters = { -readonly [K in Exclude<keyof SubscriberStats, 'inFlight' | 'queued' | 'running'>]: number };
+export type SubscriberCounters = { -readonly [K in Exclude<keyof SubscriberStats, 'inFlight' | 'queued' | 'running' | 'stuckHandlers'>]: number };
 
 /** All counters at zero. */
 export function zeroCounters(): SubscriberCounters {
   return {
-    received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, expiredBeforeStart: 0, handlerErrors: 0,
+    received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, duplicates: 0, expiredBeforeStart: 0, handlerErrors: 0,
     settleErrors: 0, settleMisses: 0, decodeErrors: 0, reconnects: 0, stalls: 0, timeouts: 0, nackedOnClose: 0,
   };
 }

@@ -54,7 +54,10 @@ export interface MessageContext {
   ack(): Promise<void>;
   /** Makes it due again now (or after `delayMs`), keeping its epoch. */
   nack(options?: NackOptions): Promise<void>;
-  /** Parks it as failed (dead letter) with `reason`; `retry` revives it. */
+  /**
+   * Parks it as failed (dead letter) with `reason`, cut to the column's
+   * 65,535 utf8mb4 bytes (see `clipReason`); `retry` revives it.
+   */
   fail(reason: string): Promise<void>;
   /**
    * Lease extension: the tablet will not send it again before now + `ms`. For

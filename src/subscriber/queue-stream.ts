@@ -9,8 +9,8 @@ import type { Executor } from '../core/executor';
 import { checkKeyspace } from '../core/identifiers';
 import type { MessageTableSpec } from '../core/spec';
 import type { VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
-import type { Settlement } from './message';
-import type { Delivery } from './delivery';
+import type { Delivery, ElsewhereOutcome } from './delivery';
+import type { SubscriberStats } from './events';
 import { MessageStream } from './message-stream';
 
 /** A message as `Queue.get()` returns it. */
@@ -94,6 +94,10 @@ export class QueueReceiver {
       this.#next = undefined;
       if (result.done) throw new VitessMessagesError('Queue is closed');
       const d = result.value;
+      // The tablet sent an id again while its first copy is still out (its ack
+      // wait passed): the Queue settles by id, so the newer copy stands for
+      // both and the older one frees its place now.
+      this.#outstanding.get(d.idText)?.settledElsewhere('superseded');
       this.#outstanding.set(d.idText, d);
       const fields: Record<string, unknown> = {};
       for (const f of this.fieldNames) fields[f] = d.message[f];
@@ -108,12 +112,16 @@ export class QueueReceiver {
     return this.#outstanding.get(id)?.epoch;
   }
 
-  /** The Queue settled `id` with its own statement: free its place. */
-  settled(id: string, how: Settlement): void {
+  /**
+   * The Queue settled `id` with its own statement (or tried: `missed` when it
+   * changed no row, `errored` when it failed and the message comes back after
+   * its ack wait): free its place either way.
+   */
+  settled(id: string, outcome: ElsewhereOutcome): void {
     const d = this.#outstanding.get(id);
     if (!d) return;
     this.#outstanding.delete(id);
-    d.settledElsewhere(how);
+    d.settledElsewhere(outcome);
   }
 
   /** Stops receiving, nacks what was received but not handed out, waits for handed-out messages up to `timeoutMs`. */
@@ -121,7 +129,7 @@ export class QueueReceiver {
     await this.#stream.close(timeoutMs === undefined ? {} : { timeoutMs });
   }
 
-  stats() {
+  stats(): SubscriberStats {
     return this.#stream.stats();
   }
 }

@@ -4,11 +4,12 @@
  * closing gracefully. {@link Subscriber} (handlers) and {@link MessageStream}
  * (iterator) build on it; the {@link StreamReader} feeds it rows.
  */
-import { decodeRow, type StreamField, type WireRow } from '../core/decode';
+import { decodeRow, decodeValue, RowDecodeError, splitRow, type StreamField, type WireRow } from '../core/decode';
 import { InvalidOptionError, VitessMessagesError } from '../core/errors';
+import { clipReason } from '../core/reason';
 import type { MessageTableSpec } from '../core/spec';
 import { DEFAULT_RETRY_BACKOFF } from './backoff';
-import { Delivery, type DeliveryOwner } from './delivery';
+import { Delivery, type DeliveryOwner, type ElsewhereOutcome } from './delivery';
 import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './events';
 import { plainHydrator, type Hydrator } from './hydrator';
 import { InFlight } from './in-flight';
@@ -19,7 +20,10 @@ import { Settler, type SettleEntry } from './settler';
 import { StreamReader } from './stream-reader';
 import { TypedEmitter } from './typed-emitter';
 
-export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> implements DeliveryOwner<T> {
+/** Ids a subscriber remembers having started, to count `duplicates`. */
+const RECENT_IDS = 10_000;
+
+export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   protected readonly spec: MessageTableSpec;
   protected readonly opts: ResolvedSubscriberOptions<T>;
   readonly #settler: Settler;
@@ -27,6 +31,12 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> i
   readonly #reader: StreamReader;
   readonly #inFlight: InFlight;
   readonly #counts = zeroCounters();
+  /** What deliveries call back; kept off the public class. */
+  readonly #owner: DeliveryOwner<T>;
+  /** Ids started lately (oldest first), for `duplicates`. */
+  readonly #recentIds = new Set<string>();
+  /** Handlers aborted by their timeout that have not returned (a gauge). */
+  protected stuck = 0;
   /** Deliveries whose handler (or iterator consumer) started and that are not settled. */
   protected readonly started = new Set<Delivery<T>>();
   protected readonly queue: Delivery<T>[] = [];
@@ -49,6 +59,11 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> i
     });
     this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
     this.#inFlight = new InFlight(this.opts.maxInFlight);
+    this.#owner = {
+      settle: (d, how, delayMs, reason) => this.#settle(d, how, delayMs, reason),
+      extendLease: (d, ms) => this.#extendLease(d, ms),
+      noteSettledElsewhere: (outcome, d) => this.#noteSettledElsewhere(outcome, d),
+    };
     if (options.signal) {
       this.#onAbort = () => void this.close({ timeoutMs: this.opts.closeTimeoutMs });
       if (options.signal.aborted) queueMicrotask(this.#onAbort);
@@ -65,7 +80,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> i
 
   /** A snapshot of the counters. */
   stats(): SubscriberStats {
-    return { ...this.#counts, inFlight: this.#inFlight.held, queued: this.queue.length, running: this.running };
+    return { ...this.#counts, inFlight: this.#inFlight.held, queued: this.queue.length, running: this.running, stuckHandlers: this.stuck };
   }
 
   /** The stream columns, once the first packet came. */
@@ -82,16 +97,13 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> i
       decoded = decodeRow(fields, row, { int64: this.opts.int64 });
       message = this.#hydrate(decoded, fields);
     } catch (err) {
-      // One bad row must not end the subscription: it is not held, so the
-      // tablet sends it again after the ack wait.
-      this.#counts.decodeErrors++;
-      this.emit('error', new VitessMessagesError(`a row of ${this.spec.table} could not be decoded; it comes back after the ack wait`, { cause: err }));
+      this.#undecodable(row, fields, err);
       return;
     }
     const id = decoded.id as string | bigint;
     const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
     const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
-    const d = new Delivery<T>(this, id, String(id), epoch, routing, message, receivedAt, decoded.epoch !== undefined);
+    const d = new Delivery<T>(this.#owner, id, String(id), epoch, routing, message, receivedAt, decoded.epoch !== undefined);
     this.#inFlight.take();
     this.#counts.received++;
     if (epoch > 0) this.#counts.redelivered++;
@@ -100,12 +112,69 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> i
     this.onQueued();
   }
 
+  /**
+   * A row that could not be decoded or hydrated. One bad row must not end the
+   * subscription: it is not held, so the tablet sends it again after the ack
+   * wait, each time one epoch higher. That makes each delivery an attempt: at
+   * the attempt limit it is failed (dead letter) with a reason naming the
+   * column, instead of cycling forever. Needs its id and epoch readable.
+   */
+  #undecodable(row: WireRow, fields: readonly StreamField[], err: unknown): void {
+    this.#counts.decodeErrors++;
+    const what = err instanceof RowDecodeError ? err.message : `the row could not be hydrated: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+    const max = this.opts.maxAttempts ?? this.spec.options.maxAttempts ?? 0;
+    let entry: SettleEntry | undefined;
+    try {
+      const cells = splitRow(row);
+      const at = (name: string) => fields.findIndex((f) => f.name === name);
+      const [idAt, epochAt, routingAt] = [at('id'), at('epoch'), this.#routingColumn ? at(this.#routingColumn) : -1];
+      const value = (i: number) => decodeValue(fields[i]!.type, cells[i] ?? null);
+      // An unreadable vindex value leaves the fail to scatter by id.
+      const routing = (): unknown => {
+        try {
+          return routingAt >= 0 ? value(routingAt) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      if (idAt >= 0 && epochAt >= 0) entry = { id: String(value(idAt)), epoch: Number(value(epochAt)), routing: routing() };
+    } catch {
+      entry = undefined; // not even its id or epoch: nothing to fail it by
+    }
+    const attempt = entry ? entry.epoch! + 1 : undefined;
+    const last = entry !== undefined && max > 0 && attempt! >= max;
+    this.emit('error', new VitessMessagesError(
+      `a row of ${this.spec.table}${entry ? ` (id ${entry.id}, attempt ${attempt})` : ''} could not be read: ${what}; ${last ? 'it is failed (attempt limit)' : 'it comes back after the ack wait'}`,
+      { cause: err },
+    ));
+    if (!last) return;
+    // Held while its fail is written, so close() waits for it.
+    this.#inFlight.take();
+    const reason = clipReason(`attempt ${attempt} of ${max}: ${what}`);
+    this.#settler.fail(entry!, reason).then((changed) => {
+      if (changed > 0) {
+        this.#counts.failed++;
+        this.emit('failed', entry!.id, reason);
+      } else this.#counts.settleMisses++;
+    }, (e: unknown) => {
+      this.#counts.settleErrors++;
+      this.emit('error', new VitessMessagesError(`fail of unreadable ${this.spec.table} id ${entry!.id} failed; it comes back after the ack wait`, { cause: e }));
+    }).finally(() => this.#inFlight.release());
+  }
+
   /** A delivery joined the queue. */
   protected abstract onQueued(): void;
 
   /** Marks a delivery as started (expiry is judged here). */
   protected start(d: Delivery<T>): void {
     this.started.add(d);
+    if (this.#recentIds.has(d.idText)) {
+      this.#counts.duplicates++;
+      this.#recentIds.delete(d.idText); // re-added below as the newest
+    } else if (this.#recentIds.size >= RECENT_IDS) {
+      this.#recentIds.delete(this.#recentIds.values().next().value!);
+    }
+    this.#recentIds.add(d.idText);
     if (Date.now() - d.receivedAt > this.spec.options.ackWaitMs) {
       d.expiredBeforeStart = true;
       this.#counts.expiredBeforeStart++;
@@ -123,8 +192,10 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> i
 
   // ---- settling -------------------------------------------------------------
 
-  /** @internal Called by a delivery's ack/nack/fail (once per delivery). */
-  async settle(d: Delivery<T>, how: Settlement, delayMs = 0, reason = ''): Promise<void> {
+  /** Called by a delivery's ack/nack/fail (once per delivery). */
+  async #settle(d: Delivery<T>, how: Settlement, delayMs = 0, rawReason = ''): Promise<void> {
+    // Cut to fit failure_reason (TEXT, in bytes): a reason too long fails the UPDATE in strict mode.
+    const reason = how === 'failed' ? clipReason(rawReason) : rawReason;
     const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
     try {
       if (how === 'acked') {
@@ -158,15 +229,17 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> i
     this.emit('error', new VitessMessagesError(`${what} of ${this.spec.table} id ${d.idText} (epoch ${d.epoch}) changed no row: it was acked, failed or sent again meanwhile, or the tablet's postpone did not land within the ack wait`));
   }
 
-  /** @internal See {@link Delivery.settledElsewhere}. */
-  noteSettledElsewhere(how: Settlement, d: Delivery<T>): void {
-    this.#counts[how]++;
+  /** See {@link Delivery.settledElsewhere}. */
+  #noteSettledElsewhere(outcome: ElsewhereOutcome, d: Delivery<T>): void {
+    if (outcome === 'missed') this.#counts.settleMisses++;
+    else if (outcome === 'errored') this.#counts.settleErrors++;
+    else if (outcome !== 'superseded') this.#counts[outcome]++;
     this.started.delete(d);
     this.#inFlight.release();
   }
 
-  /** @internal See {@link MessageContext.extend}. */
-  async extendLease(d: Delivery<T>, ms: number): Promise<boolean> {
+  /** See {@link MessageContext.extend}. */
+  async #extendLease(d: Delivery<T>, ms: number): Promise<boolean> {
     if (!Number.isFinite(ms) || ms <= 0) throw new InvalidOptionError('extend', 'ms', 'must be a number of ms > 0', ms);
     if (d.isSettling) return false;
     return (await this.#settler.extend({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }, ms)) > 0;

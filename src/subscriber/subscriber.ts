@@ -11,6 +11,13 @@ import type { MessageContext } from './message';
 import type { SubscriberOptions } from './options';
 import { SubscriberCore } from './subscriber-core';
 
+/**
+ * How long after its abort (`handlerTimeoutMs`) a handler that has not
+ * returned counts as stuck: long enough for one that honours `ctx.signal` to
+ * unwind, short enough to say so while it matters.
+ */
+const STUCK_AFTER_ABORT_MS = 1_000;
+
 /** A handler: resolve → acked; throw → nacked (due again now). Settle `ctx` yourself to override. */
 export type MessageHandler<T> = (message: T, ctx: MessageContext) => unknown | Promise<unknown>;
 
@@ -40,6 +47,7 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
   async #runOne(d: Delivery<T>): Promise<void> {
     this.start(d);
     let timer: NodeJS.Timeout | undefined;
+    let stuck = false;
     if (this.opts.handlerTimeoutMs !== undefined) {
       const ms = this.opts.handlerTimeoutMs;
       timer = setTimeout(() => {
@@ -49,6 +57,12 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
         d.abort(err);
         this.emit('error', err);
         this.settleAfterError(d, err);
+        // One that ignores its abort keeps its slot: count it and say so.
+        timer = setTimeout(() => {
+          stuck = true;
+          this.stuck++;
+          this.emit('stuck', { id: d.idText, epoch: d.epoch, stuckHandlers: this.stuck });
+        }, STUCK_AFTER_ABORT_MS);
       }, ms);
     }
     // The handler slot is free as soon as the handler returns; the settle is
@@ -62,6 +76,7 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
       this.settleAfterError(d, err);
     } finally {
       clearTimeout(timer);
+      if (stuck) this.stuck--;
       this.running--;
       this.#drain();
       if (this.running === 0 && this.queue.length === 0) this.emit('drained');

@@ -6,13 +6,14 @@
  * `prepareHydratedValue` (booleans, dates, enums, simple-json, transformers).
  */
 import type { DataSource, EntityMetadata } from 'typeorm';
-import type { StreamField } from '../core/decode';
+import { RowDecodeError, type StreamField } from '../core/decode';
 import type { Hydrator } from '../subscriber/hydrator';
 
 /**
  * A {@link Hydrator} that builds instances of `entity` (without calling its
  * constructor, as TypeORM does) from decoded stream rows. The DataSource's
  * `timezone` and `dateStrings` options are honoured for DATETIME/TIMESTAMP.
+ * A value TypeORM cannot hydrate throws {@link RowDecodeError} naming its column.
  */
 export function entityHydrator<T>(entity: Function, dataSource: DataSource): Hydrator<T> {
   const metadata: EntityMetadata = dataSource.getMetadata(entity);
@@ -36,7 +37,12 @@ export function entityHydrator<T>(entity: Function, dataSource: DataSource): Hyd
         (instance as Record<string, unknown>)[field.name] = value;
         continue;
       }
-      column.setEntityValue(instance as object, driver.prepareHydratedValue(value, column));
+      try {
+        column.setEntityValue(instance as object, driver.prepareHydratedValue(value, column));
+      } catch (err) {
+        // e.g. a simple-json column holding text that is not JSON, a transformer that throws
+        throw new RowDecodeError(field.name, { cause: err });
+      }
     }
     return instance;
   };

@@ -12,6 +12,17 @@ import { fromEntityManager } from './entity-manager-executor';
 import { entityHydrator } from './hydrate';
 import { getMessageTableSpec } from './registry';
 
+/**
+ * An entity as a subscriber delivers it: hydrated from the stream, which
+ * carries `id`, `epoch` and the streamed payload columns but none of Vitess's
+ * other bookkeeping, so `priority`, `timeNext`, `timeAcked`, `failureReason`,
+ * `enqueuedAt` and `failedAt` are left out of its type (at run time they are absent).
+ * Its `epoch` is the streamed one: earlier deliveries, 0 on the first, the
+ * same as `ctx.epoch` (the row itself is one higher once the tablet postponed
+ * it).
+ */
+export type Delivered<T> = Omit<T, 'priority' | 'timeNext' | 'timeAcked' | 'failureReason' | 'enqueuedAt' | 'failedAt'>;
+
 /** Options of the TypeORM {@link subscribe} and {@link stream}. */
 export interface EntitySubscriberOptions<T> extends Omit<SubscriberOptions<T>, 'executor' | 'hydrate'> {
   /** The initialized DataSource the entity belongs to: metadata, hydration, and (by default) acks. */
@@ -32,17 +43,18 @@ function prepare<T>(entity: Function, options: EntitySubscriberOptions<T>, subje
 
 /**
  * Subscribes `handler` to a `@MessageTable` entity's table; messages arrive as
- * entity instances hydrated as `manager.findOneBy` would return them. Acked when
+ * entity instances hydrated as `manager.findOneBy` would return them, less the
+ * columns the stream does not carry (see {@link Delivered}). Acked when
  * the handler resolves, nacked when it throws; at least once, so handlers must
  * be idempotent.
  */
-export function subscribe<T>(entity: new (...args: never[]) => T, handler: MessageHandler<T>, options: EntitySubscriberOptions<T>): Subscriber<T> {
-  const { spec, core } = prepare(entity, options, 'subscribe');
-  return new Subscriber<T>(spec, handler, core);
+export function subscribe<T>(entity: new (...args: never[]) => T, handler: MessageHandler<Delivered<T>>, options: EntitySubscriberOptions<Delivered<T>>): Subscriber<Delivered<T>> {
+  const { spec, core } = prepare<Delivered<T>>(entity, options, 'subscribe');
+  return new Subscriber<Delivered<T>>(spec, handler, core);
 }
 
 /** The entity's messages as an async iterator; settle each with `m.ack()` / `m.nack()` / `m.fail()`. */
-export function stream<T>(entity: new (...args: never[]) => T, options: EntitySubscriberOptions<T>): MessageStream<T> {
-  const { spec, core } = prepare(entity, options, 'stream');
-  return new MessageStream<T>(spec, core);
+export function stream<T>(entity: new (...args: never[]) => T, options: EntitySubscriberOptions<Delivered<T>>): MessageStream<Delivered<T>> {
+  const { spec, core } = prepare<Delivered<T>>(entity, options, 'stream');
+  return new MessageStream<Delivered<T>>(spec, core);
 }

@@ -10,7 +10,7 @@ import { Column, DataSource } from 'typeorm';
 import { randomId } from '../../src/core/ids';
 import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
 import { MessageTable, VitessMessage, getMessageTableSpec } from '../../src/typeorm';
-import { stream } from '../../src/typeorm/subscribe';
+import { stream, type Delivered } from '../../src/typeorm/subscribe';
 import { uniqueName, vitess, waitUntil } from '../helpers/vitess';
 
 const tableName = uniqueName('hydrate');
@@ -81,7 +81,7 @@ test('a streamed row hydrates to what manager.findOneBy returns: json, decimal(3
   );
 
   const messages = stream(EveryType, { dataSource, address: vitess.grpcAddr, maxInFlight: 10 });
-  let streamed: EveryType | undefined;
+  let streamed: Delivered<EveryType> | undefined;
   let epoch: number | undefined;
   for await (const m of messages) {
     if (m.id !== id) continue;

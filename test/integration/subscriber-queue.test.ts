@@ -59,3 +59,36 @@ test('Queue.open / get / close: receive, ack and nack through the Queue; get hon
   assert.equal(await countAcked(qualified), 4);
   await assert.rejects(q.get(), /open\(\) first/);
 });
+
+test('Queue receiver: ten redeliveries of messages still outstanding and failed nacks/fails leak no capacity (maxConcurrent 2)', async () => {
+  const { table, keyspace } = await createSpecTable('sub_queue_leak', { ackWaitS: 1, minBackoffS: 0.5 });
+  cleanup.push(() => dropTable(keyspace, table));
+  const exec = poolExecutor();
+  const down = { query: () => Promise.reject(new Error('connection down')) };
+  const q = new Queue(table, ['payload'], { keyspace });
+  q.open(vitess.grpcAddr, `${keyspace}@primary`, { executor: exec, maxConcurrent: 2 });
+  cleanup.push(() => q.close());
+  // Each message is got and left outstanding until the tablet sends it again
+  // (its ack wait passed); the second copy is then acked through the Queue.
+  for (let round = 0; round < 10; round++) {
+    const id = randomId().toString();
+    await q.add(exec, id, { round });
+    const first = await q.get({ signal: AbortSignal.timeout(15_000) });
+    assert.equal(first.id, id);
+    const second = await q.get({ signal: AbortSignal.timeout(15_000) });
+    assert.equal(second.id, id, `round ${round}: the redelivered copy`);
+    assert.equal(second.epoch, first.epoch + 1);
+    assert.equal(await q.ack(exec, id), 1);
+  }
+  // A nack or fail whose statement fails leaves the message to come back after its ack wait.
+  for (let round = 0; round < 3; round++) {
+    const id = randomId().toString();
+    await q.add(exec, id, { round });
+    assert.equal((await q.get({ signal: AbortSignal.timeout(15_000) })).id, id);
+    await assert.rejects(round % 2 === 0 ? q.nack(down, id) : q.fail(down, id, 'no'), /connection down/);
+    assert.equal((await q.get({ signal: AbortSignal.timeout(15_000) })).id, id);
+    assert.equal(await q.ack(exec, id), 1);
+  }
+  assert.equal(q.stats()?.inFlight, 0);
+  await q.close();
+});

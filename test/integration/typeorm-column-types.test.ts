@@ -13,7 +13,7 @@ import { IsBoolean, IsIn } from 'class-validator';
 import { Column, DataSource, Entity, PrimaryColumn, Table, type ValueTransformer } from 'typeorm';
 import { PayloadValidationError } from '../../src/core/errors';
 import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
-import { MessageTable, VitessMessage, getMessageTableSpec, messageRepositoryMethods, type MessagePayload } from '../../src/typeorm';
+import { MessageTable, VitessMessage, getMessageTableSpec, messageRepositoryMethods, type MessagePayload, type Delivered } from '../../src/typeorm';
 import { subscribe } from '../../src/typeorm/subscribe';
 import { uniqueName, vitess, waitUntil } from '../helpers/vitess';
 
@@ -219,12 +219,12 @@ test('typeorm-column-types: empties, NULLs and dates given as text, through enqu
 test('typeorm-column-types: what the subscriber hands the handler equals manager.findOneBy, for every column type', async () => {
   const jobs = dataSource.getRepository(EveryTypeJob).extend(messageRepositoryMethods);
   const id = await jobs.enqueue(payload());
-  let handed: EveryTypeJob | undefined;
+  let handed: Delivered<EveryTypeJob> | undefined;
   // Resolving acks every message, the other tests' ones too.
   const worker = subscribe(EveryTypeJob, async (job) => {
     if (job.id === id) handed = job;
   }, { dataSource, address: vitess.grpcAddr, maxInFlight: 10 });
-  let streamed: EveryTypeJob;
+  let streamed: Delivered<EveryTypeJob>;
   try {
     streamed = await waitUntil(() => handed, 30_000, 'the handler to get the message');
   } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeRow, decodeValue, parseDateTime, splitRow } from '../../src/core/decode';
+import { decodeRow, decodeValue, parseDateTime, RowDecodeError, splitRow } from '../../src/core/decode';
 
 const row = (cells: Array<string | Buffer | null>) => {
   const bufs = cells.map((c) => (c === null ? null : Buffer.isBuffer(c) ? c : Buffer.from(c, 'utf8')));
@@ -36,4 +36,9 @@ test('datetime text becomes a local-time Date with microseconds truncated to ms'
 test('decodeRow keys values by field name', () => {
   const fields = [{ name: 'id', type: 'INT64' }, { name: 'epoch', type: 'INT64' }, { name: 'payload', type: 'JSON' }];
   assert.deepEqual(decodeRow(fields, row(['7', '0', '{"x":1}'])), { id: '7', epoch: '0', payload: { x: 1 } });
+});
+
+test('a value that cannot be decoded throws RowDecodeError naming its column', () => {
+  const fields = [{ name: 'id', type: 'INT64' }, { name: 'payload', type: 'JSON' }];
+  assert.throws(() => decodeRow(fields, row(['12', '{not json'])), (err: unknown) => err instanceof RowDecodeError && err.column === 'payload' && /^column payload could not be read: SyntaxError: /.test(err.message));
 });

@@ -118,8 +118,11 @@ test('producer-validation: a fail reason longer than the TEXT column holds is cu
   await fail(ex, spec, '1', { reason: 'x'.repeat(15_998) + '\u{1F600}' + 'y'.repeat(100_000) });
   assert.equal(ex.calls[0]!.params[1], 'short');
   const cut = ex.calls[1]!.params[1] as string;
-  assert.equal(cut, 'x'.repeat(15_998) + '…', 'cut before a surrogate pair, never through it');
-  assert.ok(Buffer.byteLength(cut, 'utf8') < 65_535);
+  // Cut by utf8mb4 bytes to the column's 65,535 (the emoji takes 4, the ellipsis 3).
+  assert.ok(cut === 'x'.repeat(15_998) + '\u{1F600}' + 'y'.repeat(65_535 - 3 - 15_998 - 4) + '…', 'cut by bytes after the emoji');
+  assert.equal(Buffer.byteLength(cut, 'utf8'), 65_535);
+  await fail(ex, spec, '1', { reason: 'y'.repeat(65_530) + '\u{1F600}' + 'zz' }); // 65,536 bytes
+  assert.ok(ex.calls[2]!.params[1] === 'y'.repeat(65_530) + '…', 'cut before a 4-byte character, never through it');
 });
 
 test('producer-validation: a due time is 0 (now, whatever the tablet clock), an ns time, or ms → ns; chunks of chunkSize', async () => {

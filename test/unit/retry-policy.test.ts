@@ -14,3 +14,11 @@ test('retry policy: unrecoverable → fail at once; the attempt limit → fail w
   assert.deepEqual(afterHandlerError(new Error('boom'), 20, 0, backoff), { nackDelayMs: 1_000 }, 'capped at maxMs');
   assert.deepEqual(afterHandlerError('a string', 1, 5, backoff), { nackDelayMs: 100 });
 });
+
+test('retry policy: a failure reason is cut to the failure_reason column in utf8mb4 bytes, whichever path fails it', () => {
+  const huge = '😀'.repeat(100_000);
+  for (const next of [afterHandlerError(new UnrecoverableError(huge), 1, 25, backoff), afterHandlerError(new Error(huge), 3, 3, backoff)]) {
+    assert.ok('fail' in next);
+    assert.ok(Buffer.byteLength(next.fail) <= 65_535 && next.fail.endsWith('😀…'));
+  }
+});
