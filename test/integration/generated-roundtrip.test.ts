@@ -4,7 +4,7 @@
  * do not fit and hostile strings enqueued through mysql2. Each is a typed error
  * (before SQL, or PayloadTooLongError from MySQL) or is read back exactly, by
  * SELECT and from the message stream. Hostile fail reasons come back exactly
- * from listFailed.
+ * from listFailed (a lone surrogate as U+FFFD, as fail() stores it).
  *
  * Exactly means: strings, bytes and 64-bit integers as given; JSON as
  * JSON.parse(JSON.stringify(value)) (key order aside); numbers equal by `===`
@@ -172,14 +172,14 @@ test('every stored case reads back exactly: SELECT, then the message stream', as
   console.log(`generated round trip: ${stored.size} stored cases read back by SELECT and from the stream (seed ${FC_SEED})`);
 });
 
-test('generated hostile fail reasons come back exactly from listFailed', async () => {
+test('generated hostile fail reasons come back exactly from listFailed (lone surrogates as U+FFFD)', async () => {
   const counts = new CaseCounts('hostile fail reasons, stored on Vitess');
   const ids = [...stored.keys()].slice(0, 60);
-  const reasons = fc.sample(hostileString(20).filter((r) => !hasLoneSurrogate(r)), { seed: FC_SEED, numRuns: ids.length });
+  const reasons = fc.sample(hostileString(20), { seed: FC_SEED, numRuns: ids.length });
   const want = new Map<string, string>();
   for (let k = 0; k < ids.length; k++) {
     assert.equal(await fail(db(), spec, ids[k]!, { reason: reasons[k]! }), 1);
-    want.set(ids[k]!, reasons[k]!);
+    want.set(ids[k]!, reasons[k]!.replace(/\p{Cs}/gu, '\uFFFD')); // a lone surrogate is stored as U+FFFD (core/reason.ts)
     counts.add('failed with a hostile reason');
   }
   const got = new Map<string, string | null>();
