@@ -136,6 +136,21 @@ export function checkSqlFragment(text: string, option: string, subject: string):
 }
 
 /**
+ * Throws unless `streamedColumns` and `vindex` have the shapes their types say
+ * (an array of names; `false` or an object), so plain JavaScript callers get an
+ * InvalidOptionError instead of a TypeError from deep inside.
+ */
+export function checkSpecShapes(subject: string, parts: { streamedColumns?: unknown; vindex?: unknown }): void {
+  const { streamedColumns, vindex } = parts;
+  if (streamedColumns !== undefined && (!Array.isArray(streamedColumns) || streamedColumns.some((s) => typeof s !== 'string'))) {
+    throw new InvalidOptionError(subject, 'streamedColumns', 'must be an array of payload column names', streamedColumns);
+  }
+  if (vindex !== undefined && vindex !== false && (vindex === null || typeof vindex !== 'object' || Array.isArray(vindex))) {
+    throw new InvalidOptionError(subject, 'vindex', "must be false or { column?, type? }", vindex);
+  }
+}
+
+/**
  * Checks and completes a spec (from {@link defineMessageTable} or an entity):
  * names, reserved columns, duplicates, the vindex column, index columns.
  */
@@ -152,6 +167,7 @@ export function finishSpec(
   },
 ): MessageTableSpec {
   checkIdentifier(parts.table, 'name', subject);
+  checkSpecShapes(subject, parts);
   if (parts.keyspace !== undefined) checkKeyspace(parts.keyspace, subject);
   const seen = new Set<string>();
   for (const c of parts.payload) {
@@ -196,6 +212,7 @@ export function finishSpec(
   const indexes: IndexSpec[] = [];
   for (const ix of parts.indexes ?? []) {
     checkIdentifier(ix.name, 'indexes.name', subject);
+    if (!Array.isArray(ix.columns) || ix.columns.some((c) => typeof c !== 'string')) throw new InvalidOptionError(subject, `index ${ix.name}`, 'columns must be an array of column names', ix.columns);
     if (ix.name.toLowerCase() === 'poller_idx' || ix.name.toLowerCase() === 'primary') {
       throw new InvalidOptionError(subject, 'indexes.name', 'may not be PRIMARY or poller_idx (the library adds those)', ix.name);
     }
@@ -250,11 +267,17 @@ function indexKind(ix: { name?: string; columns: readonly string[]; fulltext?: b
 export function defineMessageTable(input: DefineMessageTableInput): MessageTableSpec {
   const subject = `defineMessageTable(${typeof input?.table === 'string' ? input.table : '?'})`;
   if (!input || typeof input !== 'object') throw new InvalidOptionError('defineMessageTable', 'input', 'must be an object', input);
-  if (!input.columns || typeof input.columns !== 'object') throw new InvalidOptionError(subject, 'columns', 'must be an object of column types', input.columns);
+  if (!input.columns || typeof input.columns !== 'object' || Array.isArray(input.columns)) throw new InvalidOptionError(subject, 'columns', 'must be an object of column types', input.columns);
   checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
+  if (input.indexes !== undefined && !Array.isArray(input.indexes)) throw new InvalidOptionError(subject, 'indexes', 'must be an array of { name?, columns, unique? }', input.indexes);
+  for (const ix of input.indexes ?? []) {
+    if (ix === null || typeof ix !== 'object' || !Array.isArray(ix.columns)) throw new InvalidOptionError(subject, 'indexes', 'must be an array of { name?, columns, unique? }', ix);
+  }
   const payload: PayloadColumnSpec[] = Object.entries(input.columns).map(([property, c]) => {
+    if (typeof c !== 'string' && (c === null || typeof c !== 'object')) throw new InvalidOptionError(subject, `column ${property}`, 'must be a SQL type or { type, nullable?, default?, name? }', c);
     const full = typeof c === 'string' ? { type: c } : c;
-    if (full !== null && typeof full === 'object') checkDefinitionKeys(full, 'column', `column ${property}`, subject);
+    checkDefinitionKeys(full, 'column', `column ${property}`, subject);
+    if (full.nullable !== undefined && typeof full.nullable !== 'boolean') throw new InvalidOptionError(subject, `column ${property} nullable`, 'must be a boolean', full.nullable);
     const col: { -readonly [K in keyof PayloadColumnSpec]: PayloadColumnSpec[K] } = {
       name: full.name ?? property,
       property,

@@ -100,18 +100,29 @@ export const DEFAULT_TABLE_OPTIONS: MessageTableOptions = Object.freeze({
   maxAttempts: 25,
 });
 
+/**
+ * Longest table duration: 100 years. vttablet adds these to a nanosecond clock
+ * (int64, overflows in 2262), and larger values would be written into the
+ * comment in exponent form (`1e+297`), which it cannot parse.
+ */
+const MAX_DURATION_MS = 100 * 365 * 86_400_000;
+const MAX_DURATION_RULE = 'must be at most 100 years';
+
 // The rules, with class-validator: one checked instance per table definition.
 class TableOptionRules {
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a finite duration' })
   @Min(1, { message: 'must be at least 1 ms' })
+  @Max(MAX_DURATION_MS, { message: MAX_DURATION_RULE })
   ackWaitMs!: number;
 
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a finite duration' })
   @Min(1_000, { message: 'must be at least 1 s' })
+  @Max(MAX_DURATION_MS, { message: MAX_DURATION_RULE })
   purgeAfterMs!: number;
 
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a finite duration' })
   @Min(1, { message: 'must be at least 1 ms' })
+  @Max(MAX_DURATION_MS, { message: MAX_DURATION_RULE })
   pollerIntervalMs!: number;
 
   @IsInt({ message: 'must be an integer' })
@@ -121,16 +132,19 @@ class TableOptionRules {
 
   @IsInt({ message: 'must be an integer' })
   @Min(1, { message: 'must be at least 1' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'must be a safe integer' })
   cacheSize!: number;
 
   @ValidateIf((o: TableOptionRules) => o.minBackoffMs !== undefined)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a finite duration' })
   @Min(1, { message: 'must be at least 1 ms' })
+  @Max(MAX_DURATION_MS, { message: MAX_DURATION_RULE })
   minBackoffMs?: number;
 
   @ValidateIf((o: TableOptionRules) => o.maxBackoffMs !== undefined)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a finite duration' })
   @Min(1, { message: 'must be at least 1 ms' })
+  @Max(MAX_DURATION_MS, { message: MAX_DURATION_RULE })
   maxBackoffMs?: number;
 
   @ValidateIf((o: TableOptionRules) => o.maxAttempts !== undefined)

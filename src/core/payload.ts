@@ -27,33 +27,121 @@ export function columnKind(sqlType: string): Kind {
 }
 
 const INT_TEXT = /^-?[0-9]{1,20}$/;
+
+/** True when `text` holds a surrogate without its pair: utf8mb4 cannot store it (mysql2 would send U+FFFD instead). */
+export function hasLoneSurrogate(text: string): boolean {
+  return /\p{Cs}/u.test(text);
+}
+
+const LONE_SURROGATE = 'must be well-formed Unicode (it holds a lone surrogate, which utf8mb4 cannot store)';
+
+const INT_BITS: Record<string, bigint> = { tinyint: 8n, smallint: 16n, mediumint: 24n, int: 32n, integer: 32n, bigint: 64n };
+
+/** The range of an integer column type, e.g. `int` → [-2^31, 2^31 - 1], `bigint unsigned` → [0, 2^64 - 1]. */
+export function intRange(sqlType: string): readonly [bigint, bigint] | undefined {
+  const m = /^(tinyint|smallint|mediumint|integer|int|bigint)\b/.exec(sqlType.trim().toLowerCase());
+  if (!m) return undefined;
+  const bits = INT_BITS[m[1]!]!;
+  return /\b(unsigned|zerofill)\b/i.test(sqlType) ? [0n, (1n << bits) - 1n] : [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+}
+
+/**
+ * Vitess v0.24's binlog JSON decoder rejects an object whose empty key ends the
+ * document (`{"": null}`) and vttablet panics on it: the message manager, which
+ * watches the binlog of every message table, takes the whole tablet down
+ * (seen here: vtcombo exited). Refused for every empty key, as the exact layout
+ * is MySQL's to choose.
+ */
+const EMPTY_KEY = 'must not have an empty object key ("") in a message table: Vitess v0.24 crashes decoding it from the binlog';
+
+/**
+ * JSON text for a JSON column, or the reason the value would not come back as
+ * given: JSON.stringify silently turns NaN and ±Infinity into null, a Map or
+ * Set into {}, drops functions and symbols, and MySQL refuses lone surrogates.
+ */
+function jsonText(value: unknown): string | { problem: string } {
+  let problem: string | undefined;
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const original = this[key];
+    if (problem !== undefined) return v;
+    if (hasLoneSurrogate(key)) problem = `must not have a key with a lone surrogate (utf8mb4 cannot store it)`;
+    else if (typeof v === 'number' && !Number.isFinite(v)) problem = `must not hold ${v} (JSON has no such number; it would be stored as null)`;
+    else if (v instanceof Number && !Number.isFinite(v.valueOf())) problem = `must not hold ${v.valueOf()} (JSON has no such number)`;
+    else if (typeof v === 'string' && hasLoneSurrogate(v)) problem = LONE_SURROGATE;
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, '')) problem = EMPTY_KEY;
+    else if (typeof original === 'function' || typeof original === 'symbol') problem = `must not hold a ${typeof original} (JSON would drop it)`;
+    else if (v === undefined && Array.isArray(this)) problem = 'must not hold undefined or holes in an array (JSON would store null)';
+    else if (original instanceof Date && Number.isNaN(original.getTime())) problem = 'must not hold an invalid Date (JSON would store null)';
+    else if (original instanceof Map || original instanceof Set || original instanceof WeakMap || original instanceof WeakSet) problem = `must not hold a ${original.constructor.name} (JSON would store {}): convert it to an object or array`;
+    else if (original instanceof ArrayBuffer || (ArrayBuffer.isView(original) && !Buffer.isBuffer(original))) problem = 'must not hold a typed array or ArrayBuffer (JSON would store an object of indices)';
+    return v;
+  });
+  return problem !== undefined ? { problem } : text;
+}
 const DECIMAL_TEXT = /^-?[0-9]{1,65}(\.[0-9]{1,30})?$/;
+
+/** A finite number in plain decimal notation (its shortest form, without an exponent: 1e-7 → 0.0000001). */
+export function plainDecimal(n: number): string {
+  const text = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!m) return text;
+  const digits = m[2]! + (m[3] ?? '');
+  const point = 1 + Number(m[4]);
+  const body = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return m[1] + body;
+}
+
+/**
+ * Why a decimal text does not fit `decimal(p,s)`, or undefined. MySQL refuses
+ * too many integer digits only after the statement was sent, and rounds extra
+ * fraction digits silently (0.1 + 0.2 → 0.3000000000): both are refused here.
+ */
+function decimalMisfit(sqlType: string, text: string): string | undefined {
+  const m = /^(?:decimal|numeric|dec|fixed)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?/i.exec(sqlType.trim());
+  if (!m) return undefined;
+  const precision = m[1] === undefined ? 10 : Number(m[1]);
+  const scale = m[2] === undefined ? 0 : Number(m[2]);
+  const [int = '', frac = ''] = text.replace(/^-/, '').split('.');
+  const intDigits = int.replace(/^0+/, '').length;
+  const fracDigits = frac.replace(/0+$/, '').length;
+  if (fracDigits > scale) return `must have at most ${scale} digits after the point for ${sqlType} (MySQL would round it)`;
+  if (intDigits > precision - scale) return `must have at most ${precision - scale} digits before the point for ${sqlType}`;
+  return undefined;
+}
 
 /** A value as a driver parameter for a column, or the reason it does not fit. */
 export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlParam | { problem: string } {
   if (value === null) return column.nullable ? null : { problem: 'must not be null (the column is NOT NULL)' };
   const kind = columnKind(column.sqlType);
+  if (typeof value === 'string' && hasLoneSurrogate(value)) return { problem: LONE_SURROGATE };
   switch (kind) {
     case 'json': {
       if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint' || value === undefined) {
         return { problem: `must be JSON-serializable (got ${typeof value}; bigints: pass a decimal string)` };
       }
       try {
-        return JSON.stringify(value);
+        const text = jsonText(value);
+        return typeof text === 'string' ? text : { problem: text.problem };
       } catch (err) {
         return { problem: `must be JSON-serializable (${(err as Error).message})` };
       }
     }
-    case 'int':
-      if (typeof value === 'bigint') return value.toString();
-      if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-      if (typeof value === 'string' && INT_TEXT.test(value)) return value;
-      return { problem: `must be an integer (a safe-integer number, a bigint or a decimal string) for ${column.sqlType}` };
-    case 'decimal':
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
-      if (typeof value === 'bigint') return value.toString();
-      if (typeof value === 'string' && DECIMAL_TEXT.test(value)) return value;
-      return { problem: `must be a decimal number or a decimal string for ${column.sqlType}` };
+    case 'int': {
+      const ok = typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'string' && INT_TEXT.test(value));
+      if (!ok) return { problem: `must be an integer (a safe-integer number, a bigint or a decimal string) for ${column.sqlType}` };
+      const n = BigInt(value as bigint | number | string);
+      const range = intRange(column.sqlType);
+      // Checked here: MySQL would refuse it only after the statement was sent.
+      if (range && (n < range[0] || n > range[1])) return { problem: `must be from ${range[0]} to ${range[1]} for ${column.sqlType}` };
+      return typeof value === 'bigint' ? value.toString() : (value as number | string);
+    }
+    case 'decimal': {
+      const text = typeof value === 'number' && Number.isFinite(value) ? plainDecimal(value) : typeof value === 'bigint' ? value.toString() : typeof value === 'string' && DECIMAL_TEXT.test(value) ? value : undefined;
+      if (text === undefined) return { problem: `must be a decimal number or a decimal string for ${column.sqlType}` };
+      const misfit = decimalMisfit(column.sqlType, text);
+      if (misfit) return { problem: misfit };
+      return text; // exact decimal text: a JS number in exponent form (1e-7) would reach MySQL as an approximate double literal
+    }
     case 'float':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
       return { problem: `must be a finite number for ${column.sqlType}` };
@@ -91,7 +179,9 @@ export function toColumnParam(column: PayloadColumnSpec, value: unknown): SqlPar
  */
 export function payloadParams(spec: MessageTableSpec, payload: unknown, index?: number): Array<SqlParam | typeof DEFAULT_VALUE> {
   const table = tableLabel(spec);
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+  // A Map, Set, Date, … keeps its data outside its own properties: every column would silently take its default.
+  const builtIn = payload instanceof Map || payload instanceof Set || payload instanceof WeakMap || payload instanceof WeakSet || payload instanceof Date || payload instanceof RegExp || payload instanceof Promise || payload instanceof ArrayBuffer || ArrayBuffer.isView(payload);
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || builtIn) {
     throw new PayloadValidationError(table, [{ property: '(payload)', constraints: ['must be a plain object of payload properties'] }], index);
   }
   const record = payload as Record<string, unknown>;

@@ -7,7 +7,7 @@
 import { dirname, sep } from 'node:path';
 import { DefaultNamingStrategy, Entity, getMetadataArgsStorage } from 'typeorm';
 import type { ColumnMetadataArgs } from 'typeorm/metadata-args/ColumnMetadataArgs';
-import { BOOKKEEPING_COLUMNS, RESERVED_NAMES, type VindexInput } from '../core/define';
+import { BOOKKEEPING_COLUMNS, checkSpecShapes, RESERVED_NAMES, type VindexInput } from '../core/define';
 import { InvalidOptionError } from '../core/errors';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import { buildStreamedColumns, buildTableComment, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from '../core/options';
@@ -186,10 +186,12 @@ function definitionText(options: MessageTableDecoratorOptions, chain: Function[]
 export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassDecorator {
   return (target: Function) => {
     const subject = target.name || 'MessageTable';
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError(subject, 'options', 'must be an object', options);
     checkOptionNames(options, ['name', 'keyspace', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
     const resolved = resolveTableOptions(options, subject);
     const table = checkIdentifier(naming.tableName(target.name, options.name as string), 'name', subject);
     if (options.keyspace !== undefined) checkKeyspace(options.keyspace, subject);
+    checkSpecShapes(subject, options);
 
     const storage = getMetadataArgsStorage();
     const chain = inheritanceChain(target);
@@ -199,6 +201,8 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
     for (let i = storage.columns.length - 1; i >= 0; i--) {
       const c = storage.columns[i]!;
       if (!ours(c)) continue;
+      // Names are checked here, when the class is defined, not first when its spec is resolved.
+      if (c.mode !== 'virtual' && c.mode !== 'virtual-property') checkIdentifier(c.options.name ?? c.propertyName, `column ${c.propertyName}`, subject);
       const dbName = (c.options.name ?? c.propertyName).toLowerCase();
       if (c.propertyName === 'id' || dbName === BOOKKEEPING.id) {
         if (c.options.type !== 'bigint') {
