@@ -221,9 +221,12 @@ export async function enqueue<P extends object>(executor: Executor, spec: Messag
 
 /**
  * Enqueues many messages in multi-row INSERTs (`chunkSize` rows each) on
- * `executor`. All payloads are checked before the first statement. Inside a
- * transaction all or none are written; without one, a failing chunk leaves the
- * earlier chunks written.
+ * `executor`. All payloads are checked before the first statement. All or none
+ * are written only inside a transaction whose writes land on one shard (a
+ * business vindex with one value, or an unsharded keyspace) or under vtgate's
+ * `TWOPC` mode: random ids spread over every shard, and the default `MULTI`
+ * mode commits shard by shard. Without a transaction each chunk commits on its
+ * own, so a failing chunk leaves the earlier chunks written.
  *
  * @returns the ids, in input order.
  */
