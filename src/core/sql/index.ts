@@ -9,3 +9,4 @@ export * from './extend';
 export * from './list-failed';
 export * from './get-messages';
 export * from './due-count';
+export * from './stream';
