@@ -32,7 +32,11 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
   readonly address?: string;
   /** Further gRPC options (TLS credentials, caller id, metadata hook, keepalive) for the default transport. */
   readonly grpc?: Omit<VtgateGrpcOptions, 'address'>;
-  /** Read one shard only (e.g. `-80`); default all shards of the keyspace. */
+  /**
+   * Read one shard only (e.g. `-80`); default all shards of the keyspace. The
+   * stall watchdog then counts that shard's due rows only (computed for a
+   * `hash` vindex; with another vindex type it looks at the whole keyspace).
+   */
   readonly shard?: string;
   /**
    * Most messages held but not settled (queued or running, plus acks not yet
