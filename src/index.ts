@@ -30,7 +30,7 @@ export { toStreamError } from './subscriber/grpc/stream-error';
 export { subscribe, Subscriber, type MessageHandler } from './subscriber/subscriber';
 export { stream, MessageStream } from './subscriber/message-stream';
 export { plainHydrator, type Hydrator } from './subscriber/hydrator';
-export type { SubscriberOptions, CloseOptions } from './subscriber/options';
+export type { SubscriberOptions, StreamOptions, CloseOptions } from './subscriber/options';
 export type { SubscriberStats, SubscriberEvents } from './subscriber/events';
 export type { MessageContext, ReceivedMessage, NackOptions, Settlement } from './subscriber/message';
 export { backoffDelayMs, DEFAULT_RETRY_BACKOFF, DEFAULT_RECONNECT_BACKOFF, type Backoff } from './subscriber/backoff';

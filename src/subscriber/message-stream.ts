@@ -3,18 +3,22 @@
  */
 import type { MessageTableSpec } from '../core/spec';
 import type { ReceivedMessage } from './message';
-import type { CloseOptions, SubscriberOptions } from './options';
+import type { Delivery } from './delivery';
+import { STREAM_OPTION_NAMES, type CloseOptions, type StreamOptions } from './options';
 import { SubscriberCore } from './subscriber-core';
 
 /**
  * The iterator form (see {@link stream}): each item must be settled with
  * `ack()`, `nack()` or `fail()`; unsettled items count against `maxInFlight`.
- * Breaking out of the loop closes the stream.
+ * Leaving the loop (`break`, `return`, a throw) closes the stream at once and
+ * nacks the message in hand, if unsettled, with its epoch restored: it comes
+ * back now and does not use an attempt.
  */
 export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T> implements AsyncIterable<ReceivedMessage<T>> {
   #waiter: (() => void) | undefined;
+  static override readonly optionNames: readonly string[] = STREAM_OPTION_NAMES;
 
-  constructor(spec: MessageTableSpec, options: SubscriberOptions<T>) {
+  constructor(spec: MessageTableSpec, options: StreamOptions<T>) {
     super(spec, options, 'stream');
   }
 
@@ -37,18 +41,24 @@ export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage<T>> {
+    // The delivery the consumer's loop body is running with: still set when
+    // the loop is left from inside the body (break, return, throw).
+    let inHand: Delivery<T> | undefined;
     try {
       for (;;) {
         const d = this.queue.shift();
         if (d) {
           this.start(d);
+          inHand = d;
           yield d;
+          inHand = undefined;
           continue;
         }
         if (this.closing) break;
         await new Promise<void>((resolve) => (this.#waiter = resolve));
       }
     } finally {
+      if (inHand && !inHand.isSettling) this.handBack(inHand);
       await this.close();
     }
     await this.wait();
@@ -68,6 +78,6 @@ export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T
  * @example
  * for await (const m of stream(spec, { executor, address, signal })) { await work(m.message); await m.ack(); }
  */
-export function stream<T = Record<string, unknown>>(spec: MessageTableSpec, options: SubscriberOptions<T>): MessageStream<T> {
+export function stream<T = Record<string, unknown>>(spec: MessageTableSpec, options: StreamOptions<T>): MessageStream<T> {
   return new MessageStream<T>(spec, options);
 }

@@ -7,8 +7,9 @@ import type { Executor } from '../core/executor';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import type { MessageTableSpec } from '../core/spec';
 import type { Backoff } from './backoff';
-import type { VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
+import { VTGATE_GRPC_OPTION_NAMES, type VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
 import type { Hydrator } from './hydrator';
+import { checkNames } from './option-names';
 import type { StreamTransport } from './transport';
 
 /** Options shared by {@link subscribe} and {@link stream}. */
@@ -20,14 +21,22 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
   readonly executor: Executor;
   /**
    * The stream source. Default: a {@link VtgateGrpcTransport} on `address`,
-   * owned (and closed) by the subscriber. A transport passed in is not closed.
+   * owned (and closed) by the subscriber. A transport passed in is neither
+   * renewed nor closed; pass a factory (`() => new VtgateMysqlTransport(…)`)
+   * instead so that the subscriber can replace it after a stall or a
+   * connection error (a half-dead connection is then not reused) — what the
+   * factory returns is the subscriber's to close.
    */
-  readonly transport?: StreamTransport;
+  readonly transport?: StreamTransport | (() => StreamTransport);
   /** vtgate's gRPC `host:port`, when no `transport` is given. */
   readonly address?: string;
   /** Further gRPC options (TLS credentials, caller id, metadata hook, keepalive) for the default transport. */
   readonly grpc?: Omit<VtgateGrpcOptions, 'address'>;
-  /** Read one shard only (e.g. `-80`); default all shards of the keyspace. */
+  /**
+   * Read one shard only (e.g. `-80`); default all shards of the keyspace. The
+   * stall watchdog then counts that shard's due rows only (computed for a
+   * `hash` vindex; with another vindex type it looks at the whole keyspace).
+   */
   readonly shard?: string;
   /**
    * Most messages held but not settled (queued or running, plus acks not yet
@@ -83,7 +92,9 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
    * a tablet restarting, a dropped connection), waiting this backoff between
    * tries; `false` to end the subscriber instead. Non-retryable statuses (an
    * unknown table, not a message table, a non-primary target) always end it.
-   * Default 100 ms doubling to 10 s.
+   * Default 100 ms doubling to 500 ms (±25 %): back within about half a
+   * second of vtgate serving again, at most 160 tries a minute while it is
+   * down; the backoff starts afresh once a reopened stream delivered.
    */
   readonly reconnect?: false | Backoff;
   /**
@@ -100,10 +111,42 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
   readonly closeTimeoutMs?: number;
 }
 
+/** Options of {@link stream}: the iterator's consumer settles each message itself, so the handler-only options are not among them. */
+export type StreamOptions<T = Record<string, unknown>> = Omit<SubscriberOptions<T>, HandlerOnlyOption>;
+
+/** Options honoured by {@link subscribe} only (they steer what happens when a handler throws or hangs). */
+export type HandlerOnlyOption = 'maxAttempts' | 'retryBackoff' | 'handlerTimeoutMs';
+
 /** Options of {@link Subscriber.close}. */
 export interface CloseOptions {
-  /** How long to wait for running handlers before aborting their signals. Default 30 s. */
+  /**
+   * The bound of the whole close, in ms: the wait for running handlers (then
+   * their signals are aborted), the nack of what was received but not started,
+   * the last ack writes. Default 30 s (`closeTimeoutMs`).
+   */
   readonly timeoutMs?: number;
+}
+
+/** Every option name of {@link SubscriberOptions}, for refusing misspelt ones. */
+export const SUBSCRIBER_OPTION_NAMES: readonly string[] = Object.freeze([
+  'executor', 'transport', 'address', 'grpc', 'shard', 'maxInFlight', 'concurrency', 'ackBatchSize', 'ackIntervalMs',
+  'ackConcurrency', 'int64', 'hydrate', 'maxAttempts', 'retryBackoff', 'handlerTimeoutMs', 'reconnect', 'stallTimeoutMs',
+  'signal', 'closeTimeoutMs',
+]);
+
+const HANDLER_ONLY: readonly HandlerOnlyOption[] = ['maxAttempts', 'retryBackoff', 'handlerTimeoutMs'];
+
+/** Every option name of {@link StreamOptions}. */
+export const STREAM_OPTION_NAMES: readonly string[] = Object.freeze(SUBSCRIBER_OPTION_NAMES.filter((n) => !(HANDLER_ONLY as readonly string[]).includes(n)));
+
+/** Why the iterator refuses a handler-only option. */
+const STREAM_HINTS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(HANDLER_ONLY.map((n) => [n, 'is honoured by subscribe() only (the iterator\'s consumer settles each message itself)'])));
+
+/** Checks the options of `close()`; throws {@link InvalidOptionError}. */
+export function checkCloseOptions(options: CloseOptions, subject = 'close'): void {
+  checkNames(options, ['timeoutMs'], subject);
+  const t = options.timeoutMs;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 0)) throw new InvalidOptionError(subject, 'timeoutMs', 'must be a number of ms >= 0', t);
 }
 
 
@@ -113,7 +156,9 @@ const DEFAULTS = { maxInFlight: 1000, concurrency: 10, ackBatchSize: 500, ackCon
 export type ResolvedSubscriberOptions<T> = typeof DEFAULTS & SubscriberOptions<T>;
 
 /** The options with their defaults, checked; throws {@link InvalidOptionError} naming the first bad one. */
-export function resolveSubscriberOptions<T>(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string): ResolvedSubscriberOptions<T> {
+export function resolveSubscriberOptions<T>(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string, names: readonly string[] = SUBSCRIBER_OPTION_NAMES): ResolvedSubscriberOptions<T> {
+  checkNames(options, names, subject, names === STREAM_OPTION_NAMES ? STREAM_HINTS : {});
+  if (options.grpc !== undefined) checkNames(options.grpc, VTGATE_GRPC_OPTION_NAMES.filter((n) => n !== 'address'), `${subject} (grpc)`);
   const resolved = { ...DEFAULTS, ...stripUndefined(options), executor: options.executor };
   validate(spec, resolved, subject);
   return resolved;
@@ -124,6 +169,7 @@ function validate(spec: MessageTableSpec, o: SubscriberOptions<unknown> & typeof
   if (spec.keyspace !== undefined) checkKeyspace(spec.keyspace, subject);
   else throw new InvalidOptionError(subject, 'keyspace', 'is required for a stream (vtgate needs a target keyspace)', spec.keyspace);
   if (!o.executor || typeof o.executor.query !== 'function') throw new InvalidOptionError(subject, 'executor', 'must be an Executor (an object with query(sql, params))', o.executor);
+  if (o.transport !== undefined && typeof o.transport !== 'function' && (typeof o.transport !== 'object' || o.transport === null || typeof o.transport.stream !== 'function')) throw new InvalidOptionError(subject, 'transport', 'must be a StreamTransport or a function returning one', o.transport);
   if (!o.transport && (typeof o.address !== 'string' || o.address.length === 0)) throw new InvalidOptionError(subject, 'address', "is required without a 'transport' (vtgate's gRPC host:port)", o.address);
   if (o.shard !== undefined && !/^[0-9a-fA-F]*-[0-9a-fA-F]*$|^0$/.test(o.shard)) throw new InvalidOptionError(subject, 'shard', "must be a shard name like '-80', '80-' or '0'", o.shard);
   for (const key of ['maxInFlight', 'concurrency', 'ackBatchSize', 'ackConcurrency'] as const) {

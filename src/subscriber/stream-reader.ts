@@ -5,8 +5,8 @@
  * stalled), ended for good on a non-retryable error.
  */
 import type { StreamField, WireRow } from '../core/decode';
-import type { StreamError } from '../core/errors';
-import { quoteTable } from '../core/identifiers';
+import { InvalidOptionError, type StreamError } from '../core/errors';
+import { buildStream } from '../core/sql/stream';
 import type { MessageTableSpec } from '../core/spec';
 import { backoffDelayMs, DEFAULT_RECONNECT_BACKOFF } from './backoff';
 import type { SubscriberCounters, SubscriberEvents } from './events';
@@ -53,13 +53,9 @@ export class StreamReader {
     private readonly opts: ResolvedSubscriberOptions<unknown>,
     private readonly host: ReaderHost,
   ) {
-    if (opts.transport) {
-      this.#transport = opts.transport;
-      this.#ownsTransport = false;
-    } else {
-      this.#transport = new VtgateGrpcTransport({ ...opts.grpc, address: opts.address! });
-      this.#ownsTransport = true;
-    }
+    // A transport instance is the caller's: neither renewed nor closed here.
+    this.#ownsTransport = typeof opts.transport !== 'object';
+    this.#transport = this.#makeTransport();
     this.done = this.#run();
   }
 
@@ -81,9 +77,11 @@ export class StreamReader {
     this.host.inFlight.wake();
   }
 
-  /** Forgets rows read but never admitted: they come back after the ack wait. */
-  dropPending(): void {
+  /** Takes the rows read off a packet but never admitted (the subscriber was full), to nack them on close. */
+  takePending(): { rows: WireRow[]; fields: readonly StreamField[] } {
+    const rows = this.#pendingRows;
     this.#pendingRows = [];
+    return { rows, fields: this.#fields };
   }
 
   /** Closes the transport if the reader made it. */
@@ -118,7 +116,16 @@ export class StreamReader {
       this.host.counts.reconnects++;
       reconnecting = true;
       this.host.emit('reconnecting', { attempt: failures, delayMs, ...(error ? { error } : {}) });
-      if (outcome.stalled || error) this.#renewTransport();
+      if (outcome.stalled || error) {
+        try {
+          this.#renewTransport();
+        } catch (err) {
+          // A factory that throws would throw again: end, as for a non-retryable error.
+          this.fatal = asStreamError(err, this.spec.table);
+          this.host.emit('streamError', this.fatal);
+          break;
+        }
+      }
       await this.#sleep(delayMs);
     }
     if (this.#receiving) this.host.ended();
@@ -129,7 +136,7 @@ export class StreamReader {
     const target = `${this.spec.keyspace}${this.opts.shard ? `:${this.opts.shard}` : ''}@primary`;
     let call: StreamCall;
     try {
-      call = this.#transport.stream({ sql: `stream * from ${quoteTable(this.spec.table, this.spec.keyspace)}`, target, table: this.spec.table });
+      call = this.#transport.stream({ sql: buildStream(this.spec, this.opts.shard).sql, target, table: this.spec.table });
     } catch (err) {
       return { error: err };
     }
@@ -146,7 +153,7 @@ export class StreamReader {
       abandonRead?.();
     };
     this.lastPacketAt = Date.now();
-    const watchdog = startStallWatchdog(this.spec, this.opts.executor, this.opts.stallTimeoutMs, this, (silentMs) => {
+    const watchdog = startStallWatchdog(this.spec, this.opts.executor, this.opts.stallTimeoutMs, this.opts.shard, this, (silentMs) => {
       stalled = true;
       this.host.counts.stalls++;
       this.host.emit('stalled', { silentMs });
@@ -208,10 +215,24 @@ export class StreamReader {
     });
   }
 
-  /** A stalled or broken connection is not reused: the owned transport gets a new channel. */
+  /** The transport: the caller's instance, what its factory returns, or the default gRPC one. */
+  #makeTransport(): StreamTransport {
+    const t = this.opts.transport;
+    if (typeof t === 'object') return t;
+    if (typeof t === 'function') {
+      const made = t();
+      if (!made || typeof made.stream !== 'function' || typeof made.close !== 'function') {
+        throw new InvalidOptionError('subscribe', 'transport', 'must be a StreamTransport or a function returning one (the function returned something else)', made);
+      }
+      return made;
+    }
+    return new VtgateGrpcTransport({ ...this.opts.grpc, address: this.opts.address! });
+  }
+
+  /** A stalled or broken connection is not reused: an owned transport (default or from the factory) is replaced. */
   #renewTransport(): void {
     if (!this.#ownsTransport) return;
     this.#transport.close();
-    this.#transport = new VtgateGrpcTransport({ ...this.opts.grpc, address: this.opts.address! });
+    this.#transport = this.#makeTransport();
   }
 }

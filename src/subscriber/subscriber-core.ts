@@ -14,7 +14,7 @@ import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './eve
 import { plainHydrator, type Hydrator } from './hydrator';
 import { InFlight } from './in-flight';
 import type { Settlement } from './message';
-import { resolveSubscriberOptions, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
+import { checkCloseOptions, resolveSubscriberOptions, SUBSCRIBER_OPTION_NAMES, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
 import { afterHandlerError } from './retry-policy';
 import { Settler, type SettleEntry } from './settler';
 import { StreamReader } from './stream-reader';
@@ -45,11 +45,15 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   #routingColumn: string | undefined;
   #closing: Promise<void> | undefined;
   #onAbort: (() => void) | undefined;
+  /** Deliveries handed back unsettled (the iterator was left): nacked on close with their epoch restored. */
+  readonly #handedBack: Delivery<T>[] = [];
+  /** The option names this form accepts (the iterator form accepts fewer). */
+  static readonly optionNames: readonly string[] = SUBSCRIBER_OPTION_NAMES;
 
   constructor(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string) {
     super();
     this.spec = spec;
-    this.opts = resolveSubscriberOptions(spec, options, subject);
+    this.opts = resolveSubscriberOptions(spec, options, subject, (new.target as unknown as typeof SubscriberCore).optionNames);
     this.#routingColumn = spec.vindex && spec.vindex.column !== 'id' ? spec.vindex.column : undefined;
     this.#settler = new Settler(spec, options.executor, {
       ackBatchSize: this.opts.ackBatchSize,
@@ -256,40 +260,46 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   // ---- closing --------------------------------------------------------------
 
   /**
-   * Stops receiving, nacks what was received but not started (so it comes back
-   * at once), waits up to `timeoutMs` for running handlers (then aborts their
-   * signals), writes pending acks and ends the stream. Idempotent: later calls
-   * return the first call's promise.
+   * Stops receiving; nacks what was received but not started, with its epoch
+   * restored (it comes back at once and uses no attempt) — queued deliveries,
+   * rows read from a packet but not yet admitted, and a delivery handed back by
+   * leaving the iterator; waits for running handlers (then aborts their
+   * signals) and writes pending acks. `timeoutMs` bounds all of it: a nack or
+   * an ack write still running then is left to finish in the background (an
+   * `error` event says so). Idempotent: later calls return the first call's
+   * promise. A misspelt option or a bad timeout rejects without closing.
    */
   close(options: CloseOptions = {}): Promise<void> {
+    try {
+      checkCloseOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return (this.#closing ??= this.#close(options.timeoutMs ?? this.opts.closeTimeoutMs));
   }
 
+  /** @internal The iterator was left with `d` in hand and unsettled: nack it on close, epoch restored. */
+  protected handBack(d: Delivery<T>): void {
+    // Marked settled (and its place freed) now, so a late ack() of it writes nothing.
+    if (d.settledElsewhere('nacked')) this.#handedBack.push(d);
+  }
+
   async #close(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     this.opts.signal?.removeEventListener('abort', this.#onAbort!);
     this.#reader.stop();
-    await this.#reader.done;
+    await beforeDeadline(this.#reader.done, deadline).catch(() => undefined);
     this.onClosing();
-    // Unstarted: nack them in one go so the tablet sends them again now, with
-    // their epoch restored: a delivery no handler saw is not an attempt.
+    // Never handed to a handler: nack them in one go, epoch restored, so the
+    // tablet sends them again now; a delivery no handler saw is not an attempt.
     const unstarted = this.queue.splice(0).filter((d) => !d.isSettling);
-    if (unstarted.length > 0) {
-      try {
-        // Rows no longer matched were acked or re-sent meanwhile: not ours to count.
-        const entries = unstarted.map((d) => ({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }));
-        const changed = await this.#settler.nack(entries, 0, { uncount: true });
-        this.#counts.nackedOnClose += changed;
-        this.#counts.nacked += changed;
-        for (const d of unstarted) d.settled = 'nacked';
-      } catch (err) {
-        this.#counts.settleErrors++;
-        this.emit('error', new VitessMessagesError(`nack on close of ${unstarted.length} messages of ${this.spec.table} failed; they come back after the ack wait`, { cause: err }));
-      }
-      for (let i = 0; i < unstarted.length; i++) this.#inFlight.release();
-    }
-    this.#reader.dropPending(); // never admitted: they come back after the ack wait
-    // Wait for running handlers (and the settles they start).
-    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < unstarted.length; i++) this.#inFlight.release();
+    const handedBack = this.#handedBack.splice(0);
+    const entries: SettleEntry[] = [...handedBack, ...unstarted].map((d) => ({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }));
+    entries.push(...this.#unadmittedEntries());
+    const nacking = entries.length > 0 ? this.#settler.nack(entries, 0, { uncount: true }) : undefined;
+    nacking?.catch(() => undefined); // reported below, or left to the background after the deadline
+    // Meanwhile, running handlers (and the settles they start) finish.
     while (this.#inFlight.held > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))));
     }
@@ -297,14 +307,54 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       const reason = new VitessMessagesError(`subscriber of ${this.spec.table} closed after ${timeoutMs} ms with ${this.#inFlight.held} messages unsettled`);
       for (const d of this.started) d.abort(reason);
     }
-    await this.#settler.flush().catch((err: unknown) => {
+    if (nacking) {
+      try {
+        const done = await beforeDeadline(nacking, deadline);
+        if (done) {
+          // Rows no longer matched were acked or re-sent meanwhile: not ours to count.
+          const changed = done.value;
+          this.#counts.nackedOnClose += changed;
+          this.#counts.nacked += Math.max(0, changed - handedBack.length); // handed-back ones are counted already
+          for (const d of unstarted) d.settled = 'nacked';
+        } else {
+          this.emit('error', new VitessMessagesError(`nack on close of ${entries.length} messages of ${this.spec.table} did not finish within ${timeoutMs} ms; it goes on in the background (otherwise they come back after the ack wait)`));
+        }
+      } catch (err) {
+        this.#counts.settleErrors++;
+        this.emit('error', new VitessMessagesError(`nack on close of ${entries.length} messages of ${this.spec.table} failed; they come back after the ack wait`, { cause: err }));
+      }
+    }
+    try {
+      if (!(await beforeDeadline(this.#settler.flush(), deadline))) {
+        this.emit('error', new VitessMessagesError(`ack writes of ${this.spec.table} did not finish within ${timeoutMs} ms of close; they go on in the background`));
+      }
+    } catch (err) {
       this.#counts.settleErrors++;
       this.emit('error', err);
-    });
+    }
     this.#reader.closeTransport();
     this.closed = true;
     this.onClosed();
     this.emit('closed');
+  }
+
+  /** Rows the reader took off a packet but never admitted, as nack entries (an undecodable one comes back after the ack wait). */
+  #unadmittedEntries(): SettleEntry[] {
+    const { rows, fields } = this.#reader.takePending();
+    const out: SettleEntry[] = [];
+    for (const row of rows) {
+      try {
+        const decoded = decodeRow(fields, row, { int64: 'string' });
+        out.push({
+          id: String(decoded.id),
+          epoch: decoded.epoch === undefined ? undefined : Number(decoded.epoch),
+          routing: this.#routingColumn ? decoded[this.#routingColumn] : undefined,
+        });
+      } catch {
+        this.#counts.decodeErrors++;
+      }
+    }
+    return out;
   }
 
   /** True once `close()` was called (or the stream ended). */
@@ -327,4 +377,11 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close({ timeoutMs: this.opts.closeTimeoutMs });
   }
+}
+
+/** `{ value }` once `p` resolves, or undefined when `deadline` (`Date.now()` ms) passes first; rejects as `p` does. */
+function beforeDeadline<V>(p: Promise<V>, deadline: number): Promise<{ value: V } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), undefined)));
+  return Promise.race([p.then((value) => ({ value })), expired]).finally(() => clearTimeout(timer));
 }

@@ -7,7 +7,7 @@ export { MessageTable, type MessageTableDecoratorOptions } from './message-table
 export { VitessMessage } from './vitess-message';
 export { getMessageTableSpec, isMessageTable, messageTableClasses } from './registry';
 export { generateMigration, messageTablesOf, type GenerateMigrationOptions, type GenerateMigrationResult } from './generate-migration';
-export { subscribe, stream, type EntitySubscriberOptions, type Delivered } from './subscribe';
+export { subscribe, stream, type EntitySubscriberOptions, type EntityStreamOptions, type Delivered } from './subscribe';
 export { entityHydrator } from './hydrate';
 export { fromEntityManager, type EntityManagerLike, type QueryRunnerLike } from './entity-manager-executor';
 export {

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { Executor } from '../core/executor';
 import { InvalidOptionError } from '../core/errors';
 import { MessageStream } from '../subscriber/message-stream';
-import type { SubscriberOptions } from '../subscriber/options';
+import type { HandlerOnlyOption, SubscriberOptions } from '../subscriber/options';
 import { Subscriber, type MessageHandler } from '../subscriber/subscriber';
 import { fromEntityManager } from './entity-manager-executor';
 import { entityHydrator } from './hydrate';
@@ -31,6 +31,9 @@ export interface EntitySubscriberOptions<T> extends Omit<SubscriberOptions<T>, '
   readonly executor?: Executor;
 }
 
+/** Options of the TypeORM {@link stream}: the handler-only options (`maxAttempts`, `retryBackoff`, `handlerTimeoutMs`) are refused. */
+export type EntityStreamOptions<T> = Omit<EntitySubscriberOptions<T>, HandlerOnlyOption>;
+
 function prepare<T>(entity: Function, options: EntitySubscriberOptions<T>, subject: string) {
   const { dataSource } = options;
   if (!dataSource || typeof dataSource.getMetadata !== 'function') throw new InvalidOptionError(subject, 'dataSource', 'must be an initialized TypeORM DataSource', typeof dataSource);
@@ -54,7 +57,7 @@ export function subscribe<T>(entity: new (...args: never[]) => T, handler: Messa
 }
 
 /** The entity's messages as an async iterator; settle each with `m.ack()` / `m.nack()` / `m.fail()`. */
-export function stream<T>(entity: new (...args: never[]) => T, options: EntitySubscriberOptions<Delivered<T>>): MessageStream<Delivered<T>> {
-  const { spec, core } = prepare<Delivered<T>>(entity, options, 'stream');
+export function stream<T>(entity: new (...args: never[]) => T, options: EntityStreamOptions<Delivered<T>>): MessageStream<Delivered<T>> {
+  const { spec, core } = prepare<Delivered<T>>(entity, options as EntitySubscriberOptions<Delivered<T>>, 'stream');
   return new MessageStream<Delivered<T>>(spec, core);
 }

@@ -2,13 +2,17 @@
  * A loopback TCP proxy of the tests' own, to break or freeze connections to
  * vtgate without touching the shared Vitess: `cut()` destroys every open
  * connection (a dropped network); `freeze()` stops forwarding on the open ones
- * but leaves them open (a silent, half-dead stream); new connections always
- * work.
+ * but leaves them open (a silent, half-dead stream); `down()` cuts them and
+ * refuses new ones until `up()` (vtgate gone: connects fail with ECONNREFUSED);
+ * otherwise new connections always work.
  */
 import * as net from 'node:net';
 
 export class TcpProxy {
-  readonly #server: net.Server;
+  #server: net.Server;
+  #port = 0;
+  /** When the last `up()` (or start) made the proxy accept again (`Date.now()`). */
+  upAt = 0;
   readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket; frozen: boolean }>();
   /** Connections accepted so far. */
   connections = 0;
@@ -21,11 +25,29 @@ export class TcpProxy {
     const [host, port] = targetAddr.split(':');
     const proxy = new TcpProxy({ host: host!, port: Number(port) });
     await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
+    proxy.#port = (proxy.#server.address() as net.AddressInfo).port;
     return proxy;
   }
 
   get address(): string {
-    return `127.0.0.1:${(this.#server.address() as net.AddressInfo).port}`;
+    return `127.0.0.1:${this.#port}`;
+  }
+
+  /** Cuts every connection and stops listening: new connects are refused until {@link up}. */
+  async down(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.cut();
+    await closed;
+  }
+
+  /** Listens again on the same port; resolves once connects are accepted. */
+  async up(): Promise<void> {
+    this.#server = net.createServer((client) => this.#accept(client));
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#port, '127.0.0.1', () => resolve());
+    });
+    this.upAt = Date.now();
   }
 
   #accept(client: net.Socket): void {
@@ -62,6 +84,6 @@ export class TcpProxy {
 
   async close(): Promise<void> {
     this.cut();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (this.#server.listening) await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }

@@ -132,7 +132,10 @@ for (const t of transportCases(cleanup)) {
       assert.equal(sub.stats().acked, handled.size, 'every started handler finished and was acked');
       const unstarted = [...received].filter((id) => !handled.has(id) && id !== ackedElsewhere);
       assert.equal(unstarted.length, 34);
-      assert.equal(sub.stats().nackedOnClose, 34);
+      // Plus the rows of the packet in hand that were never admitted (at most
+      // one packet, batch 50): nacked on close too, their epoch restored.
+      const unadmitted = sub.stats().nackedOnClose - 34;
+      assert.ok(unadmitted >= 0 && unadmitted <= 50, `nacked on close: ${sub.stats().nackedOnClose}`);
       const neverReceived = ids.filter((id) => !received.has(id));
 
       // The table right after the close: only handled messages are acked; the

@@ -141,7 +141,7 @@ test('backoff: doubling from baseMs, capped at maxMs, jitter within ±jitter/2',
   assert.equal(backoffDelayMs(1, b, () => 1), 250);
   assert.equal(backoffDelayMs(0, DEFAULT_RETRY_BACKOFF, () => 0.5), 1_000);
   assert.equal(backoffDelayMs(30, DEFAULT_RETRY_BACKOFF, () => 0.5), 300_000);
-  assert.equal(backoffDelayMs(3, DEFAULT_RECONNECT_BACKOFF, () => 0.5), 800);
+  assert.equal(backoffDelayMs(3, DEFAULT_RECONNECT_BACKOFF, () => 0.5), 500);
 });
 
 test('resilience options are validated', () => {

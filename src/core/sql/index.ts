@@ -11,3 +11,4 @@ export * from './list-failed';
 export * from './get-messages';
 export * from './due-count';
 export * from './vindex-values';
+export * from './stream';

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { InvalidOptionError } from '../../core/errors';
 import type { StreamCall, StreamPacket, StreamRequest, StreamTransport } from '../transport';
+import { checkNames } from '../option-names';
 import { vitessServiceClient } from './proto';
 import { toStreamError } from './stream-error';
 
@@ -37,6 +38,9 @@ export interface VtgateGrpcOptions {
    */
   readonly flowControlWindowBytes?: number;
 }
+
+/** Every option name of {@link VtgateGrpcOptions}, for refusing misspelt ones. */
+export const VTGATE_GRPC_OPTION_NAMES: readonly string[] = Object.freeze(['address', 'credentials', 'callerId', 'metadata', 'keepaliveMs', 'keepaliveTimeoutMs', 'flowControlWindowBytes']);
 
 /** The gRPC channel options used for vtgate; pure, so a unit test pins them. */
 export function vtgateChannelOptions(options: Pick<VtgateGrpcOptions, 'keepaliveMs' | 'keepaliveTimeoutMs' | 'flowControlWindowBytes'> = {}): grpc.ChannelOptions {
@@ -77,6 +81,8 @@ export class VtgateGrpcTransport implements StreamTransport {
   readonly #client: grpc.Client;
 
   constructor(options: VtgateGrpcOptions) {
+    checkNames(options, VTGATE_GRPC_OPTION_NAMES, 'VtgateGrpcTransport');
+    if (typeof options.address !== 'string' || options.address.length === 0) throw new InvalidOptionError('VtgateGrpcTransport', 'address', "is required (vtgate's gRPC host:port)", options.address);
     this.#options = options;
     const Client = vitessServiceClient();
     this.#client = new Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), vtgateChannelOptions(options));

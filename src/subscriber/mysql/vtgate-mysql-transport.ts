@@ -1,6 +1,8 @@
 import type { Connection, ConnectionOptions, FieldPacket, Query } from 'mysql2';
 import type { StreamField, WireRow } from '../../core/decode';
 import type { StreamCall, StreamPacket, StreamRequest, StreamTransport } from '../transport';
+import { InvalidOptionError } from '../../core/errors';
+import { checkNames } from '../option-names';
 import { mysqlToStreamError } from './mysql-stream-error';
 
 export interface VtgateMysqlOptions {
@@ -23,6 +25,11 @@ export class VtgateMysqlTransport implements StreamTransport {
   readonly #open = new Set<MysqlStreamCall>();
 
   constructor(options: VtgateMysqlOptions) {
+    checkNames(options, ['connection', 'readAheadRows'], 'VtgateMysqlTransport');
+    const c = options.connection;
+    if (!(typeof c === 'string' && c.length > 0) && (typeof c !== 'object' || c === null)) throw new InvalidOptionError('VtgateMysqlTransport', 'connection', 'must be a mysql:// URL or mysql2 connection options', c);
+    const r = options.readAheadRows;
+    if (r !== undefined && (!Number.isInteger(r) || r < 1)) throw new InvalidOptionError('VtgateMysqlTransport', 'readAheadRows', 'must be an integer >= 1', r);
     this.#options = options;
   }
 
