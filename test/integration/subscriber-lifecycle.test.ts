@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Executor } from '../../src/core/executor';
 import { randomId } from '../../src/core/ids';
+import { getMessages } from '../../src/core/operations';
+import { nowNs } from '../../src/core/time';
 import { hashKeyspaceId, inKeyRange, shardKeyRange } from '../../src/core/keyrange';
 import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { stream } from '../../src/subscriber/message-stream';
@@ -20,6 +22,22 @@ import { TcpProxy } from '../helpers/tcp-proxy';
 import { vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
+
+/**
+ * The rows of `ids` as close() left them, read at once (no timing involved):
+ * handed back means pending, due now (time_next not after this moment) and at
+ * its streamed epoch 0 (no attempt used).
+ */
+async function handedBack(spec: Parameters<typeof stream>[0], ids: readonly string[]): Promise<void> {
+  const now = nowNs();
+  const rows = await getMessages(poolExecutor(), spec, [...ids]);
+  assert.equal(rows.length, ids.length);
+  for (const r of rows) {
+    assert.equal(r.state, 'pending', r.id);
+    assert.equal(Number(r.epoch), 0, `${r.id}: epoch restored`);
+    assert.ok(BigInt(r.timeNextNs!) <= now, `${r.id}: due now (time_next ${r.timeNextNs} <= ${now})`);
+  }
+}
 
 /** Reads `n` messages with a fresh stream and acks them; returns id → epoch. */
 async function readBack(spec: Parameters<typeof stream>[0], n: number): Promise<Map<string, number>> {
@@ -35,7 +53,7 @@ async function readBack(spec: Parameters<typeof stream>[0], n: number): Promise<
 }
 
 describe('leaving the iterator and closing', () => {
-  test('break and throw inside for await: the message in hand is nacked with its epoch restored and the stream closes at once', { timeout: 25_000 }, async () => {
+  test('break and throw inside for await: the message in hand is nacked with its epoch restored and the stream closes at once', { timeout: 120_000 }, async () => {
     // Ack wait 30 s: the test ends long before an unnacked message could come back.
     const { spec, qualified } = await table('life_exit', { ackWaitS: 30, keyspace: vitess.unsharded });
     for (const how of ['break', 'throw'] as const) {
@@ -54,12 +72,13 @@ describe('leaving the iterator and closing', () => {
       else await assert.rejects(loop(), /the loop body failed/);
       assert.equal(inHand, id);
       assert.deepEqual([s.stats().nackedOnClose, s.stats().nacked, s.stats().inFlight], [1, 1, 0], how);
+      await handedBack(spec, [id!]);
       const back = await readBack(spec, 1);
       assert.deepEqual([...back], [[id, 0]], `${how}: it came back at once, its epoch restored (no attempt used)`);
     }
   });
 
-  test('rows read off a packet but not yet admitted (maxInFlight reached) are nacked on close with their epoch restored', { timeout: 25_000 }, async () => {
+  test('rows read off a packet but not yet admitted (maxInFlight reached) are nacked on close with their epoch restored', { timeout: 120_000 }, async () => {
     const { spec, qualified } = await table('life_pending', { ackWaitS: 30, keyspace: vitess.unsharded });
     const ids = await insertMessages(qualified, 10, 10);
     const s = stream(spec, { executor: poolExecutor(), address: vitess.grpcAddr, maxInFlight: 3, concurrency: 3 });
@@ -67,12 +86,13 @@ describe('leaving the iterator and closing', () => {
     await waitUntil(() => s.stats().received === 3, 15_000, 'three held, the rest of the packet waiting');
     await s.close({ timeoutMs: 5_000 });
     assert.equal(s.stats().nackedOnClose, 10, '3 queued + 7 read but not admitted');
+    await handedBack(spec, ids);
     const back = await readBack(spec, 10);
     assert.deepEqual([...back.keys()].sort(), [...ids].sort());
     assert.deepEqual([...new Set(back.values())], [0], 'all epochs restored');
   });
 
-  test('close({ timeoutMs }) returns within its bound while the nack of unstarted messages and an ack write hang', { timeout: 25_000 }, async () => {
+  test('close({ timeoutMs }) returns within its bound while the nack of unstarted messages and an ack write hang', { timeout: 120_000 }, async () => {
     const { spec, qualified } = await table('life_bound', { ackWaitS: 30, keyspace: vitess.unsharded });
     await insertMessages(qualified, 4, 4);
     const real = poolExecutor();
@@ -163,7 +183,7 @@ describe('stall watchdog and transports', () => {
   test('a transport factory is called again for a new connection after a stall (a frozen gRPC channel is not reused)', { timeout: 60_000 }, async () => {
     const proxy = await TcpProxy.start(vitess.grpcAddr);
     cleanup.push(() => proxy.close());
-    const { spec, qualified } = await table('life_factory', { ackWaitS: 2, pollerIntervalS: 0.5 });
+    const { spec, qualified } = await table('life_factory', { ackWaitS: 5, pollerIntervalS: 0.5 });
     let made = 0;
     const events: string[] = [];
     const handled = new Set<string>();
@@ -179,15 +199,18 @@ describe('stall watchdog and transports', () => {
     });
     cleanup.push(() => sub.close());
     sub.on('stalled', () => events.push('stalled'));
-    sub.on('reconnecting', (i) => events.push(i.error ? 'transport error' : 'resubscribe'));
+    sub.on('reconnecting', (i) => events.push(i.error ? `transport error: ${(i.error as Error).message}` : 'resubscribe'));
     const [warm] = await insertMessages(qualified, 1, 1);
     await waitUntil(() => handled.has(warm!), 15_000, 'the first message through the proxy');
     proxy.freeze();
-    // What goes into the frozen connection comes back after the 2 s ack wait, due.
-    const ids = await insertMessages(qualified, 200, 200);
+    // More than the frozen connection's windows take in (README "Flow control"),
+    // so the tablet blocks and the rest stays due at once: the watchdog sees it
+    // long before vtgate's own keepalive (≈ 20 s) drops the frozen connection.
+    // What went into the void comes back after the 5 s ack wait.
+    const ids = await insertMessages(qualified, 6_000, 500);
     await waitUntil(() => ids.every((id) => handled.has(id)), 45_000, `the messages after the stall (${events.join(', ')})`);
     await sub.close();
-    assert.equal(events[0], 'stalled');
+    assert.equal(events[0], 'stalled', events.join(' | '));
     assert.ok(made >= 2, `the factory made a new transport (${made})`);
   });
 });

@@ -132,6 +132,10 @@ for (const t of transportCases(cleanup)) {
       await waitUntil(() => ledger.size >= 500, 30_000, '500 handled');
       proxy.cut();
       await waitUntil(async () => (await countAcked(qualified)) === ids.length, 60_000, 'all acked after the cut');
+      // What was read before the cut can carry the subscriber through it (the MySQL
+      // transport reads ahead): one more message proves the reopened stream delivers.
+      const [after] = await insertMessages(qualified, 1, 1);
+      await waitUntil(() => ledger.has(after!) && events.includes('reconnected'), 60_000, `a message on the reopened stream (${events.join(', ')})`);
       await sub.close();
       const lost = ids.filter((id) => !ledger.has(id)).length;
       const duplicates = [...ledger.values()].reduce((s, n) => s + n - 1, 0);
