@@ -11,3 +11,7 @@ export * from './list-failed';
 export * from './get-messages';
 export * from './due-count';
 export * from './vindex-values';
+export * from './counts';
+export * from './purge-failed';
+export * from './get';
+export * from './shards';
