@@ -15,6 +15,10 @@ export const COUNTS_COLUMNS = {
   oldestDueAgeNs: 'vm_oldest_due_age_ns',
 } as const;
 
+/** The derived table holding the database's now, and its column. */
+const NOW_TABLE = 'vm_now';
+const NOW_COLUMN = 'vm_now_ns';
+
 /**
  * How many messages of a table are in each state, and how long the oldest due
  * one has waited: one row, one pass over the table. The states (each row in
@@ -41,6 +45,12 @@ export const COUNTS_COLUMNS = {
  * Sums of conditions, so through vtgate a scatter over the shards is merged
  * into table totals (`sum`, `max`); on a shard-targeted session the same
  * statement gives that shard's figures. Each sum is NULL on an empty table.
+ *
+ * "Now" comes from a one-row derived table that `limit 1` keeps MySQL from
+ * merging: it is computed once per statement and read as a constant. Written
+ * inline, MySQL evaluated `utc_timestamp` in the select list for every row,
+ * four times: twice as slow (bench/counts.ts, 100k rows per shard: ≈ 480 ms
+ * against ≈ 230 ms). vtgate sends the derived table to each shard with the rest.
  */
 export function buildCounts(spec: MessageTableSpec): Statement {
   const q = quoteIdentifier;
@@ -48,9 +58,10 @@ export function buildCounts(spec: MessageTableSpec): Statement {
   const next = q(BOOKKEEPING.timeNext);
   const epoch = q(BOOKKEEPING.epoch);
   const c = COUNTS_COLUMNS;
+  const now = `${q(NOW_TABLE)}.${q(NOW_COLUMN)}`;
   const pending = `${acked} is null`;
-  const due = `${pending} and ${next} <= ${DB_NOW_NS}`;
-  const later = `${pending} and ${next} > ${DB_NOW_NS} and ${next} <> ?`;
+  const due = `${pending} and ${next} <= ${now}`;
+  const later = `${pending} and ${next} > ${now} and ${next} <> ?`;
   const dueSince = `case when ${next} = 0 then ${q(BOOKKEEPING.enqueuedAt)} else ${next} end`;
   const never = NEVER_NS.toString();
   return {
@@ -60,8 +71,8 @@ export function buildCounts(spec: MessageTableSpec): Statement {
       `sum(${later} and ${epoch} > 0) as ${q(c.inFlight)}, ` +
       `sum(${pending} and ${next} = ?) as ${q(c.failed)}, ` +
       `sum(${acked} is not null) as ${q(c.acked)}, ` +
-      `max(case when ${due} then ${DB_NOW_NS} - ${dueSince} end) as ${q(c.oldestDueAgeNs)} ` +
-      `from ${tableRef(spec)}`,
+      `max(case when ${due} then ${now} - ${dueSince} end) as ${q(c.oldestDueAgeNs)} ` +
+      `from ${tableRef(spec)}, (select ${DB_NOW_NS} as ${q(NOW_COLUMN)} from dual limit 1) as ${q(NOW_TABLE)}`,
     params: [never, never, never],
   };
 }
