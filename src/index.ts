@@ -45,10 +45,16 @@ export {
   type ListFailedOptions, type FailedMessage, type FailedPage, type MessageState, type MessageStatus,
   type NackOptions as NackMessageOptions,
 } from './core/operations';
+export {
+  counts, purgeFailed, get,
+  type QueueMessageState, type QueueCounts, type CountsResult, type ShardConnection, type CountsOptions,
+  type PurgeFailedOptions, type QueueMessage,
+} from './core/queue-admin';
 export { fromMysql2, type Mysql2Like, type Mysql2PromiseLike, type Mysql2CallbackLike } from './adapters/mysql2';
 export { fromPrisma, type PrismaLike } from './adapters/prisma';
 export {
   buildEnqueue, buildAck, buildNack, buildFail, buildRetry, buildExtend, buildListFailed, buildGetMessages,
+  buildCounts, buildPurgeFailed, buildGet, buildShowShards, buildUseShard,
   DEFAULT_VALUE, DB_NOW_NS, type EnqueueRow, type TargetBatch,
 } from './core/sql';
 export { Queue, type QueueOptions } from './queue';

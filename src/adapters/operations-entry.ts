@@ -8,5 +8,10 @@ export {
   type EnqueueManyOptions, type MessageRef, type RaceOptions, type NackOptions, type FailOptions,
   type ExtendOptions, type ListFailedOptions, type FailedMessage, type FailedPage, type MessageState, type MessageStatus,
 } from '../core/operations';
+export {
+  counts, purgeFailed, get,
+  type QueueMessageState, type QueueCounts, type CountsResult, type ShardConnection, type CountsOptions,
+  type PurgeFailedOptions, type QueueMessage,
+} from '../core/queue-admin';
 export type { Executor, ExecResult, SqlParam, Statement } from '../core/executor';
 export type { MessageTableSpec, PayloadColumnSpec } from '../core/spec';

@@ -469,7 +469,7 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
 
 // ---- internals ---------------------------------------------------------------
 
-function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], operation: string): RaceTarget[] {
+export function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], operation: string): RaceTarget[] {
   const subject = `${operation}(${tableLabel(spec)})`;
   const list = Array.isArray(refs) ? (refs as readonly MessageRef[]) : [refs as MessageRef];
   const routing = routingColumn(spec);
@@ -588,7 +588,7 @@ async function resolveValidator(options: ValidationOptions): Promise<Function | 
  * below 2^53: above, the executor has already rounded it (a DataSource with
  * `bigNumberStrings: false`), and an id or `time_next` would silently be wrong.
  */
-function int64Text(value: unknown, column: string, subject: string): string {
+export function int64Text(value: unknown, column: string, subject: string): string {
   if (typeof value === 'number' && !Number.isSafeInteger(value)) {
     throw new InvalidOptionError(subject, 'executor', `returned column ${column} as a JS number, which is rounded above 2^53; have the driver return 64-bit integers as strings (mysql2/TypeORM: supportBigNumbers and bigNumberStrings)`, value);
   }
@@ -596,12 +596,12 @@ function int64Text(value: unknown, column: string, subject: string): string {
 }
 
 /** A nullable 64-bit column read back, as a decimal string or null. */
-function nullableInt64(value: unknown, column: string, subject: string): string | null {
+export function nullableInt64(value: unknown, column: string, subject: string): string | null {
   return value == null ? null : int64Text(value, column, subject);
 }
 
 /** A listFailed cell as the API returns it (buildListFailed selects JSON columns as text). */
-function fromDriver(value: unknown, kind: ReturnType<typeof columnKind>, column: string, subject: string): unknown {
+export function fromDriver(value: unknown, kind: ReturnType<typeof columnKind>, column: string, subject: string): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (kind === 'int' && typeof value === 'number') return Number.isSafeInteger(value) ? value : int64Text(value, column, subject);
   if (kind === 'json' && typeof value === 'string') {
@@ -614,18 +614,18 @@ function fromDriver(value: unknown, kind: ReturnType<typeof columnKind>, column:
   return value;
 }
 
-interface CallSite {
+export interface CallSite {
   stack?: string;
 }
 
 /** The caller's stack, taken before the first await, for errors thrown later. */
-function callSite(fn: Function): CallSite {
+export function callSite(fn: Function): CallSite {
   const site: CallSite = {};
   Error.captureStackTrace(site, fn);
   return site;
 }
 
-async function run(executor: Executor, statement: Statement, spec: MessageTableSpec, operation: string, ids: readonly string[], site: CallSite): Promise<ExecResult> {
+export async function run(executor: Executor, statement: Statement, spec: MessageTableSpec, operation: string, ids: readonly string[], site: CallSite): Promise<ExecResult> {
   try {
     return await executor.query(statement.sql, statement.params);
   } catch (cause) {
@@ -653,7 +653,7 @@ export function classifyError(cause: unknown, operation: string, table: string, 
 }
 
 /** Gives `err` the caller's stack (taken before the first await). */
-function withSite<E extends Error>(err: E, site: CallSite): E {
+export function withSite<E extends Error>(err: E, site: CallSite): E {
   if (site.stack) err.stack = `${err.name}: ${err.message}\n${site.stack.split('\n').slice(1).join('\n')}`;
   return err;
 }

@@ -18,6 +18,7 @@ import {
   type EnqueueManyOptions, type ExtendOptions, type FailedPage, type FailOptions, type ListFailedOptions,
   type MessageOptions, type MessageRef, type MessageStatus, type NackOptions,
 } from '../core/operations';
+import { counts, get, purgeFailed, type CountsOptions, type CountsResult, type PurgeFailedOptions, type QueueMessage } from '../core/queue-admin';
 import type { MessageTableSpec } from '../core/spec';
 import { hasValidationRules, validateWithClass } from '../core/payload';
 import { tableLabel } from '../core/sql/target';
@@ -88,6 +89,12 @@ export interface MessageOperations<T> {
   listFailed(options?: ListFailedOptions): Promise<FailedPage>;
   /** Bookkeeping state (pending / acked / failed) of some messages. */
   getMessages(refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
+  /** How many messages are in each state (due, scheduled, in flight, failed, acked) and the oldest due age; per shard with `openConnection`. */
+  counts(options?: CountsOptions): Promise<CountsResult>;
+  /** Deletes failed messages older than `olderThan`; returns how many. */
+  purgeFailed(options: PurgeFailedOptions): Promise<number>;
+  /** One message with its payload and state, or null. */
+  get(ref: MessageRef): Promise<QueueMessage | null>;
 }
 
 interface Resolved {
@@ -169,6 +176,9 @@ export function messageOperations<T extends ObjectLiteral>(manager: EntityManage
     extend: (refs, options) => extend(executor, spec, refs, options),
     listFailed: (options) => listFailed(executor, spec, options),
     getMessages: (refs) => getMessages(executor, spec, refs),
+    counts: (options) => counts(executor, spec, options),
+    purgeFailed: (options) => purgeFailed(executor, spec, options),
+    get: (ref) => get(executor, spec, ref),
   };
 }
 
@@ -200,6 +210,15 @@ export interface MessageRepositoryMethods {
   listFailed(this: Repository<ObjectLiteral>, options?: ListFailedOptions): Promise<FailedPage>;
   /** {@link MessageOperations.getMessages}, on this repository's entity and manager. */
   getMessages(this: Repository<ObjectLiteral>, refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
+  /** {@link MessageOperations.counts}, on this repository's entity and manager. */
+  counts(this: Repository<ObjectLiteral>, options?: CountsOptions): Promise<CountsResult>;
+  /** {@link MessageOperations.purgeFailed}, on this repository's entity and manager. */
+  purgeFailed(this: Repository<ObjectLiteral>, options: PurgeFailedOptions): Promise<number>;
+  /**
+   * {@link MessageOperations.get}, on this repository's entity and manager.
+   * (A repository's own `get` does not exist in TypeORM; `findOne` stays untouched.)
+   */
+  get(this: Repository<ObjectLiteral>, ref: MessageRef): Promise<QueueMessage | null>;
 }
 
 function ops<T extends ObjectLiteral>(repo: Repository<T>): MessageOperations<T> {
@@ -241,6 +260,15 @@ export const messageRepositoryMethods: MessageRepositoryMethods = {
   },
   getMessages(refs) {
     return ops(this).getMessages(refs);
+  },
+  counts(options) {
+    return ops(this).counts(options);
+  },
+  purgeFailed(options) {
+    return ops(this).purgeFailed(options);
+  },
+  get(ref) {
+    return ops(this).get(ref);
   },
 };
 

@@ -35,7 +35,7 @@ for (const entry of ['vitess-messages/mysql2', 'vitess-messages/prisma']) {
 test('adapter-entries: the entry points export their adapter and the operations', () => {
   const mysql2 = require('vitess-messages/mysql2') as Record<string, unknown>;
   const prisma = require('vitess-messages/prisma') as Record<string, unknown>;
-  for (const name of ['enqueue', 'enqueueMany', 'ack', 'nack', 'fail', 'retry', 'extend', 'listFailed', 'getMessages']) {
+  for (const name of ['enqueue', 'enqueueMany', 'ack', 'nack', 'fail', 'retry', 'extend', 'listFailed', 'getMessages', 'counts', 'purgeFailed', 'get']) {
     assert.equal(typeof mysql2[name], 'function', `mysql2 ${name}`);
     assert.equal(mysql2[name], prisma[name], `one copy of ${name}`);
   }

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { InvalidOptionError } from '../../src/core/errors';
 import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack, retry } from '../../src/core/operations';
+import { counts, get, purgeFailed } from '../../src/core/queue-admin';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { Queue } from '../../src/queue';
 
@@ -64,4 +65,24 @@ test('option-names: the seed Queue refuses misspelt options of its constructor, 
   assert.throws(() => q.open('127.0.0.1:1', 'ks', { maxConcurent: 1 } as never), refused('maxConcurent', 'executor, maxConcurrent, grpc'));
   await assert.rejects(q.get({ signl: undefined } as never), refused('signl', 'signal'));
   await assert.rejects(q.close({ timeout: 1 } as never), refused('timeout', 'timeoutMs'));
+});
+
+test('option-names: counts, purgeFailed and get refuse misspelt or missing options before any SQL', async () => {
+  const ex = recorder();
+  const o = (v: object) => v as never;
+  await assert.rejects(counts(ex, spec, o({ perShard: true })), refused('perShard', 'openConnection'));
+  await assert.rejects(purgeFailed(ex, spec, o({ olderThan: '7d', includeUnknown: true })), refused('includeUnknown', 'olderThan, includeUnknownAge'));
+  await assert.rejects(purgeFailed(ex, spec, o({})), (e: unknown) => e instanceof InvalidOptionError && e.option === 'olderThan');
+  await assert.rejects(purgeFailed(ex, spec, o({ olderThan: '7 days' })), (e: unknown) => e instanceof InvalidOptionError && e.option === 'olderThan');
+  await assert.rejects(purgeFailed(ex, spec, o({ olderThan: -1 })), (e: unknown) => e instanceof InvalidOptionError && e.option === 'olderThan');
+  await assert.rejects(purgeFailed(ex, spec, o({ olderThan: 1, includeUnknownAge: 'yes' })), (e: unknown) => e instanceof InvalidOptionError && e.option === 'includeUnknownAge');
+  await assert.rejects(counts(ex, spec, o({ openConnection: 'mysql://x' })), (e: unknown) => e instanceof InvalidOptionError && e.option === 'openConnection');
+  await assert.rejects(counts(ex, { ...spec, keyspace: undefined }, { openConnection: async () => ({ executor: ex, close() {} }) }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'openConnection');
+  await assert.rejects(get(ex, spec, o({ id: '1', epoc: 0 })), refused('epoc', 'id, epoch, vindexValue'));
+  await assert.rejects(get(ex, spec, o(['1', '2'])), (e: unknown) => e instanceof InvalidOptionError && e.option === 'id');
+  await assert.rejects(get(ex, spec, 1 as never), (e: unknown) => e instanceof InvalidOptionError);
+  assert.equal(ex.calls.length, 0);
+  // '7d' reaches the statement as nanoseconds, a decimal string.
+  assert.equal(await purgeFailed(ex, spec, { olderThan: '7d' }), 1);
+  assert.deepEqual(ex.calls[0]!.params, ['9223372036854775807', '604800000000000']);
 });

@@ -15,6 +15,10 @@ import { buildNack } from '../../src/core/sql/nack';
 import { buildRetry } from '../../src/core/sql/retry';
 import { buildReadVindexValues } from '../../src/core/sql/vindex-values';
 import { InvalidOptionError } from '../../src/core/errors';
+import { buildCounts } from '../../src/core/sql/counts';
+import { buildGet } from '../../src/core/sql/get';
+import { buildPurgeFailed } from '../../src/core/sql/purge-failed';
+import { buildShowShards, buildUseShard } from '../../src/core/sql/shards';
 
 const NEVER = '9223372036854775807';
 /** The database's now in Unix ns, as every builder that records an instant writes it. */
@@ -162,6 +166,56 @@ test('sql-builders: getMessages reads the bookkeeping of some ids', () => {
   const s = buildGetMessages(byId, { ids: ['1', '2'] });
   assert.equal(s.sql, 'select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason`, `enqueued_at`, `failed_at` from `commerce`.`jobs` where `id` in (?, ?)');
   assert.deepEqual(s.params, ['1', '2']);
+});
+
+test('sql-builders: counts sums each state in one pass, with the oldest due age from time_next or enqueued_at, on the database clock', () => {
+  const s = buildCounts(byId);
+  const now = '`vm_now`.`vm_now_ns`';
+  const due = `\`time_acked\` is null and \`time_next\` <= ${now}`;
+  const later = `\`time_acked\` is null and \`time_next\` > ${now} and \`time_next\` <> ?`;
+  assert.equal(s.sql,
+    `select sum(${due}) as \`vm_due\`, ` +
+    `sum(${later} and \`epoch\` = 0) as \`vm_scheduled\`, ` +
+    `sum(${later} and \`epoch\` > 0) as \`vm_in_flight\`, ` +
+    'sum(`time_acked` is null and `time_next` = ?) as `vm_failed`, ' +
+    'sum(`time_acked` is not null) as `vm_acked`, ' +
+    `max(case when ${due} then ${now} - case when \`time_next\` = 0 then \`enqueued_at\` else \`time_next\` end end) as \`vm_oldest_due_age_ns\` ` +
+    `from \`commerce\`.\`jobs\`, (select ${NOW} as \`vm_now_ns\` from dual limit 1) as \`vm_now\``);
+  assert.deepEqual(s.params, [NEVER, NEVER, NEVER]);
+  assert.match(buildCounts(unsharded).sql, / from `q`, \(select /);
+});
+
+test('sql-builders: purgeFailed deletes failed rows older than a cutoff on the database clock; rows of unknown age only when asked', () => {
+  const s = buildPurgeFailed(byId, '604800000000000', false);
+  assert.equal(s.sql, `delete from \`commerce\`.\`jobs\` where \`time_acked\` is null and \`time_next\` = ? and \`failed_at\` < ${NOW} - cast(? as signed)`);
+  assert.deepEqual(s.params, [NEVER, '604800000000000']);
+  const all = buildPurgeFailed(byId, '0', true);
+  assert.equal(all.sql, `delete from \`commerce\`.\`jobs\` where \`time_acked\` is null and \`time_next\` = ? and (\`failed_at\` < ${NOW} - cast(? as signed) or \`failed_at\` is null)`);
+  assert.deepEqual(all.params, [NEVER, '0']);
+  assert.throws(() => buildPurgeFailed(byId, '-1', false), RangeError);
+  assert.throws(() => buildPurgeFailed(byId, '1e9', false), RangeError);
+});
+
+test('sql-builders: get reads one message with bookkeeping, payload (JSON as text) and the database now; routed by the vindex value', () => {
+  const s = buildGet(byId, { ids: ['7'] });
+  assert.equal(s.sql,
+    'select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason`, `enqueued_at`, `failed_at`, cast(`payload` as char) as `payload`, `kind`, ' +
+    `${NOW} as \`vm_now_ns\` from \`commerce\`.\`jobs\` where \`id\` in (?)`);
+  assert.deepEqual(s.params, ['7']);
+  const routed = buildGet(byCustomer, { ids: ['7'], vindexValues: ['42'], streamedEpoch: '3' });
+  assert.match(routed.sql, / where \(\(`id` = \? and `customer_id` = \?\)\)$/);
+  assert.deepEqual(routed.params, ['7', '42'], 'a streamed epoch plays no part in reading');
+  assert.throws(() => buildGet(byId, { ids: ['1', '2'] }), RangeError);
+});
+
+test('sql-builders: shards are listed by vtgate and targeted by a validated session target', () => {
+  assert.deepEqual(buildShowShards(), { sql: 'show vitess_shards', params: [] });
+  assert.deepEqual(buildUseShard('commerce', '-80'), { sql: 'use `commerce:-80`', params: [] });
+  assert.deepEqual(buildUseShard('meta', '0'), { sql: 'use `meta:0`', params: [] });
+  assert.equal(buildUseShard('commerce', '40-c0').sql, 'use `commerce:40-c0`');
+  assert.throws(() => buildUseShard('commerce', '-80`; drop table x'), RangeError);
+  assert.throws(() => buildUseShard('commerce', 'x'), RangeError);
+  assert.throws(() => buildUseShard('com`merce', '-80'), InvalidOptionError);
 });
 
 test('sql-builders: identifiers are validated, never spliced', () => {

@@ -12,3 +12,7 @@ export * from './get-messages';
 export * from './due-count';
 export * from './vindex-values';
 export * from './stream';
+export * from './counts';
+export * from './purge-failed';
+export * from './get';
+export * from './shards';

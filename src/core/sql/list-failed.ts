@@ -16,9 +16,7 @@ import { tableRef } from './target';
 export function buildListFailed(spec: MessageTableSpec, afterId: string | undefined, limit: number): Statement {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer (got ${limit})`);
   const q = quoteIdentifier;
-  // JSON columns as their text: drivers parse JSON themselves (mysql2, Prisma), so
-  // a JSON string that looks like JSON ("123") would otherwise come back parsed twice.
-  const payload = spec.payload.map((c) => (columnKind(c.sqlType) === 'json' ? `cast(${q(c.name)} as char) as ${q(c.name)}` : q(c.name)));
+  const payload = payloadSelectList(spec);
   const columns = [...[BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.epoch, BOOKKEEPING.failureReason, BOOKKEEPING.enqueuedAt, BOOKKEEPING.failedAt].map(q), ...payload];
   const params: SqlParam[] = [NEVER_NS.toString()];
   let sql = `select ${columns.join(', ')} from ${tableRef(spec)} where ${q(BOOKKEEPING.timeAcked)} is null and ${q(BOOKKEEPING.timeNext)} = ?`;
@@ -29,4 +27,14 @@ export function buildListFailed(spec: MessageTableSpec, afterId: string | undefi
   sql += ` order by ${q(BOOKKEEPING.id)} limit ?`;
   params.push(limit);
   return { sql, params };
+}
+
+/**
+ * The payload columns of a SELECT list. JSON columns as their text: drivers
+ * parse JSON themselves (mysql2, Prisma), so a JSON string that looks like JSON
+ * ("123") would otherwise come back parsed twice; the caller parses it once.
+ */
+export function payloadSelectList(spec: MessageTableSpec): string[] {
+  const q = quoteIdentifier;
+  return spec.payload.map((c) => (columnKind(c.sqlType) === 'json' ? `cast(${q(c.name)} as char) as ${q(c.name)}` : q(c.name)));
 }

@@ -1,0 +1,121 @@
+/**
+ * How long `counts()` takes on a big table: `rows` messages per shard (default
+ * 1,000,000 on each of the 2 shards), a mix of states (40 % due, 10 %
+ * scheduled, 10 % in flight, 10 % failed, 30 % acked), built with multi-row
+ * INSERTs through vtgate. Then, median of `rounds` (5): the table totals (one
+ * scatter statement) and the per-shard figures (one shard-targeted connection
+ * per shard, in parallel), and MySQL's EXPLAIN of the statement on one shard.
+ * The table is dropped afterwards.
+ *
+ *   node scripts/run.mjs build/bench/counts.js [rowsPerShard=1000000] [rounds=5]
+ */
+import { fromMysql2 } from '../src/adapters/mysql2';
+import { counts, type ShardConnection } from '../src/core/queue-admin';
+import { buildCounts } from '../src/core/sql/counts';
+import { buildUseShard } from '../src/core/sql/shards';
+import { NEVER_NS } from '../src/core/time';
+import { producerTable } from '../test/helpers/producer-harness';
+import { closePool, vtgatePool } from '../test/helpers/vitess';
+
+const PER_SHARD = Number(process.argv[2] ?? 1_000_000);
+const ROUNDS = Number(process.argv[3] ?? 5);
+const SHARDS = 2;
+const CHUNK = 500;
+const WRITERS = 4;
+
+const HOUR_NS = 3_600_000_000_000n;
+
+/** One row's bookkeeping for message number `i`: the state mix above. */
+function row(i: number, nowNs: bigint): Array<string | number | null> {
+  const id = String(1_000_000_000 + i);
+  const enqueuedAt = (nowNs - BigInt(i % 3_600) * 1_000_000_000n).toString();
+  const k = i % 10;
+  if (k < 4) return [id, 0, '0', null, enqueuedAt, null]; // due
+  if (k === 4) return [id, 0, (nowNs + HOUR_NS).toString(), null, enqueuedAt, null]; // scheduled
+  if (k === 5) return [id, 1, (nowNs + HOUR_NS).toString(), null, enqueuedAt, null]; // in flight
+  if (k === 6) return [id, 3, NEVER_NS.toString(), null, enqueuedAt, nowNs.toString()]; // failed
+  return [id, 1, null, nowNs.toString(), enqueuedAt, null]; // acked
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const total = PER_SHARD * SHARDS;
+  // A slow poller: nobody subscribes, and the tablet should not spend the machine on this table.
+  const t = await producerTable('bench_counts', { ackWaitS: 3600, pollerIntervalS: 60 });
+  const db = vtgatePool();
+  try {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const started = Date.now();
+    let next = 0;
+    const writer = async (): Promise<void> => {
+      for (;;) {
+        const from = next;
+        if (from >= total) return;
+        next += CHUNK;
+        const rows = Array.from({ length: Math.min(CHUNK, total - from) }, (_, j) => row(from + j, nowNs));
+        await db.query(
+          `insert into ${t.qualified} (id, epoch, time_next, time_acked, enqueued_at, failed_at) values ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          rows.flat(),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: WRITERS }, writer));
+    const loadS = (Date.now() - started) / 1000;
+    console.log(`loaded ${total} rows in ${loadS.toFixed(1)} s (${Math.round(total / loadS)} rows/s)`);
+
+    const x = fromMysql2(db);
+    const openConnection = async (): Promise<ShardConnection> => {
+      const conn = await db.getConnection();
+      return { executor: fromMysql2(conn), close: () => conn.destroy() };
+    };
+    const first = await counts(x, t.spec, { openConnection });
+    console.log('counts:', JSON.stringify(first));
+
+    const scatter: number[] = [];
+    const perShard: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      let t0 = performance.now();
+      await counts(x, t.spec);
+      scatter.push(performance.now() - t0);
+      t0 = performance.now();
+      await counts(x, t.spec, { openConnection });
+      perShard.push(performance.now() - t0);
+    }
+    const fmt = (xs: number[]): string => `median ${median(xs).toFixed(0)} ms (${xs.map((v) => v.toFixed(0)).join(', ')})`;
+    console.log(`table totals (scatter):        ${fmt(scatter)}`);
+    console.log(`per shard (2 connections):     ${fmt(perShard)}`);
+
+    const conn = await db.getConnection();
+    try {
+      await conn.query(buildUseShard(t.keyspace, '-80').sql);
+      const st = buildCounts(t.spec);
+      const [plan] = await conn.query(`explain ${st.sql}`, [...st.params]);
+      console.log('EXPLAIN on -80:', JSON.stringify(plan));
+      const t0 = performance.now();
+      await conn.query(st.sql, [...st.params]);
+      console.log(`one shard alone: ${(performance.now() - t0).toFixed(0)} ms`);
+      // The floor of any answer that reads every row: MySQL's own count of them.
+      const floor: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const t1 = performance.now();
+        await conn.query(`select count(*) from ${t.qualified.split('.')[1]}`);
+        floor.push(performance.now() - t1);
+      }
+      console.log(`count(*) on one shard (floor): ${fmt(floor)}`);
+    } finally {
+      conn.destroy();
+    }
+  } finally {
+    await t.drop();
+    await closePool();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
