@@ -56,7 +56,17 @@ export async function insertMessages(qualified: string, n: number, batch = 500, 
       ids.push(id);
       rows.push(id, JSON.stringify(payload(start + i)));
     }
-    await db.query(`insert into ${qualified} (id, payload) values ${new Array(count).fill('(?, ?)').join(', ')}`, rows);
+    const sql = `insert into ${qualified} (id, payload) values ${new Array(count).fill('(?, ?)').join(', ')}`;
+    // InnoDB may pick this INSERT as a deadlock victim against the tablet's own
+    // postpone UPDATEs on a busy table (errno 1213): MySQL's advice is to retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await db.query(sql, rows);
+        break;
+      } catch (err) {
+        if ((err as { errno?: number }).errno !== 1213 || attempt >= 5) throw err;
+      }
+    }
   }
   return ids;
 }
