@@ -55,5 +55,5 @@ export {
 export { Queue, type QueueOptions } from './queue';
 export {
   messageQueue, type MessageQueue, type QueueOperations, type QueueHandleOptions, type QueueSubscribeOptions,
-  type QueuePayload, type QueueMessage, type QueueItem,
+  type QueuePayload, type DeliveredMessage, type QueueItem,
 } from './queue-handle';

@@ -34,7 +34,7 @@ export type QueuePayload<P> = unknown extends P ? Record<string, unknown> : P;
  * hydrator). Columns left out of the table's `streamedColumns` are absent at
  * run time although the type lists them.
  */
-export type QueueMessage<P> = { readonly id: string; readonly epoch: number } & QueuePayload<P>;
+export type DeliveredMessage<P> = { readonly id: string; readonly epoch: number } & QueuePayload<P>;
 
 /** One message of a handle's `enqueueMany`. */
 export type QueueItem<P> = MessageOptions & { readonly payload: P };
@@ -106,9 +106,9 @@ export interface MessageQueue<P = unknown> extends QueueOperations {
    * Subscribes `handler` ({@link subscribe}) with the handle's defaults
    * (address, transport, …) merged with `options`.
    */
-  subscribe(handler: MessageHandler<QueueMessage<P>>, options?: QueueSubscribeOptions): Subscriber<QueueMessage<P>>;
+  subscribe(handler: MessageHandler<DeliveredMessage<P>>, options?: QueueSubscribeOptions): Subscriber<DeliveredMessage<P>>;
   /** The messages as an async iterator ({@link stream}), with the handle's defaults merged with `options`. */
-  stream(options?: QueueSubscribeOptions): MessageStream<QueueMessage<P>>;
+  stream(options?: QueueSubscribeOptions): MessageStream<DeliveredMessage<P>>;
 }
 
 /** Throws unless `executor` looks like an {@link Executor}. */
@@ -147,9 +147,9 @@ export function messageQueue<P>(spec: MessageTableSpec<P>, options: QueueHandleO
 }
 
 function bind<P>(spec: MessageTableSpec<P>, defaults: QueueHandleOptions, executor: Executor): MessageQueue<P> {
-  const subscriberOptions = (options: QueueSubscribeOptions | undefined, operation: string): SubscriberOptions<QueueMessage<P>> => {
+  const subscriberOptions = (options: QueueSubscribeOptions | undefined, operation: string): SubscriberOptions<DeliveredMessage<P>> => {
     checkSubscribeOptions(options, `${operation}(${tableLabel(spec)})`);
-    return { ...defaults, ...definedOnly(options) } as SubscriberOptions<QueueMessage<P>>;
+    return { ...defaults, ...definedOnly(options) } as SubscriberOptions<DeliveredMessage<P>>;
   };
   const handle: MessageQueue<P> = {
     spec,
@@ -164,8 +164,8 @@ function bind<P>(spec: MessageTableSpec<P>, defaults: QueueHandleOptions, execut
     extend: (refs, options) => extend(executor, spec, refs, options),
     listFailed: (options) => listFailed(executor, spec, options),
     getMessages: (refs) => getMessages(executor, spec, refs),
-    subscribe: (handler, options) => new Subscriber<QueueMessage<P>>(spec, handler, subscriberOptions(options, 'subscribe')),
-    stream: (options) => new MessageStream<QueueMessage<P>>(spec, subscriberOptions(options, 'stream')),
+    subscribe: (handler, options) => new Subscriber<DeliveredMessage<P>>(spec, handler, subscriberOptions(options, 'subscribe')),
+    stream: (options) => new MessageStream<DeliveredMessage<P>>(spec, subscriberOptions(options, 'stream')),
   };
   return Object.freeze(handle);
 }
