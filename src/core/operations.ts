@@ -198,7 +198,7 @@ export interface MessageStatus {
 
 // Valid option names, for refusing misspelt ones (checkOptionNames).
 const DELIVERY_OPTIONS = ['deliverAt', 'delay', 'deliverAtNs'] as const;
-const MESSAGE_OPTIONS = ['id', 'key', ...DELIVERY_OPTIONS, 'priority'] as const;
+const MESSAGE_OPTIONS = ['id', ...DELIVERY_OPTIONS, 'priority', 'key'] as const;
 const VALIDATION_OPTIONS = ['validate', 'entity'] as const;
 const ENQUEUE_OPTIONS: readonly string[] = [...MESSAGE_OPTIONS, ...VALIDATION_OPTIONS];
 const ENQUEUE_ITEM_KEYS: readonly string[] = ['payload', ...MESSAGE_OPTIONS];
