@@ -26,12 +26,28 @@ type ValueOfType<T extends string> =
   : Starts<T, 'binary' | 'varbinary' | 'tinyblob' | 'blob' | 'mediumblob' | 'longblob' | 'bit'> extends true ? Buffer | Uint8Array
   : AnyColumnValue;
 
+type TrimStart<S extends string> = S extends ` ${infer R}` ? TrimStart<R> : S;
+/** A value that needs no unescaping (no quote, no backslash); anything else widens the enum to `string`. */
+type PlainValue<V extends string> = V extends `${string}'${string}` | `${string}\\${string}` ? string : V;
+/** `'a','b'` (spaces allowed after commas) → `'a' | 'b'`. */
+type EnumValues<B extends string> =
+  B extends `'${infer V}',${infer Rest}` ? PlainValue<V> | EnumValues<TrimStart<Rest>>
+  : B extends `'${infer V}'` ? PlainValue<V>
+  : string;
+/** An `enum('a','b')` type's values as a union (stored as declared, MySQL refuses others); other types: never. */
+type EnumOf<T extends string> = Lowercase<T> extends `enum${string}`
+  ? T extends `${string}(${infer Body})` ? EnumValues<TrimStart<Body>> : string
+  : never;
+
 /**
  * The TypeScript type of a value for a column of SQL type `T`, e.g.
  * `'varchar(320)'` → `string`, `'json'` → `unknown`, `'bigint'` →
- * `number | bigint | string`, `'datetime(6)'` → `Date | string`.
+ * `number | bigint | string`, `'datetime(6)'` → `Date | string`,
+ * `"enum('a','b')"` → `'a' | 'b'`.
  */
-export type SqlTypeValue<T extends string> = string extends T ? AnyColumnValue | null | unknown : ValueOfType<Lowercase<T>>;
+export type SqlTypeValue<T extends string> = string extends T
+  ? unknown
+  : [EnumOf<T>] extends [never] ? ValueOfType<Lowercase<T>> : EnumOf<T>;
 
 type IsNullable<C> = C extends { readonly nullable: true } ? true : false;
 /** Left out of a payload: a nullable column, or one with a DDL default. */

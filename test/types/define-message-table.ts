@@ -24,6 +24,8 @@ const emails = defineMessageTable({
     price: 'decimal(10,2)',
     blob: { type: 'varbinary(16)', nullable: true },
     lower: { type: 'varchar(320)', asExpression: 'lower(recipient)' },
+    kind: { type: "ENUM('welcome', 'Receipt')", default: "'welcome'" },
+    odd: { type: "enum('it''s','b')", nullable: true },
   },
 });
 
@@ -39,6 +41,8 @@ same<EmailPayload, {
   ratio: number;
   price: number | bigint | string;
   body?: unknown;
+  odd?: string | null;
+  kind?: 'welcome' | 'Receipt';
   attempts?: number | bigint | string;
   sendAt?: Date | string | null;
   blob?: Buffer | Uint8Array | null;
@@ -46,7 +50,7 @@ same<EmailPayload, {
 
 export async function withoutTypeorm(executor: Executor): Promise<void> {
   const jobs = messageQueue(emails, { executor, address: 'vtgate:15991' });
-  const { id, inserted } = await jobs.enqueue({ recipient: 'a@b.c', customerId: 42n, urgent: false, ratio: 0.5, price: '9.99' }, { key: 'order-42:receipt' });
+  const { id, inserted } = await jobs.enqueue({ recipient: 'a@b.c', customerId: 42n, urgent: false, ratio: 0.5, price: '9.99', odd: 'b' }, { key: 'order-42:receipt' });
   const idText: string = id;
   const isNew: boolean | undefined = inserted;
   void [idText, isNew];
@@ -56,6 +60,8 @@ export async function withoutTypeorm(executor: Executor): Promise<void> {
   await jobs.enqueue({ recipient: 7, customerId: 1, urgent: false, ratio: 1, price: 1 });
   // @ts-expect-error not a column
   await jobs.enqueue({ recipient: 'a', customerId: 1, urgent: false, ratio: 1, price: 1, nope: true });
+  // @ts-expect-error an enum column takes its declared values
+  await jobs.enqueue({ recipient: 'a', customerId: 1, urgent: false, ratio: 1, price: 1, odd: 'b', kind: 'receipt' });
   // @ts-expect-error a generated column is never part of a payload
   await jobs.enqueue({ recipient: 'a', customerId: 1, urgent: false, ratio: 1, price: 1, lower: 'a' });
   // @ts-expect-error a misspelt option
