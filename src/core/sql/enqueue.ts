@@ -61,7 +61,10 @@ export interface EnqueueRow {
  * messages in flight (vttablet `messageManager.processRowEvent`), so a repeat
  * never adds a delivery: a due row would be sent anyway, a sent one is
  * postponed (not due), acked and failed ones are skipped. A row without
- * `enqueued_at` (another producer's) takes the database's now.
+ * `enqueued_at` (another producer's) takes the database's now. Cost: none for
+ * a new row (the clause runs only on a duplicate); a repeat writes and commits
+ * a row change, about what an insert costs (measured: 258 against 1,905
+ * one-row autocommit repeats/s with `epoch = epoch`; README "Dedupe keys").
  *
  * On a table sharded by a business column the key is `PRIMARY KEY (id)` per
  * shard, so the same id may exist with another vindex value on the same shard.
