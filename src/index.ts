@@ -21,6 +21,7 @@ export * from './core/identifiers';
 export * from './core/decode';
 export * from './core/spec';
 export * from './core/options';
+export type { InferPayload, ColumnValue, SqlTypeValue } from './core/payload-type';
 export { defineMessageTable, BOOKKEEPING_COLUMNS, LEGACY_BOOKKEEPING_NAMES, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
 export * from './migration/ddl';
 export { buildUpgradeSql, buildDowngradeSql, missingBookkeeping, BOOKKEEPING_NAMES, type MissingBookkeeping } from './migration/upgrade';
@@ -39,8 +40,8 @@ export { mysqlToStreamError } from './subscriber/mysql/mysql-stream-error';
 // Producer: operations over any Executor, adapters, pure SQL builders, the seed-compatible Queue.
 export type { Executor, ExecResult, SqlParam, Statement } from './core/executor';
 export {
-  enqueue, enqueueMany, ack, nack, fail, retry, extend, listFailed, getMessages,
-  type DeliveryOptions, type MessageOptions, type ValidationOptions, type EnqueueOptions, type EnqueueItem,
+  enqueue, enqueueReporting, enqueueMany, ack, nack, fail, retry, extend, listFailed, getMessages,
+  type EnqueueResult, type DeliveryOptions, type MessageOptions, type ValidationOptions, type EnqueueOptions, type EnqueueItem,
   type EnqueueManyOptions, type MessageRef, type RaceOptions, type FailOptions, type ExtendOptions,
   type ListFailedOptions, type FailedMessage, type FailedPage, type MessageState, type MessageStatus,
   type NackOptions as NackMessageOptions,
@@ -58,3 +59,7 @@ export {
   DEFAULT_VALUE, DB_NOW_NS, type EnqueueRow, type TargetBatch,
 } from './core/sql';
 export { Queue, type QueueOptions } from './queue';
+export {
+  messageQueue, type MessageQueue, type QueueOperations, type QueueHandleOptions, type QueueSubscribeOptions,
+  type QueuePayload, type DeliveredMessage, type QueueItem,
+} from './queue-handle';

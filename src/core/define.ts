@@ -7,6 +7,7 @@ import { checkColumnExtras, checkDefinitionKeys, checkIndexKind } from './column
 import { InvalidOptionError } from './errors';
 import { checkIdentifier, checkKeyspace } from './identifiers';
 import { buildStreamedColumns, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from './options';
+import type { InferPayload } from './payload-type';
 import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from './spec';
 
 /**
@@ -263,8 +264,21 @@ function indexKind(ix: { name?: string; columns: readonly string[]; fulltext?: b
  * type, option or vindex column. Print its DDL with `buildSchemaSql` (also from
  * `vitess-messages`) or `npx vitess-messages print-sql --spec <file>` (which
  * does not need TypeORM installed).
+ *
+ * The spec is typed with its payload ({@link MessageTableSpec}'s `P`), so
+ * `messageQueue(spec, …)` checks what you enqueue and types what handlers
+ * get. By default it is inferred from `columns` ({@link InferPayload}:
+ * `'varchar(320)'` → `string`, `json` → `unknown`, integers →
+ * `number | bigint | string`, nullable → optional `| null`, a default →
+ * optional, generated → absent); or name it: `defineMessageTable<EmailPayload>({…})`.
  */
-export function defineMessageTable(input: DefineMessageTableInput): MessageTableSpec {
+export function defineMessageTable<P = never, const I extends DefineMessageTableInput = DefineMessageTableInput>(
+  input: I & { readonly [K in Exclude<keyof I, keyof DefineMessageTableInput>]: never },
+): MessageTableSpec<[P] extends [never] ? InferPayload<I['columns']> : P> {
+  return defineUntyped(input) as MessageTableSpec<[P] extends [never] ? InferPayload<I['columns']> : P>;
+}
+
+function defineUntyped(input: DefineMessageTableInput): MessageTableSpec {
   const subject = `defineMessageTable(${typeof input?.table === 'string' ? input.table : '?'})`;
   if (!input || typeof input !== 'object') throw new InvalidOptionError('defineMessageTable', 'input', 'must be an object', input);
   if (!input.columns || typeof input.columns !== 'object' || Array.isArray(input.columns)) throw new InvalidOptionError(subject, 'columns', 'must be an object of column types', input.columns);

@@ -13,13 +13,13 @@
 import { driverErrorCode } from './driver-error-code';
 import { DuplicateIdError, InvalidOptionError, PayloadTooLongError, QueryError, type DuplicateIdClash } from './errors';
 import type { ExecResult, Executor, SqlParam, Statement } from './executor';
-import { normalizeId, randomId, type MessageId } from './ids';
+import { idFromKey, normalizeId, randomId, type MessageId } from './ids';
 import { checkOptionNames } from './options';
 import { columnKind, hasValidationRules, payloadParams, toColumnParam, validateWithClass } from './payload';
 import { runGuarded, targetBatch, type RaceTarget } from './race';
 import { BOOKKEEPING, type MessageTableSpec } from './spec';
 import { buildAck } from './sql/ack';
-import { buildEnqueue, DEFAULT_VALUE, type EnqueueRow } from './sql/enqueue';
+import { buildEnqueue, clearRepeatMark, DEFAULT_VALUE, type EnqueueRow } from './sql/enqueue';
 import { buildExtend } from './sql/extend';
 import { buildFail } from './sql/fail';
 import { buildGetMessages } from './sql/get-messages';
@@ -59,6 +59,15 @@ export interface MessageOptions extends DeliveryOptions {
    * {@link DuplicateIdError} and writes nothing.
    */
   readonly id?: MessageId;
+  /**
+   * A dedupe key (e.g. `'order-42:receipt'`): the id becomes {@link idFromKey}
+   * of it, so a producer that retries after a crash or timeout enqueues the
+   * message once (BullMQ's `jobId`, pg-boss's `singletonKey`). The same key
+   * again keeps the first message, payload and all, for as long as the row
+   * exists (acked rows are purged after the table's `purgeAfter`). Not
+   * together with `id`. Default: none (a random id).
+   */
+  readonly key?: string;
   /**
    * Lower is delivered first (Vitess orders due messages by priority). An
    * integer in [0, 127] (the column is a tinyint). Default 50, the column's
@@ -189,7 +198,7 @@ export interface MessageStatus {
 
 // Valid option names, for refusing misspelt ones (checkOptionNames).
 const DELIVERY_OPTIONS = ['deliverAt', 'delay', 'deliverAtNs'] as const;
-const MESSAGE_OPTIONS = ['id', ...DELIVERY_OPTIONS, 'priority'] as const;
+const MESSAGE_OPTIONS = ['id', ...DELIVERY_OPTIONS, 'priority', 'key'] as const;
 const VALIDATION_OPTIONS = ['validate', 'entity'] as const;
 const ENQUEUE_OPTIONS: readonly string[] = [...MESSAGE_OPTIONS, ...VALIDATION_OPTIONS];
 const ENQUEUE_ITEM_KEYS: readonly string[] = ['payload', ...MESSAGE_OPTIONS];
@@ -214,9 +223,37 @@ const ACK_CHUNK = 500;
  */
 export async function enqueue<P extends object>(executor: Executor, spec: MessageTableSpec, payload: P, options: EnqueueOptions = {}): Promise<string> {
   const site = callSite(enqueue);
+  return (await enqueueOne(executor, spec, payload, options, site)).id;
+}
+
+/** What an enqueue of one message did. */
+export interface EnqueueResult {
+  /** The message id (decimal string). */
+  readonly id: string;
+  /**
+   * `true` when this call wrote a new message, `false` when a message with that
+   * id (or `key`) already existed and was kept, as it was. Exact: the INSERT's
+   * duplicate-key update changes the existing row (see `buildEnqueue`), so the
+   * database reports 2 affected rows for a repeat and 1 for a new row, in the
+   * same statement. `undefined` only from an executor that reports no
+   * affected-row count (the mysql2, TypeORM and Prisma adapters all do).
+   * Inside a transaction it says what the transaction will commit.
+   */
+  readonly inserted: boolean | undefined;
+}
+
+/**
+ * {@link enqueue} that also says whether the message is new (see
+ * {@link EnqueueResult.inserted}); what the queue handle's `enqueue` returns.
+ */
+export async function enqueueReporting<P extends object>(executor: Executor, spec: MessageTableSpec, payload: P, options: EnqueueOptions = {}): Promise<EnqueueResult> {
+  return enqueueOne(executor, spec, payload, options, callSite(enqueueReporting));
+}
+
+async function enqueueOne(executor: Executor, spec: MessageTableSpec, payload: object, options: EnqueueOptions, site: CallSite): Promise<EnqueueResult> {
   checkOptionNames(options, ENQUEUE_OPTIONS, `enqueue(${tableLabel(spec)})`);
-  const [id] = await enqueueRows(executor, spec, [{ ...options, payload }], options, site, 'enqueue');
-  return id!;
+  const { ids: [id], affected: [affected] } = await enqueueRows(executor, spec, [{ ...options, payload }], options, site, 'enqueue');
+  return { id: id!, inserted: affected === 1 ? true : affected === 2 ? false : undefined };
 }
 
 /**
@@ -233,7 +270,7 @@ export async function enqueue<P extends object>(executor: Executor, spec: Messag
 export async function enqueueMany<P extends object>(executor: Executor, spec: MessageTableSpec, items: ReadonlyArray<EnqueueItem<P>>, options: EnqueueManyOptions = {}): Promise<string[]> {
   const site = callSite(enqueueMany);
   checkOptionNames(options, ENQUEUE_MANY_OPTIONS, `enqueueMany(${tableLabel(spec)})`);
-  return enqueueRows(executor, spec, items, options, site, 'enqueueMany');
+  return (await enqueueRows(executor, spec, items, options, site, 'enqueueMany')).ids;
 }
 
 async function enqueueRows(
@@ -243,7 +280,7 @@ async function enqueueRows(
   options: EnqueueManyOptions,
   site: CallSite,
   operation: string,
-): Promise<string[]> {
+): Promise<{ ids: string[]; affected: number[] }> {
   const subject = `${operation}(${tableLabel(spec)})`;
   if (!Array.isArray(items)) throw new InvalidOptionError(subject, 'items', 'must be an array of { payload, id?, deliverAt?, delay?, priority? }', typeof items);
   const chunkSize = options.chunkSize ?? 500;
@@ -261,18 +298,21 @@ async function enqueueRows(
     if (index !== undefined) checkOptionNames(item, ENQUEUE_ITEM_KEYS, `${subject} items[${i}]`, `items[${i}]`);
     const values = payloadParams(spec, item.payload, index);
     if (validator) await validateWithClass(tableLabel(spec), validator, item.payload, index);
+    if (item.id !== undefined && item.key !== undefined) throw new InvalidOptionError(subject, 'key', "and 'id' are exclusive: give one of them");
     rows.push({
-      id: item.id === undefined ? randomId().toString() : normalizeId(item.id, subject),
+      id: item.key !== undefined ? idFromKey(item.key, subject) : item.id === undefined ? randomId().toString() : normalizeId(item.id, subject),
       priority: checkPriority(item.priority, subject),
       timeNextNs: dueNs(item, subject, true),
       values,
     });
   }
+  // Rows each INSERT reported: 1 per new row, 2 per repeat (buildEnqueue's repeat mark).
+  const affected: number[] = [];
   for (let start = 0; start < rows.length; start += chunkSize) {
     const chunk = rows.slice(start, start + chunkSize);
     const statement = buildEnqueue(spec, columns, chunk);
     try {
-      await run(executor, statement, spec, operation, chunk.map((r) => r.id), site);
+      affected.push((await run(executor, statement, spec, operation, chunk.map((r) => r.id), site)).affectedRows);
     } catch (err) {
       if (err instanceof QueryError && isDuplicateIdRefusal(spec, err.cause)) {
         throw await duplicateIdError(executor, spec, columns, chunk, statement, operation, site, err.cause);
@@ -280,7 +320,7 @@ async function enqueueRows(
       throw err;
     }
   }
-  return rows.map((r) => r.id);
+  return { ids: rows.map((r) => r.id), affected };
 }
 
 /**
@@ -430,7 +470,7 @@ export async function listFailed(executor: Executor, spec: MessageTableSpec, opt
       priority: Number(row[BOOKKEEPING.priority]),
       epoch: int64Text(row[BOOKKEEPING.epoch], BOOKKEEPING.epoch, subject),
       reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
-      enqueuedAtNs: nullableInt64(row[BOOKKEEPING.enqueuedAt], BOOKKEEPING.enqueuedAt, subject),
+      enqueuedAtNs: enqueuedAt(row[BOOKKEEPING.enqueuedAt], subject),
       failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
       payload,
     };
@@ -459,7 +499,7 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
         timeNextNs: timeNext,
         timeAckedNs: timeAcked,
         reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
-        enqueuedAtNs: nullableInt64(row[BOOKKEEPING.enqueuedAt], BOOKKEEPING.enqueuedAt, subject),
+        enqueuedAtNs: enqueuedAt(row[BOOKKEEPING.enqueuedAt], subject),
         failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
       });
     }
@@ -598,6 +638,12 @@ export function int64Text(value: unknown, column: string, subject: string): stri
 /** A nullable 64-bit column read back, as a decimal string or null. */
 export function nullableInt64(value: unknown, column: string, subject: string): string | null {
   return value == null ? null : int64Text(value, column, subject);
+}
+
+/** `enqueued_at` read back: decimal ns without buildEnqueue's repeat mark, or null. */
+function enqueuedAt(value: unknown, subject: string): string | null {
+  const text = nullableInt64(value, BOOKKEEPING.enqueuedAt, subject);
+  return text === null ? null : clearRepeatMark(text);
 }
 
 /** A listFailed cell as the API returns it (buildListFailed selects JSON columns as text). */

@@ -69,7 +69,22 @@ export interface MessageTableOptions {
   readonly maxAttempts?: number;
 }
 
-export interface MessageTableSpec {
+/**
+ * The key of {@link MessageTableSpec}'s phantom payload type. Declared only:
+ * no spec carries it at run time.
+ */
+export declare const payloadType: unique symbol;
+
+/**
+ * A message table as the library sees it. `P` is the payload type of its
+ * messages, carried by the type only (a phantom: nothing at run time):
+ * `defineMessageTable` infers it from the columns or takes it explicitly, and
+ * `messageQueue(spec, …)` types `enqueue` and handlers with it. Default
+ * `unknown`: a spec of any payload, which every typed spec is assignable to.
+ */
+export interface MessageTableSpec<P = unknown> {
+  /** Phantom: the payload type (see above); never present at run time. */
+  readonly [payloadType]?: P;
   readonly table: string;
   /** Keyspace that holds the table; absent = the connection's default. */
   readonly keyspace?: string;

@@ -15,3 +15,5 @@ export {
   type MessageRepository, type MessageRepositoryMethods, type MessageOperations, type MessagePayload, type EntityEnqueueOptions,
   type EntityEnqueueItem, type EntityEnqueueManyOptions,
 } from './repository';
+export { messageQueue, type EntityMessageQueue, type EntityQueueOptions, type EntityQueueSubscribeOptions } from './queue-handle';
+export type { EnqueueResult } from '../core/operations';

@@ -14,7 +14,7 @@
 import type { DataSource, EntityManager, ObjectLiteral, Repository } from 'typeorm';
 import { InvalidOptionError } from '../core/errors';
 import {
-  ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack, retry,
+  ack, enqueueMany, enqueueReporting, type EnqueueResult, extend, fail, getMessages, listFailed, nack, retry,
   type EnqueueManyOptions, type ExtendOptions, type FailedPage, type FailOptions, type ListFailedOptions,
   type MessageOptions, type MessageRef, type MessageStatus, type NackOptions,
 } from '../core/operations';
@@ -158,11 +158,8 @@ export function messageOperations<T extends ObjectLiteral>(manager: EntityManage
   const { spec } = entry;
   const executor = fromEntityManager(manager);
   return {
-    async enqueue(payload, options = {}) {
-      const { validate, ...rest } = options;
-      const [item] = await prepareItems(entity, entry, [{ payload }], validate, false);
-      // Class-validator already ran on the caller's payload; core sees converted values.
-      return enqueue(executor, spec, item!.payload, { ...rest, validate: false });
+    async enqueue(payload, options) {
+      return (await enqueueEntity(manager, entity, payload, options)).id;
     },
     async enqueueMany(items, options = {}) {
       const { validate, ...rest } = options;
@@ -180,6 +177,24 @@ export function messageOperations<T extends ObjectLiteral>(manager: EntityManage
     purgeFailed: (options) => purgeFailed(executor, spec, options),
     get: (ref) => get(executor, spec, ref),
   };
+}
+
+/**
+ * Enqueues one message of `entity` on `manager` and says whether it is new
+ * (`{ id, inserted }`, see `EnqueueResult`): what `messageOperations(…).enqueue`
+ * and the entity queue handle's `enqueue` run.
+ */
+export async function enqueueEntity<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: new (...args: never[]) => T,
+  payload: MessagePayload<T>,
+  options: EntityEnqueueOptions = {},
+): Promise<EnqueueResult> {
+  const entry = resolve(entity, manager.connection);
+  const { validate, ...rest } = options;
+  const [item] = await prepareItems(entity, entry, [{ payload }], validate, false);
+  // Class-validator already ran on the caller's payload; core sees converted values.
+  return enqueueReporting(fromEntityManager(manager), entry.spec, item!.payload, { ...rest, validate: false });
 }
 
 /** The methods {@link messageRepositoryMethods} adds, typed for `Repository<T>`. */

@@ -145,7 +145,7 @@ export function assertSafeSql(sql: string, identifiers: readonly string[] = []):
     assert.match(name, /^[A-Za-z_][A-Za-z0-9_$-]{0,63}$/, `backquoted name ${JSON.stringify(name)} in ${sql}`);
     return ' NAME ';
   });
-  assert.match(rest, /^[A-Za-z0-9_ (),.=+\-?<>*\n]*$/, `unquoted text of ${JSON.stringify(sql)} is ${JSON.stringify(rest)}`);
+  assert.match(rest, /^[A-Za-z0-9_ (),.=+\-?<>*^\n]*$/, `unquoted text of ${JSON.stringify(sql)} is ${JSON.stringify(rest)}`);
   assert.doesNotMatch(rest, /--|#|\/\*|;/, `no comment or separator outside quotes in ${sql}`);
   for (const id of identifiers) assert.ok(sql.includes('`' + id + '`'), `${id} is backquoted in ${sql}`);
 }

@@ -49,7 +49,9 @@ function assertStatementCarriesParams(call: Call): void {
 /** A cell of an INSERT: a parameter, the column default, or the database's clock (`enqueued_at`), never a value. */
 const CELL = `(?:\\?|default|${DB_NOW_NS.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`;
 const TUPLE = `\\(${CELL}(?:, ${CELL})*\\)`;
-const ENQUEUE_SHAPE = new RegExp(`^insert into \`[^\`]+\`\\.\`[^\`]+\` \\((\`[a-z_]+\`, )*\`[a-z_]+\`\\) values ${TUPLE}(?:, ${TUPLE})* on duplicate key update \`epoch\` = \`epoch\`$`);
+/** The duplicate-key update: the repeat mark on `enqueued_at` (buildEnqueue), nothing else. */
+const REPEAT_MARK = `\`enqueued_at\` = coalesce\\(\`enqueued_at\` \\^ 1, ${DB_NOW_NS.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`;
+const ENQUEUE_SHAPE = new RegExp(`^insert into \`[^\`]+\`\\.\`[^\`]+\` \\((\`[a-z_]+\`, )*\`[a-z_]+\`\\) values ${TUPLE}(?:, ${TUPLE})* on duplicate key update ${REPEAT_MARK}$`);
 
 test('generated payloads: a typed error before any SQL, or one INSERT … ON DUPLICATE KEY UPDATE carrying every value as a lossless parameter', async () => {
   const counts = new CaseCounts('payloads that do not fit (enqueue, recording executor)');

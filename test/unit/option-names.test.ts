@@ -41,7 +41,7 @@ const refused = (option: string, known: string) => (err: unknown): boolean => {
 test('option-names: every producer call refuses a misspelt option, listing the valid names, before any SQL', async () => {
   const ex = recorder();
   const o = (v: object) => v as never;
-  await assert.rejects(enqueue(ex, spec, { body: 1 }, o({ dealy: '3s' })), refused('dealy', 'id, deliverAt, delay, deliverAtNs, priority, validate, entity'));
+  await assert.rejects(enqueue(ex, spec, { body: 1 }, o({ dealy: '3s' })), refused('dealy', 'id, deliverAt, delay, deliverAtNs, priority, key, validate, entity'));
   await assert.rejects(enqueueMany(ex, spec, [{ payload: { body: 1 } }], o({ chunksize: 2 })), refused('chunksize', 'chunkSize, validate, entity'));
   await assert.rejects(enqueueMany(ex, spec, [{ payload: { body: 1 } }, o({ payload: { body: 2 }, priorty: 1 })]), refused('priorty', 'payload, id, deliverAt'));
   await assert.rejects(nack(ex, spec, '1', o({ delayMs: 5 })), refused('delayMs', 'deliverAt, delay, deliverAtNs, raceWaitMs'));

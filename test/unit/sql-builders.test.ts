@@ -51,21 +51,21 @@ const byCustomer: MessageTableSpec = {
 
 const unsharded: MessageTableSpec = { table: 'q', payload: [], streamed: ['id'], options };
 
-test('sql-builders: enqueue is a multi-row insert with a column list and a no-op on a non-vindex column', () => {
+test('sql-builders: enqueue is a multi-row insert with a column list; a repeat only flips the low bit of enqueued_at', () => {
   const s = buildEnqueue(byId, ['payload', 'kind'], [
     { id: '1', priority: 50, timeNextNs: '0', values: ['{"a":1}', 'mail'] },
     { id: '9223372036854775807', priority: 0, timeNextNs: '1700000000000000000', values: [null, DEFAULT_VALUE] },
   ]);
   assert.equal(s.sql,
     `insert into \`commerce\`.\`jobs\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`, \`payload\`, \`kind\`) values (?, ?, ?, ${NOW}, ?, ?), (?, ?, ?, ${NOW}, ?, default) ` +
-    'on duplicate key update `epoch` = `epoch`');
+    `on duplicate key update \`enqueued_at\` = coalesce(\`enqueued_at\` ^ 1, ${NOW})`);
   assert.deepEqual(s.params, ['1', 50, '0', '{"a":1}', 'mail', '9223372036854775807', 0, '1700000000000000000', null]);
   assert.doesNotMatch(s.sql, /ignore/i);
 });
 
 test('sql-builders: enqueue without payload columns and without keyspace; empty and misaligned rows refused', () => {
   const s = buildEnqueue(unsharded, [], [{ id: '7', priority: 3, timeNextNs: '0', values: [] }]);
-  assert.equal(s.sql, `insert into \`q\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`) values (?, ?, ?, ${NOW}) on duplicate key update \`epoch\` = \`epoch\``);
+  assert.equal(s.sql, `insert into \`q\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`) values (?, ?, ?, ${NOW}) on duplicate key update \`enqueued_at\` = coalesce(\`enqueued_at\` ^ 1, ${NOW})`);
   assert.deepEqual(s.params, ['7', 3, '0']);
   assert.throws(() => buildEnqueue(unsharded, [], []), RangeError);
   assert.throws(() => buildEnqueue(byId, ['payload'], [{ id: '1', priority: 1, timeNextNs: '0', values: [] }]), RangeError);
@@ -78,7 +78,8 @@ test('sql-builders: enqueue on a table sharded by a business column is a no-op o
   ]);
   assert.equal(s.sql,
     `insert into \`commerce\`.\`orders_q\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`, \`customer_id\`, \`payload\`) values (?, ?, ?, ${NOW}, ?, ?), (?, ?, ?, ${NOW}, ?, ?) as \`vm_new\` ` +
-    'on duplicate key update `epoch` = if(`commerce`.`orders_q`.`customer_id` <=> `vm_new`.`customer_id`, `commerce`.`orders_q`.`epoch`, null)');
+    'on duplicate key update `epoch` = if(`commerce`.`orders_q`.`customer_id` <=> `vm_new`.`customer_id`, `commerce`.`orders_q`.`epoch`, null), ' +
+    `\`enqueued_at\` = coalesce(\`commerce\`.\`orders_q\`.\`enqueued_at\` ^ 1, ${NOW})`);
   assert.deepEqual(s.params, ['1', 50, '0', '10', null, '2', 50, '0', '20', '{}']);
 });
 

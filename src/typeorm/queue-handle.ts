@@ -1,0 +1,131 @@
+/**
+ * `messageQueue(Entity, { dataSource, address })`: the typed queue handle for
+ * a `@MessageTable` entity — what `messageQueue(spec, { executor })` is for
+ * mysql2 and Prisma users, with TypeORM's payload conversion and hydration.
+ *
+ * ```ts
+ * const jobs = messageQueue(EmailJob, { dataSource, address: 'vtgate:15991' });
+ * await dataSource.transaction(async (m) => {
+ *   await m.save(order);
+ *   await jobs.with(m).enqueue({ recipient: order.email, subject: 'Shipped', body: null }, { key: `order-${order.id}:shipped` });
+ * });
+ * jobs.subscribe(async (job) => send(job.recipient, job.body));
+ * ```
+ */
+import type { DataSource, EntityManager, ObjectLiteral } from 'typeorm';
+import { InvalidOptionError } from '../core/errors';
+import type { EnqueueResult } from '../core/operations';
+import type { MessageTableSpec } from '../core/spec';
+import { checkSubscribeOptions, definedOnly, type QueueOperations } from '../queue-handle';
+import type { MessageStream } from '../subscriber/message-stream';
+import type { MessageHandler, Subscriber } from '../subscriber/subscriber';
+import { getMessageTableSpec } from './registry';
+import {
+  enqueueEntity, messageOperations,
+  type EntityEnqueueItem, type EntityEnqueueManyOptions, type EntityEnqueueOptions, type MessagePayload,
+} from './repository';
+import { stream, subscribe, type Delivered, type EntitySubscriberOptions } from './subscribe';
+
+/**
+ * Subscriber options an entity handle holds as defaults and each `subscribe` /
+ * `stream` call may override (see `EntitySubscriberOptions`).
+ */
+export type EntityQueueSubscribeOptions<T> = Partial<Omit<EntitySubscriberOptions<Delivered<T>>, 'dataSource'>>;
+
+/** Options of the entity {@link messageQueue}. */
+export interface EntityQueueOptions<T> extends EntityQueueSubscribeOptions<T> {
+  /**
+   * The initialized DataSource the entity belongs to: its manager runs the
+   * handle's statements (autocommit), and subscribers hydrate with it.
+   */
+  readonly dataSource: DataSource;
+}
+
+/** A `@MessageTable` entity's queue, bound to an EntityManager (see {@link messageQueue}). */
+export interface EntityMessageQueue<T extends ObjectLiteral> extends QueueOperations {
+  /** The entity class. */
+  readonly entity: new (...args: never[]) => T;
+  /** The table, resolved through the DataSource's metadata. */
+  readonly spec: MessageTableSpec;
+  /** Where this handle's statements run: `dataSource.manager`, or the one given to `with`. */
+  readonly manager: EntityManager;
+  /**
+   * The same queue on `manager` — the one `dataSource.transaction(m => …)`
+   * passes — so its statements commit or roll back with that transaction;
+   * this handle is unchanged.
+   */
+  with(manager: EntityManager): EntityMessageQueue<T>;
+  /**
+   * Enqueues one message, stored as `manager.save` would store the entity,
+   * and says whether it is new: `{ id, inserted }` (see `EnqueueResult`).
+   */
+  enqueue(payload: MessagePayload<T>, options?: EntityEnqueueOptions): Promise<EnqueueResult>;
+  /** Enqueues many in multi-row INSERTs; returns their ids in order. */
+  enqueueMany(items: ReadonlyArray<EntityEnqueueItem<T>>, options?: EntityEnqueueManyOptions): Promise<string[]>;
+  /** Subscribes `handler` (entity instances, see `Delivered`) with the handle's defaults merged with `options`. */
+  subscribe(handler: MessageHandler<Delivered<T>>, options?: EntityQueueSubscribeOptions<T>): Subscriber<Delivered<T>>;
+  /** The messages as an async iterator, with the handle's defaults merged with `options`. */
+  stream(options?: EntityQueueSubscribeOptions<T>): MessageStream<Delivered<T>>;
+}
+
+/**
+ * The queue handle of a `@MessageTable` entity: enqueue (typed by the
+ * entity), the settle operations, `subscribe` and `stream`, on
+ * `dataSource.manager`; `with(manager)` returns the same queue inside a
+ * transaction. Immutable; build it once. The repository extension
+ * (`messageRepositoryMethods`) and the free functions remain and take the same
+ * options.
+ *
+ * @throws InvalidOptionError for an uninitialized DataSource or a misspelt
+ *   option; NotAMessageTableError / UnknownEntityError for a class that is not
+ *   a message table of the DataSource.
+ */
+export function messageQueue<T extends ObjectLiteral>(entity: new (...args: never[]) => T, options: EntityQueueOptions<T>): EntityMessageQueue<T> {
+  const subject = `messageQueue(${typeof entity === 'function' ? entity.name : '?'})`;
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(subject, 'options', 'must be { dataSource, address?, … }', options);
+  checkSubscribeOptions(options, subject, ['dataSource', 'int64']);
+  const { dataSource } = options;
+  if (!dataSource || typeof dataSource.getMetadata !== 'function') throw new InvalidOptionError(subject, 'dataSource', 'must be an initialized TypeORM DataSource', typeof dataSource);
+  if (!dataSource.isInitialized) throw new InvalidOptionError(subject, 'dataSource', 'must be initialized (await dataSource.initialize()) first');
+  const spec = getMessageTableSpec(entity, dataSource);
+  return bind(entity, spec, Object.freeze({ ...options }), dataSource.manager);
+}
+
+function bind<T extends ObjectLiteral>(
+  entity: new (...args: never[]) => T,
+  spec: MessageTableSpec,
+  defaults: EntityQueueOptions<T>,
+  manager: EntityManager,
+): EntityMessageQueue<T> {
+  const ops = messageOperations(manager, entity);
+  const subscriberOptions = (options: EntityQueueSubscribeOptions<T> | undefined, operation: string): EntitySubscriberOptions<Delivered<T>> => {
+    checkSubscribeOptions(options, `${operation}(${entity.name})`, ['int64']);
+    return { ...defaults, ...definedOnly(options) };
+  };
+  const handle: EntityMessageQueue<T> = {
+    entity,
+    spec,
+    manager,
+    with(other) {
+      if (!other || typeof (other as Partial<EntityManager>).query !== 'function' || !(other as Partial<EntityManager>).connection) {
+        throw new InvalidOptionError(`messageQueue(${entity.name}).with`, 'manager', 'must be a TypeORM EntityManager (e.g. the one dataSource.transaction passes)', typeof other);
+      }
+      if (other.connection !== defaults.dataSource) {
+        throw new InvalidOptionError(`messageQueue(${entity.name}).with`, 'manager', "must belong to the handle's DataSource");
+      }
+      return bind(entity, spec, defaults, other);
+    },
+    enqueue: (payload, options) => enqueueEntity(manager, entity, payload, options),
+    enqueueMany: (items, options) => ops.enqueueMany(items, options),
+    ack: (refs) => ops.ack(refs),
+    nack: (refs, options) => ops.nack(refs, options),
+    fail: (refs, options) => ops.fail(refs, options),
+    retry: (refs) => ops.retry(refs),
+    extend: (refs, options) => ops.extend(refs, options),
+    listFailed: (options) => ops.listFailed(options),
+    getMessages: (refs) => ops.getMessages(refs),
+    subscribe: (handler, options) => subscribe(entity, handler, subscriberOptions(options, 'subscribe')),
+    stream: (options) => stream(entity, subscriberOptions(options, 'stream')),
+  };
+  return Object.freeze(handle);
+}
