@@ -20,6 +20,7 @@ import {
   type FailOptions, type ListFailedOptions, type MessageOptions, type MessageRef, type MessageStatus, type NackOptions,
 } from './core/operations';
 import { checkOptionNames } from './core/options';
+import { counts, get, purgeFailed, type CountsOptions, type CountsResult, type PurgeFailedOptions, type QueueMessage } from './core/queue-admin';
 import type { MessageTableSpec } from './core/spec';
 import { tableLabel } from './core/sql/target';
 import { MessageStream } from './subscriber/message-stream';
@@ -80,6 +81,12 @@ export interface QueueOperations {
   listFailed(options?: ListFailedOptions): Promise<FailedPage>;
   /** The bookkeeping state of some messages ({@link getMessages}). */
   getMessages(refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
+  /** How many messages are in each state, per shard with `openConnection` ({@link counts}). */
+  counts(options?: CountsOptions): Promise<CountsResult>;
+  /** Deletes failed messages older than `olderThan` ({@link purgeFailed}). */
+  purgeFailed(options: PurgeFailedOptions): Promise<number>;
+  /** One message with its payload and state, or null ({@link get}). */
+  get(ref: MessageRef): Promise<QueueMessage | null>;
 }
 
 /** A message table bound to an executor, typed by its spec's payload (see {@link messageQueue}). */
@@ -164,6 +171,9 @@ function bind<P>(spec: MessageTableSpec<P>, defaults: QueueHandleOptions, execut
     extend: (refs, options) => extend(executor, spec, refs, options),
     listFailed: (options) => listFailed(executor, spec, options),
     getMessages: (refs) => getMessages(executor, spec, refs),
+    counts: (options) => counts(executor, spec, options),
+    purgeFailed: (options) => purgeFailed(executor, spec, options),
+    get: (ref) => get(executor, spec, ref),
     subscribe: (handler, options) => new Subscriber<DeliveredMessage<P>>(spec, handler, subscriberOptions(options, 'subscribe')),
     stream: (options) => new MessageStream<DeliveredMessage<P>>(spec, subscriberOptions(options, 'stream')),
   };

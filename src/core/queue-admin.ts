@@ -21,6 +21,7 @@ import { columnKind } from './payload';
 import { targetBatch } from './race';
 import { BOOKKEEPING, type MessageTableSpec } from './spec';
 import { buildCounts, COUNTS_COLUMNS } from './sql/counts';
+import { clearRepeatMark } from './sql/enqueue';
 import { buildGet, GET_NOW_COLUMN } from './sql/get';
 import { buildPurgeFailed } from './sql/purge-failed';
 import { buildShowShards, buildUseShard } from './sql/shards';
@@ -251,7 +252,7 @@ export async function get(executor: Executor, spec: MessageTableSpec, ref: Messa
     timeNextNs: timeNext,
     timeAckedNs: timeAcked,
     reason: (row[b.failureReason] as string | null | undefined) ?? null,
-    enqueuedAtNs: nullableInt64(row[b.enqueuedAt], b.enqueuedAt, subject),
+    enqueuedAtNs: row[b.enqueuedAt] == null ? null : clearRepeatMark(int64Text(row[b.enqueuedAt], b.enqueuedAt, subject)),
     failedAtNs: nullableInt64(row[b.failedAt], b.failedAt, subject),
     payload,
   };

@@ -124,6 +124,9 @@ function bind<T extends ObjectLiteral>(
     extend: (refs, options) => ops.extend(refs, options),
     listFailed: (options) => ops.listFailed(options),
     getMessages: (refs) => ops.getMessages(refs),
+    counts: (options) => ops.counts(options),
+    purgeFailed: (options) => ops.purgeFailed(options),
+    get: (ref) => ops.get(ref),
     subscribe: (handler, options) => subscribe(entity, handler, subscriberOptions(options, 'subscribe')),
     stream: (options) => stream(entity, subscriberOptions(options, 'stream')),
   };

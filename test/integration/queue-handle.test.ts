@@ -91,6 +91,10 @@ describe('messageQueue(spec, { executor }) over mysql2', () => {
     assert.deepEqual(await jobs.enqueue({ recipient: 'a@example.com' }, { id }), { id, inserted: false });
     await jobs.ack([first.id, id]);
     assert.deepEqual(await jobs.enqueue({ recipient: 'again@example.com' }, { key }), { id: first.id, inserted: false }, 'an acked message is still that message until purged');
+    const got = await jobs.get(first.id);
+    assert.deepEqual([got?.state, got?.payload.recipient, got?.enqueuedAtNs], ['acked', 'first@example.com', before!.enqueuedAtNs]);
+    assert.equal(typeof (await jobs.counts()).acked, 'number');
+    assert.equal(await jobs.purgeFailed({ olderThan: '1d' }), 0);
   });
 
   test('subscribe through the handle: its address is the default; a repeat of a message never delivers it again', async () => {
