@@ -24,7 +24,7 @@ const ROUNDS = Number(process.argv[3] ?? 3);
 
 interface Streamed {
   readonly t: TestTable;
-  readonly refs: Array<{ id: string; epoch: string }>;
+  readonly refs: Array<{ id: string; epoch: number }>;
 }
 
 /** A table of `n` messages, all streamed once (epoch 0) and postponed by the tablet (epoch 1 in the row). */
@@ -44,7 +44,7 @@ async function streamedMessages(n: number): Promise<Streamed> {
       const [rows] = await db.query(`select count(*) as c from ${t.qualified} where epoch = 1`);
       return Number((rows as Array<{ c: string }>)[0]!.c) === n;
     }, 60_000, 'the postpones');
-    const refs = stream.deliveries.map((d) => ({ id: String(d.row.id), epoch: String(d.row.epoch) }));
+    const refs = stream.deliveries.map((d) => ({ id: String(d.row.id), epoch: Number(d.row.epoch) }));
     return { t, refs };
   } finally {
     await stream.close();
@@ -68,7 +68,7 @@ async function oldNack(executor: Executor, s: Streamed): Promise<number> {
   let changed = 0;
   const due = nowNs().toString();
   for (const ref of s.refs) {
-    const st = buildNack(s.t.spec, { ids: [ref.id], streamedEpoch: ref.epoch }, due);
+    const st = buildNack(s.t.spec, { ids: [ref.id], streamedEpoch: String(ref.epoch) }, due);
     changed += (await executor.query(st.sql, st.params)).affectedRows;
   }
   return changed;

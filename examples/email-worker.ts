@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     if (Date.now() > deadline) throw new Error(`not handled within 30 s: ${ids.filter((id) => !handled.has(id)).join(', ')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await worker.close({ timeoutMs: 5_000 });
+  await worker.close({ timeout: '5s' });
   const s = worker.stats();
   console.log(`done: received ${s.received}, acked ${s.acked}, nacked ${s.nacked}, in flight ${s.inFlight}`);
   await dataSource.destroy();

@@ -33,7 +33,7 @@ export { stream, MessageStream } from './subscriber/message-stream';
 export { plainHydrator, type Hydrator } from './subscriber/hydrator';
 export type { SubscriberOptions, StreamOptions, CloseOptions } from './subscriber/options';
 export type { SubscriberStats, SubscriberEvents } from './subscriber/events';
-export type { MessageContext, ReceivedMessage, NackOptions, Settlement } from './subscriber/message';
+export type { MessageContext, ReceivedMessage, Settlement } from './subscriber/message';
 export { backoffDelayMs, DEFAULT_RETRY_BACKOFF, DEFAULT_RECONNECT_BACKOFF, type Backoff } from './subscriber/backoff';
 export * from './subscriber/mysql/vtgate-mysql-transport';
 export { mysqlToStreamError } from './subscriber/mysql/mysql-stream-error';
@@ -43,8 +43,7 @@ export {
   enqueue, enqueueReporting, enqueueMany, ack, nack, fail, retry, extend, listFailed, getMessages,
   type EnqueueResult, type DeliveryOptions, type MessageOptions, type ValidationOptions, type EnqueueOptions, type EnqueueItem,
   type EnqueueManyOptions, type MessageRef, type RaceOptions, type FailOptions, type ExtendOptions,
-  type ListFailedOptions, type FailedMessage, type FailedPage, type MessageState, type MessageStatus,
-  type NackOptions as NackMessageOptions,
+  type ListFailedOptions, type FailedMessage, type FailedPage, type MessageState, type MessageStatus, type NackOptions,
 } from './core/operations';
 export {
   counts, purgeFailed, get,

@@ -17,6 +17,7 @@ import type { MessageId } from './core/ids';
 import { ack, enqueue, fail, nack, type MessageRef } from './core/operations';
 import { checkOptionNames } from './core/options';
 import type { MessageTableSpec } from './core/spec';
+import { toMs, type Duration } from './core/time';
 import type { SubscriberStats } from './subscriber/events';
 import type { Settlement } from './subscriber/message';
 import { QueueReceiver, type QueueGetOptions, type QueueMessage, type QueueOpenOptions } from './subscriber/queue-stream';
@@ -146,13 +147,15 @@ export class Queue {
   /**
    * Stops streaming: messages received but not handed out by `get()` are nacked
    * (with the executor given to `open`) so they come back at once; handed-out
-   * ones are waited for up to `timeoutMs` (default 30 s). Idempotent.
+   * ones are waited for up to `timeout` (milliseconds or `'10s'`; default
+   * 30 s). Idempotent.
    */
-  async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    checkOptionNames(options, ['timeoutMs'], `Queue(${this.name}).close`);
+  async close(options: { timeout?: Duration } = {}): Promise<void> {
+    checkOptionNames(options, ['timeout'], `Queue(${this.name}).close`);
+    if (options.timeout !== undefined) toMs(options.timeout, 'timeout', `Queue(${this.name}).close`);
     const r = this.#receiver;
     if (!r) return;
-    await r.close(options.timeoutMs);
+    await r.close(options.timeout);
     if (this.#receiver === r) this.#receiver = undefined;
   }
 

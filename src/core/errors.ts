@@ -1,3 +1,5 @@
+import { toMs, type Duration } from './time';
+
 /**
  * Every error this library throws is a {@link VitessMessagesError}; each subclass
  * carries the data needed to act on it (table, ids, option, SQL, `cause`).
@@ -195,29 +197,24 @@ export class UnrecoverableError extends VitessMessagesError {
 }
 
 /**
- * Thrown by a handler: try this message again after `delayMs` (a rate limit, a
+ * Thrown by a handler: try this message again after `delay` (a rate limit, a
  * dependency that is down). The subscriber nacks it with that delay; it still
  * counts as an attempt.
  */
 export class RetryLaterError extends VitessMessagesError {
   override readonly name: string = 'RetryLaterError';
+  /** The delay in ms, as read from `delay` when the error was made. */
+  readonly delayMs: number;
   constructor(
     message: string,
-    /** When to try again, in ms from now: a finite number >= 0 (checked here, where it is given). */
-    readonly delayMs: number,
+    /**
+     * When to try again from now: milliseconds or a string like `'30s'`,
+     * checked here where it is given (an {@link InvalidOptionError} otherwise).
+     */
+    delay: Duration,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    checkDelayMs(delayMs, 'RetryLaterError', 'delayMs');
+    this.delayMs = toMs(delay, 'delay', 'RetryLaterError');
   }
-}
-
-/**
- * Throws {@link InvalidOptionError} unless `ms` is a finite number of
- * milliseconds >= 0: a delay is checked where it is given, not when a settle
- * statement fails later.
- */
-export function checkDelayMs(ms: unknown, subject: string, option: string): number {
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidOptionError(subject, option, 'must be a finite number of milliseconds >= 0', ms);
-  return ms;
 }

@@ -28,7 +28,8 @@ import { buildNack } from './sql/nack';
 import { buildRetry } from './sql/retry';
 import { routingColumn, tableLabel, type TargetBatch } from './sql/target';
 import { buildReadVindexValues } from './sql/vindex-values';
-import { msToNs, NEVER_NS, nowNs, toMs, type Duration } from './time';
+import { dueNs, leaseNs, raceWaitMs } from './due';
+import { NEVER_NS, type Duration } from './time';
 import { clipReason } from './reason';
 
 /** When a message becomes due, and in which order. */
@@ -109,16 +110,16 @@ export interface EnqueueManyOptions extends ValidationOptions {
  * A message to act on: its id, or the id with what the subscriber saw.
  * - `epoch`: the epoch it was streamed with. Nack, fail and extend then match
  *   `epoch = epoch + 1` — the state after the tablet's postpone — and retry for
- *   up to `raceWaitMs` while nothing matches, so they cannot be overwritten by a
+ *   up to `raceWait` while nothing matches, so they cannot be overwritten by a
  *   postpone that has not run yet (DESIGN "Send, then postpone").
  * - `vindexValue`: the value of the table's business vindex column, so the
  *   statement goes to that shard only instead of all of them.
  */
-export type MessageRef = MessageId | { readonly id: MessageId; readonly epoch?: bigint | string | number; readonly vindexValue?: unknown };
+export type MessageRef = MessageId | { readonly id: MessageId; readonly epoch?: number; readonly vindexValue?: unknown };
 
 export interface RaceOptions {
   /**
-   * With a streamed `epoch`, how long to keep retrying while no row matches and
+   * With a streamed `epoch`, how long (milliseconds or `'30s'`) to keep retrying while no row matches and
    * the row still shows the streamed epoch (its postpone has not landed). The
    * postpone normally lands within milliseconds, but the tablet runs the
    * postpones of all tables through a small shared semaphore, so under load it
@@ -129,10 +130,16 @@ export interface RaceOptions {
    * matched nothing still locks the row until commit and so holds the postpone
    * back (and the transaction's snapshot may keep showing the old epoch).
    */
-  readonly raceWaitMs?: number;
+  readonly raceWait?: Duration;
 }
 
-export type NackOptions = DeliveryOptions & RaceOptions;
+/**
+ * Options of a nack: the one type taken by `nack()`, the TypeORM repository's
+ * `nack` and the subscriber's `ctx.nack` (which honours every field; its
+ * `raceWait` defaults to the subscriber's). Default: due again now. A delay is
+ * `delay` everywhere (`delayMs` is refused with a hint).
+ */
+export interface NackOptions extends DeliveryOptions, RaceOptions {}
 
 export interface FailOptions extends RaceOptions {
   /**
@@ -144,8 +151,12 @@ export interface FailOptions extends RaceOptions {
   readonly reason?: string;
 }
 
+/** Options of a lease extension: `extend()`, the repository's `extend` and `ctx.extend`. */
 export interface ExtendOptions extends RaceOptions {
-  /** The new lease: the message is not sent again until now + `by`. Required. */
+  /**
+   * The new lease (milliseconds or `'30s'`, above 0): the message is not sent
+   * again until now + `by`. Required: there is no sensible default length.
+   */
   readonly by: Duration;
 }
 
@@ -160,8 +171,8 @@ export interface FailedMessage {
   /** Decimal id. */
   readonly id: string;
   readonly priority: number;
-  /** Deliveries before it was failed (decimal). */
-  readonly epoch: string;
+  /** Deliveries before it was failed (a number, as the stream's `epoch` and `ctx.epoch`). */
+  readonly epoch: number;
   /** Why it was failed, as given to `fail`. */
   readonly reason: string | null;
   /** When it was enqueued: Unix ns (decimal) on the database's clock; null for rows enqueued before the column existed. */
@@ -184,7 +195,8 @@ export interface MessageStatus {
   readonly id: string;
   readonly state: MessageState;
   readonly priority: number;
-  readonly epoch: string;
+  /** Deliveries so far (a number, as the stream's `epoch` and `ctx.epoch`). */
+  readonly epoch: number;
   /** Unix ns when it is next due (decimal); null once acked. */
   readonly timeNextNs: string | null;
   /** When it was acked: Unix ns (decimal) on the database's clock; null unless acked. */
@@ -203,9 +215,11 @@ const VALIDATION_OPTIONS = ['validate', 'entity'] as const;
 const ENQUEUE_OPTIONS: readonly string[] = [...MESSAGE_OPTIONS, ...VALIDATION_OPTIONS];
 const ENQUEUE_ITEM_KEYS: readonly string[] = ['payload', ...MESSAGE_OPTIONS];
 const ENQUEUE_MANY_OPTIONS: readonly string[] = ['chunkSize', ...VALIDATION_OPTIONS];
-const NACK_OPTIONS: readonly string[] = [...DELIVERY_OPTIONS, 'raceWaitMs'];
-const FAIL_OPTIONS: readonly string[] = ['reason', 'raceWaitMs'];
-const EXTEND_OPTIONS: readonly string[] = ['by', 'raceWaitMs'];
+/** Option names of {@link NackOptions} (also checked by `ctx.nack`). */
+export const NACK_OPTIONS: readonly string[] = [...DELIVERY_OPTIONS, 'raceWait'];
+const FAIL_OPTIONS: readonly string[] = ['reason', 'raceWait'];
+/** Option names of {@link ExtendOptions} (also checked by `ctx.extend`). */
+export const EXTEND_OPTIONS: readonly string[] = ['by', 'raceWait'];
 const LIST_FAILED_OPTIONS: readonly string[] = ['after', 'limit'];
 const REF_KEYS: readonly string[] = ['id', 'epoch', 'vindexValue'];
 
@@ -401,7 +415,7 @@ export async function nack(executor: Executor, spec: MessageTableSpec, refs: Mes
   checkOptionNames(options, NACK_OPTIONS, subject);
   const targets = normalizeRefs(spec, refs, 'nack');
   const due = dueNs(options, subject, false);
-  const wait = raceWait(spec, options, subject);
+  const wait = raceWaitMs(spec, options.raceWait, subject);
   return guarded(executor, spec, targets, 'nack', site, wait, (batch) => buildNack(spec, batch, due));
 }
 
@@ -418,7 +432,7 @@ export async function fail(executor: Executor, spec: MessageTableSpec, refs: Mes
   checkOptionNames(options, FAIL_OPTIONS, subject);
   if (options.reason !== undefined && typeof options.reason !== 'string') throw new InvalidOptionError(subject, 'reason', 'must be a string', options.reason);
   const targets = normalizeRefs(spec, refs, 'fail');
-  const wait = raceWait(spec, options, subject);
+  const wait = raceWaitMs(spec, options.raceWait, subject);
   const reason = options.reason === undefined ? null : clipReason(options.reason);
   return guarded(executor, spec, targets, 'fail', site, wait, (batch) => buildFail(spec, batch, reason));
 }
@@ -447,10 +461,10 @@ export async function extend(executor: Executor, spec: MessageTableSpec, refs: M
   const site = callSite(extend);
   const subject = `extend(${tableLabel(spec)})`;
   checkOptionNames(options, EXTEND_OPTIONS, subject);
-  if (!options || options.by === undefined) throw new InvalidOptionError(subject, 'by', 'is required (milliseconds or a string like 30s)');
-  const due = futureNs(nowNs() + msToNs(toMs(options.by, 'by', subject)), 'by', subject);
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(subject, 'options', "must be { by } (milliseconds or a string like '30s')", options);
+  const due = leaseNs(options.by, subject);
   const targets = normalizeRefs(spec, refs, 'extend');
-  return guarded(executor, spec, targets, 'extend', site, raceWait(spec, options, subject), (batch) => buildExtend(spec, batch, due));
+  return guarded(executor, spec, targets, 'extend', site, raceWaitMs(spec, options.raceWait, subject), (batch) => buildExtend(spec, batch, due));
 }
 
 /** One page of failed messages with their reasons, ordered by id. */
@@ -468,7 +482,7 @@ export async function listFailed(executor: Executor, spec: MessageTableSpec, opt
     return {
       id: int64Text(row[BOOKKEEPING.id], BOOKKEEPING.id, subject),
       priority: Number(row[BOOKKEEPING.priority]),
-      epoch: int64Text(row[BOOKKEEPING.epoch], BOOKKEEPING.epoch, subject),
+      epoch: epochNumber(row[BOOKKEEPING.epoch], subject),
       reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
       enqueuedAtNs: enqueuedAt(row[BOOKKEEPING.enqueuedAt], subject),
       failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
@@ -495,7 +509,7 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
         id: int64Text(row[BOOKKEEPING.id], BOOKKEEPING.id, subject),
         state: timeAcked !== null ? 'acked' : timeNext === NEVER_NS.toString() ? 'failed' : 'pending',
         priority: Number(row[BOOKKEEPING.priority]),
-        epoch: int64Text(row[BOOKKEEPING.epoch], BOOKKEEPING.epoch, subject),
+        epoch: epochNumber(row[BOOKKEEPING.epoch], subject),
         timeNextNs: timeNext,
         timeAckedNs: timeAcked,
         reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
@@ -522,10 +536,11 @@ export function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonl
     const id = normalizeId(ref.id, subject);
     let epoch: string | undefined;
     if (ref.epoch !== undefined) {
-      const e = ref.epoch;
-      const ok = (typeof e === 'number' && Number.isSafeInteger(e) && e >= 0) || (typeof e === 'bigint' && e >= 0n) || (typeof e === 'string' && /^[0-9]{1,19}$/.test(e));
-      if (!ok) throw new InvalidOptionError(subject, 'epoch', 'must be a non-negative integer (the epoch the message was streamed with)', e);
-      epoch = BigInt(e).toString();
+      const e: unknown = ref.epoch;
+      if (typeof e !== 'number' || !Number.isSafeInteger(e) || e < 0) {
+        throw new InvalidOptionError(subject, 'epoch', 'must be a non-negative integer number (the epoch the message was streamed with, e.g. ctx.epoch)', e);
+      }
+      epoch = String(e);
     }
     let vindexValue: SqlParam | undefined;
     if (ref.vindexValue !== undefined && routing) {
@@ -566,50 +581,12 @@ function guarded(
   return runGuarded({ spec, targets, batchSize: ACK_CHUNK, waitMs, build, run: (statement, ids) => run(executor, statement, spec, operation, ids, site) });
 }
 
-function raceWait(spec: MessageTableSpec, options: RaceOptions, subject: string): number {
-  const wait = options.raceWaitMs ?? (spec.options.ackWaitMs > 0 ? spec.options.ackWaitMs : 30_000);
-  if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0) throw new InvalidOptionError(subject, 'raceWaitMs', 'must be milliseconds >= 0', wait);
-  return wait;
-}
-
 function checkPriority(priority: unknown, subject: string): number {
   if (priority === undefined) return 50;
   if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 127) {
     throw new InvalidOptionError(subject, 'priority', 'must be an integer from 0 to 127 (lower is delivered first)', priority);
   }
   return priority;
-}
-
-/**
- * The due time as decimal Unix ns. For a new message "now" is `0`, which every
- * tablet treats as due whatever its clock says; a nack gets the real now.
- */
-function dueNs(options: DeliveryOptions, subject: string, newMessage: boolean): string {
-  const given = [options.deliverAt, options.delay, options.deliverAtNs].filter((v) => v !== undefined).length;
-  if (given > 1) throw new InvalidOptionError(subject, 'deliverAt', "and 'delay' and 'deliverAtNs' are exclusive: give one of them");
-  if (options.deliverAtNs !== undefined) {
-    const ns = options.deliverAtNs;
-    const ok = (typeof ns === 'bigint' && ns >= 0n && ns < NEVER_NS) || (typeof ns === 'string' && /^[0-9]{1,19}$/.test(ns) && BigInt(ns) < NEVER_NS);
-    if (!ok) throw new InvalidOptionError(subject, 'deliverAtNs', 'must be Unix nanoseconds as a bigint or decimal string (below 2^63 - 1)', ns);
-    return BigInt(ns).toString();
-  }
-  if (options.deliverAt !== undefined) {
-    const at = options.deliverAt;
-    const ms = at instanceof Date ? at.getTime() : at;
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidOptionError(subject, 'deliverAt', 'must be a valid Date or Unix milliseconds', at);
-    return futureNs(msToNs(ms), 'deliverAt', subject);
-  }
-  if (options.delay !== undefined) return futureNs(nowNs() + msToNs(toMs(options.delay, 'delay', subject)), 'delay', subject);
-  return newMessage ? '0' : nowNs().toString();
-}
-
-/**
- * A due time as decimal ns, refused unless below the maximum: at it a message
- * would look failed (without a reason), and beyond int64 MySQL refuses the value.
- */
-function futureNs(ns: bigint, option: string, subject: string): string {
-  if (ns >= NEVER_NS) throw new InvalidOptionError(subject, option, 'must come before 2^63 - 1 ns (year 2262)', ns);
-  return ns.toString();
 }
 
 async function resolveValidator(options: ValidationOptions): Promise<Function | undefined> {
@@ -633,6 +610,13 @@ export function int64Text(value: unknown, column: string, subject: string): stri
     throw new InvalidOptionError(subject, 'executor', `returned column ${column} as a JS number, which is rounded above 2^53; have the driver return 64-bit integers as strings (mysql2/TypeORM: supportBigNumbers and bigNumberStrings)`, value);
   }
   return String(value);
+}
+
+/** An epoch read back, as a number (a delivery count: far below 2^53, but checked). */
+function epochNumber(value: unknown, subject: string): number {
+  const n = Number(int64Text(value, BOOKKEEPING.epoch, subject));
+  if (!Number.isSafeInteger(n)) throw new InvalidOptionError(subject, 'executor', `returned column ${BOOKKEEPING.epoch} as ${String(value)}, not an integer below 2^53`, value);
+  return n;
 }
 
 /** A nullable 64-bit column read back, as a decimal string or null. */

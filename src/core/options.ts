@@ -85,8 +85,36 @@ export function checkOptionNames(input: unknown, known: readonly string[], subje
     throw new InvalidOptionError(subject, what, `must be an object (known: ${known.join(', ')})`, input);
   }
   for (const key of Object.keys(input)) {
-    if (!known.includes(key)) throw new InvalidOptionError(subject, key, `is not an option (known: ${known.join(', ')})`);
+    if (known.includes(key)) continue;
+    const renamed = renamedOptionHint(key, known);
+    throw new InvalidOptionError(subject, key, `${renamed ?? 'is not an option'} (known: ${known.join(', ')})`);
   }
+}
+
+/**
+ * Names taken by durations before one rule covered them all: each is now the
+ * concept's name and takes milliseconds or a string like `'30s'`. The old
+ * names are refused (not aliased), with a hint naming the new one, so that
+ * every option is written one way.
+ */
+export const RENAMED_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
+  delayMs: 'delay',
+  raceWaitMs: 'raceWait',
+  timeoutMs: 'timeout',
+  handlerTimeoutMs: 'handlerTimeout',
+  closeTimeoutMs: 'closeTimeout',
+  stallTimeoutMs: 'stallTimeout',
+  ackIntervalMs: 'ackInterval',
+  baseMs: 'base',
+  maxMs: 'max',
+  keepaliveMs: 'keepalive',
+  keepaliveTimeoutMs: 'keepaliveTimeout',
+});
+
+/** The hint for a former duration name whose new name is among `known`, e.g. `was renamed 'delay' (milliseconds or a string like '30s')`. */
+export function renamedOptionHint(key: string, known: readonly string[]): string | undefined {
+  const now = RENAMED_OPTIONS[key];
+  return now !== undefined && known.includes(now) ? `was renamed '${now}' (milliseconds or a string like '30s')` : undefined;
 }
 
 /** The defaults, in the units of {@link MessageTableOptions}. See the TSDoc of each input option for why. */

@@ -1,6 +1,10 @@
 /** One delivery of a message as a subscriber holds it, with its settle methods. */
-import { checkDelayMs } from '../core/errors';
-import type { NackOptions, ReceivedMessage, Settlement } from './message';
+import { dueNs, leaseNs } from '../core/due';
+import { InvalidOptionError } from '../core/errors';
+import { EXTEND_OPTIONS, NACK_OPTIONS, type ExtendOptions, type NackOptions } from '../core/operations';
+import { checkOptionNames } from '../core/options';
+import { toMs } from '../core/time';
+import type { ReceivedMessage, Settlement } from './message';
 
 /**
  * How a delivery settled by the caller's own statement ended: settled, a
@@ -10,13 +14,20 @@ import type { NackOptions, ReceivedMessage, Settlement } from './message';
  */
 export type ElsewhereOutcome = Settlement | 'missed' | 'errored' | 'superseded';
 
+/** @internal A nack's due time (decimal Unix ns; default now) and race wait (ms; default the subscriber's), or a fail's reason. */
+export interface SettleDetail {
+  readonly timeNextNs?: string;
+  readonly waitMs?: number;
+  readonly reason?: string;
+}
+
 /**
  * @internal What a delivery asks of the subscriber that holds it: a private
  * object of the subscriber, so none of this shows on the public classes.
  */
 export interface DeliveryOwner<T> {
-  settle(d: Delivery<T>, how: Settlement, delayMs?: number, reason?: string): Promise<void>;
-  extendLease(d: Delivery<T>, ms: number): Promise<boolean>;
+  settle(d: Delivery<T>, how: Settlement, detail?: SettleDetail): Promise<void>;
+  extendLease(d: Delivery<T>, timeNextNs: string, waitMs: number | undefined): Promise<boolean>;
   noteSettledElsewhere(outcome: ElsewhereOutcome, d: Delivery<T>): void;
 }
 
@@ -59,8 +70,20 @@ export class Delivery<T> implements ReceivedMessage<T> {
     return this.epoch + 1;
   }
 
-  extend(ms: number): Promise<boolean> {
-    return this.#owner.extendLease(this, ms);
+  extend(options: ExtendOptions): Promise<boolean> {
+    let timeNextNs: string;
+    let waitMs: number | undefined;
+    try {
+      if (options === null || typeof options !== 'object') {
+        throw new InvalidOptionError('ctx.extend', 'options', "must be { by } (e.g. ctx.extend({ by: '30s' }) or { by: 30000 })", options);
+      }
+      checkOptionNames(options, EXTEND_OPTIONS, 'ctx.extend');
+      timeNextNs = leaseNs(options.by, 'ctx.extend');
+      waitMs = options.raceWait === undefined ? undefined : toMs(options.raceWait, 'raceWait', 'ctx.extend');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#owner.extendLease(this, timeNextNs, waitMs);
   }
 
   ack(): Promise<void> {
@@ -69,17 +92,19 @@ export class Delivery<T> implements ReceivedMessage<T> {
 
   nack(options: NackOptions = {}): Promise<void> {
     if (this.#settling) return this.#settling;
-    let delayMs: number;
+    let detail: { timeNextNs: string; waitMs?: number };
     try {
-      delayMs = checkDelayMs(options.delayMs ?? 0, 'ctx.nack', 'delayMs');
+      checkOptionNames(options, NACK_OPTIONS, 'ctx.nack');
+      detail = { timeNextNs: dueNs(options ?? {}, 'ctx.nack', false) };
+      if (options?.raceWait !== undefined) detail.waitMs = toMs(options.raceWait, 'raceWait', 'ctx.nack');
     } catch (err) {
       return Promise.reject(err); // not settled: the handler may still settle it
     }
-    return (this.#settling = this.#owner.settle(this, 'nacked', delayMs));
+    return (this.#settling = this.#owner.settle(this, 'nacked', detail));
   }
 
   fail(reason: string): Promise<void> {
-    return (this.#settling ??= this.#owner.settle(this, 'failed', 0, String(reason)));
+    return (this.#settling ??= this.#owner.settle(this, 'failed', { reason: String(reason) }));
   }
 
   get isSettling(): boolean {

@@ -57,10 +57,10 @@ export interface SubscriberStats {
   readonly reconnects: number;
   /** Stalls the watchdog detected. */
   readonly stalls: number;
-  /** Handlers that ran past `handlerTimeoutMs`. */
+  /** Handlers that ran past `handlerTimeout`. */
   readonly timeouts: number;
   /**
-   * Handlers running now that were aborted by `handlerTimeoutMs` and had not
+   * Handlers running now that were aborted by `handlerTimeout` and had not
    * returned a second later: they ignore
    * `ctx.signal` and keep their `concurrency` slot. With every slot stuck the
    * subscriber takes no work (and, once `maxInFlight` is reached, reads
@@ -88,7 +88,7 @@ export type SubscriberEvents = {
   /** A reopened stream delivered its first packet. */
   reconnected: [info: { attempts: number }];
   /**
-   * A handler aborted a second ago (its `handlerTimeoutMs` passed) is still
+   * A handler aborted a second ago (its `handlerTimeout` passed) is still
    * running: it ignores `ctx.signal` and keeps its slot until it returns. Its
    * message was already nacked (or failed at the attempt limit).
    */

@@ -1,13 +1,10 @@
 import type { MessageId } from '../core/ids';
+import type { ExtendOptions, NackOptions } from '../core/operations';
+
+export type { ExtendOptions, NackOptions };
 
 /** How a delivery was settled: acked, nacked (due again), failed (dead letter). */
 export type Settlement = 'acked' | 'nacked' | 'failed';
-
-/** Options of {@link MessageContext.nack}. */
-export interface NackOptions {
-  /** Make the message due again after this many ms. Default 0: due now. */
-  readonly delayMs?: number;
-}
 
 /**
  * One delivery of a message and the ways to settle it. Exactly one of `ack`,
@@ -52,7 +49,12 @@ export interface MessageContext {
    * tick); resolves once the batch is written.
    */
   ack(): Promise<void>;
-  /** Makes it due again now (or after `delayMs`), keeping its epoch. */
+  /**
+   * Makes it due again, keeping its epoch: now, or after `delay` (ms or
+   * `'30s'`), at `deliverAt` or `deliverAtNs` — the {@link NackOptions} of
+   * `nack()`. `raceWait` defaults to the table's ack wait. A bad option
+   * rejects without settling the delivery.
+   */
   nack(options?: NackOptions): Promise<void>;
   /**
    * Parks it as failed (dead letter) with `reason`, cut to the column's
@@ -60,11 +62,13 @@ export interface MessageContext {
    */
   fail(reason: string): Promise<void>;
   /**
-   * Lease extension: the tablet will not send it again before now + `ms`. For
-   * handlers that may outlive the table's ack wait. Resolves true when extended
-   * (false when it was acked, failed or sent again meanwhile).
+   * Lease extension: the tablet will not send it again before now + `by` (ms
+   * or `'30s'`, above 0) — the {@link ExtendOptions} of `extend()`, e.g.
+   * `ctx.extend({ by: '2m' })`. For handlers that may outlive the table's ack
+   * wait. Resolves true when extended (false when it was acked, failed or sent
+   * again meanwhile); rejects with an InvalidOptionError on bad options.
    */
-  extend(ms: number): Promise<boolean>;
+  extend(options: ExtendOptions): Promise<boolean>;
 }
 
 /** An item of {@link stream}: the decoded message and its settle methods. */

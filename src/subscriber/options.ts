@@ -6,7 +6,8 @@ import { InvalidOptionError } from '../core/errors';
 import type { Executor } from '../core/executor';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import type { MessageTableSpec } from '../core/spec';
-import type { Backoff } from './backoff';
+import { toMs, type Duration } from '../core/time';
+import { checkBackoff, type Backoff } from './backoff';
 import { VTGATE_GRPC_OPTION_NAMES, type VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
 import type { Hydrator } from './hydrator';
 import { checkNames } from './option-names';
@@ -58,11 +59,11 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
    */
   readonly ackBatchSize?: number;
   /**
-   * How long an ack may wait for others to join its batch, in ms. Default 0:
-   * acks are written on the next tick, and while one ack UPDATE runs the next
-   * batch fills up, so batches grow with load by themselves.
+   * How long an ack may wait for others to join its batch (milliseconds or
+   * `'50ms'`). Default 0: acks are written on the next tick, and while one ack
+   * UPDATE runs the next batch fills up, so batches grow with load by themselves.
    */
-  readonly ackIntervalMs?: number;
+  readonly ackInterval?: Duration;
   /**
    * Ack UPDATEs in flight at once. Default 2: while one batch is written the
    * next is already on its way, which kept the stream flowing here; more gained
@@ -79,14 +80,14 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
    * `maxAttempts` (25 unless set); `0` = unlimited. See {@link MessageContext.attempt}.
    */
   readonly maxAttempts?: number;
-  /** Backoff of a throwing handler's nack, from the message's epoch. Default 1 s doubling to 5 min, ±25 %. */
+  /** Backoff of a throwing handler's nack, from the message's epoch (`{ base, max }`, durations). Default 1 s doubling to 5 min, ±25 %. */
   readonly retryBackoff?: Backoff;
   /**
    * Aborts `ctx.signal` and nacks the message when a handler runs longer than
-   * this (ms). Keep it below the table's ack wait, or extend the lease. Default:
-   * none.
+   * this (milliseconds or `'30s'`, above 0). Keep it below the table's ack
+   * wait, or extend the lease. Default: none.
    */
-  readonly handlerTimeoutMs?: number;
+  readonly handlerTimeout?: Duration;
   /**
    * Reopen the stream when it ends or fails with a retryable status (vtgate or
    * a tablet restarting, a dropped connection), waiting this backoff between
@@ -98,43 +99,48 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
    */
   readonly reconnect?: false | Backoff;
   /**
-   * Stall watchdog, in ms: when nothing came off the stream for this long
+   * Stall watchdog (milliseconds or `'1m'`): when nothing came off the stream for this long
    * while the subscriber had room and the table has messages due for longer
    * than two poller intervals, emit `stalled` and resubscribe on a new channel
    * (Vitess #8910: a stream alive but silent). Default 60 s; `0` = off. A
    * subscriber paused because it is full never counts as stalled.
    */
-  readonly stallTimeoutMs?: number;
-  /** Closing the subscriber when aborted (`close()` with `closeTimeoutMs`). */
+  readonly stallTimeout?: Duration;
+  /** Closing the subscriber when aborted (`close()` with `closeTimeout`). */
   readonly signal?: AbortSignal;
-  /** The timeout of a `close()` triggered by `signal` or `Symbol.asyncDispose`. Default 30 s. */
-  readonly closeTimeoutMs?: number;
+  /**
+   * The timeout of a `close()` given none, or triggered by `signal` or
+   * `Symbol.asyncDispose` (milliseconds or `'10s'`). Default 30 s: the
+   * table's default ack wait, after which unsettled messages come back anyway.
+   */
+  readonly closeTimeout?: Duration;
 }
 
 /** Options of {@link stream}: the iterator's consumer settles each message itself, so the handler-only options are not among them. */
 export type StreamOptions<T = Record<string, unknown>> = Omit<SubscriberOptions<T>, HandlerOnlyOption>;
 
 /** Options honoured by {@link subscribe} only (they steer what happens when a handler throws or hangs). */
-export type HandlerOnlyOption = 'maxAttempts' | 'retryBackoff' | 'handlerTimeoutMs';
+export type HandlerOnlyOption = 'maxAttempts' | 'retryBackoff' | 'handlerTimeout';
 
 /** Options of {@link Subscriber.close}. */
 export interface CloseOptions {
   /**
-   * The bound of the whole close, in ms: the wait for running handlers (then
-   * their signals are aborted), the nack of what was received but not started,
-   * the last ack writes. Default 30 s (`closeTimeoutMs`).
+   * The bound of the whole close (milliseconds or `'10s'`): the wait for
+   * running handlers (then their signals are aborted), the nack of what was
+   * received but not started, the last ack writes. Default: the subscriber's
+   * `closeTimeout` (30 s).
    */
-  readonly timeoutMs?: number;
+  readonly timeout?: Duration;
 }
 
 /** Every option name of {@link SubscriberOptions}, for refusing misspelt ones. */
 export const SUBSCRIBER_OPTION_NAMES: readonly string[] = Object.freeze([
-  'executor', 'transport', 'address', 'grpc', 'shard', 'maxInFlight', 'concurrency', 'ackBatchSize', 'ackIntervalMs',
-  'ackConcurrency', 'int64', 'hydrate', 'maxAttempts', 'retryBackoff', 'handlerTimeoutMs', 'reconnect', 'stallTimeoutMs',
-  'signal', 'closeTimeoutMs',
+  'executor', 'transport', 'address', 'grpc', 'shard', 'maxInFlight', 'concurrency', 'ackBatchSize', 'ackInterval',
+  'ackConcurrency', 'int64', 'hydrate', 'maxAttempts', 'retryBackoff', 'handlerTimeout', 'reconnect', 'stallTimeout',
+  'signal', 'closeTimeout',
 ]);
 
-const HANDLER_ONLY: readonly HandlerOnlyOption[] = ['maxAttempts', 'retryBackoff', 'handlerTimeoutMs'];
+const HANDLER_ONLY: readonly HandlerOnlyOption[] = ['maxAttempts', 'retryBackoff', 'handlerTimeout'];
 
 /** Every option name of {@link StreamOptions}. */
 export const STREAM_OPTION_NAMES: readonly string[] = Object.freeze(SUBSCRIBER_OPTION_NAMES.filter((n) => !(HANDLER_ONLY as readonly string[]).includes(n)));
@@ -142,29 +148,41 @@ export const STREAM_OPTION_NAMES: readonly string[] = Object.freeze(SUBSCRIBER_O
 /** Why the iterator refuses a handler-only option. */
 const STREAM_HINTS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(HANDLER_ONLY.map((n) => [n, 'is honoured by subscribe() only (the iterator\'s consumer settles each message itself)'])));
 
-/** Checks the options of `close()`; throws {@link InvalidOptionError}. */
-export function checkCloseOptions(options: CloseOptions, subject = 'close'): void {
-  checkNames(options, ['timeoutMs'], subject);
-  const t = options.timeoutMs;
-  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 0)) throw new InvalidOptionError(subject, 'timeoutMs', 'must be a number of ms >= 0', t);
+/**
+ * Checks the options of `close()`; throws {@link InvalidOptionError}.
+ * @returns the timeout in ms, or undefined when none was given.
+ */
+export function checkCloseOptions(options: CloseOptions, subject = 'close'): number | undefined {
+  checkNames(options, ['timeout'], subject);
+  return options.timeout === undefined ? undefined : toMs(options.timeout, 'timeout', subject);
 }
 
+/** The durations of {@link SubscriberOptions}, as given (a Duration) and resolved (ms). */
+type DurationOption = 'ackInterval' | 'handlerTimeout' | 'stallTimeout' | 'closeTimeout';
 
 const DEFAULTS = { maxInFlight: 1000, concurrency: 10, ackBatchSize: 500, ackConcurrency: 2, ackIntervalMs: 0, closeTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
 
-/** Options with every default filled in. */
-export type ResolvedSubscriberOptions<T> = typeof DEFAULTS & SubscriberOptions<T>;
+/** Options with every default filled in and the durations in ms (`ackIntervalMs`, `handlerTimeoutMs`, …). */
+export type ResolvedSubscriberOptions<T> = typeof DEFAULTS & Omit<SubscriberOptions<T>, DurationOption> & { readonly handlerTimeoutMs?: number };
 
 /** The options with their defaults, checked; throws {@link InvalidOptionError} naming the first bad one. */
 export function resolveSubscriberOptions<T>(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string, names: readonly string[] = SUBSCRIBER_OPTION_NAMES): ResolvedSubscriberOptions<T> {
   checkNames(options, names, subject, names === STREAM_OPTION_NAMES ? STREAM_HINTS : {});
   if (options.grpc !== undefined) checkNames(options.grpc, VTGATE_GRPC_OPTION_NAMES.filter((n) => n !== 'address'), `${subject} (grpc)`);
-  const resolved = { ...DEFAULTS, ...stripUndefined(options), executor: options.executor };
+  const { ackInterval, handlerTimeout, stallTimeout, closeTimeout, ...rest } = stripUndefined(options);
+  const ms = (v: Duration | undefined, name: DurationOption): number | undefined => (v === undefined ? undefined : toMs(v, name, subject));
+  const durations = stripUndefined({
+    ackIntervalMs: ms(ackInterval, 'ackInterval'),
+    closeTimeoutMs: ms(closeTimeout, 'closeTimeout'),
+    stallTimeoutMs: ms(stallTimeout, 'stallTimeout'),
+    handlerTimeoutMs: ms(handlerTimeout, 'handlerTimeout'),
+  });
+  const resolved = { ...DEFAULTS, ...rest, ...durations, executor: options.executor };
   validate(spec, resolved, subject);
   return resolved;
 }
 
-function validate(spec: MessageTableSpec, o: SubscriberOptions<unknown> & typeof DEFAULTS, subject: string): void {
+function validate(spec: MessageTableSpec, o: ResolvedSubscriberOptions<unknown>, subject: string): void {
   checkIdentifier(spec.table, 'table', subject);
   if (spec.keyspace !== undefined) checkKeyspace(spec.keyspace, subject);
   else throw new InvalidOptionError(subject, 'keyspace', 'is required for a stream (vtgate needs a target keyspace)', spec.keyspace);
@@ -176,16 +194,13 @@ function validate(spec: MessageTableSpec, o: SubscriberOptions<unknown> & typeof
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidOptionError(subject, key, 'must be an integer >= 1', o[key]);
   }
   if (o.concurrency > o.maxInFlight) throw new InvalidOptionError(subject, 'concurrency', `must not exceed maxInFlight (${o.maxInFlight})`, o.concurrency);
-  for (const key of ['ackIntervalMs', 'closeTimeoutMs'] as const) {
-    if (!Number.isFinite(o[key]) || o[key] < 0) throw new InvalidOptionError(subject, key, 'must be a number of ms >= 0', o[key]);
-  }
   if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 0)) throw new InvalidOptionError(subject, 'maxAttempts', 'must be an integer >= 0 (0 = unlimited)', o.maxAttempts);
-  if (o.handlerTimeoutMs !== undefined && (!Number.isFinite(o.handlerTimeoutMs) || o.handlerTimeoutMs <= 0)) throw new InvalidOptionError(subject, 'handlerTimeoutMs', 'must be a number of ms > 0', o.handlerTimeoutMs);
-  if (!Number.isFinite(o.stallTimeoutMs) || o.stallTimeoutMs < 0) throw new InvalidOptionError(subject, 'stallTimeoutMs', 'must be a number of ms >= 0 (0 = off)', o.stallTimeoutMs);
+  // Durations were read by toMs (>= 0, finite); only the handler timeout must be above 0.
+  if (o.handlerTimeoutMs === 0) throw new InvalidOptionError(subject, 'handlerTimeout', 'must be above 0 (leave it out for none)', 0);
   for (const key of ['retryBackoff', 'reconnect'] as const) {
     const b = o[key];
     if (b === undefined || b === false) continue;
-    if (typeof b !== 'object' || !(b.baseMs >= 0) || !(b.maxMs >= b.baseMs)) throw new InvalidOptionError(subject, key, 'must be { baseMs >= 0, maxMs >= baseMs }', b);
+    checkBackoff(b, subject, key);
   }
   if (o.int64 !== undefined && o.int64 !== 'string' && o.int64 !== 'bigint') throw new InvalidOptionError(subject, 'int64', "must be 'string' or 'bigint'", o.int64);
   if (!spec.streamed.includes('epoch')) throw new InvalidOptionError(subject, 'streamed', "must include 'epoch' (vt_message_cols=id|epoch|…): nacks and fails of a streamed message are guarded by it", spec.streamed);

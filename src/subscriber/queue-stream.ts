@@ -8,6 +8,7 @@ import { InvalidOptionError, VitessMessagesError } from '../core/errors';
 import type { Executor } from '../core/executor';
 import { checkKeyspace } from '../core/identifiers';
 import type { MessageTableSpec } from '../core/spec';
+import type { Duration } from '../core/time';
 import type { VtgateGrpcOptions } from './grpc/vtgate-grpc-transport';
 import type { Delivery, ElsewhereOutcome } from './delivery';
 import type { SubscriberStats } from './events';
@@ -124,9 +125,9 @@ export class QueueReceiver {
     d.settledElsewhere(outcome);
   }
 
-  /** Stops receiving, nacks what was received but not handed out, waits for handed-out messages up to `timeoutMs`. */
-  async close(timeoutMs?: number): Promise<void> {
-    await this.#stream.close(timeoutMs === undefined ? {} : { timeoutMs });
+  /** Stops receiving, nacks what was received but not handed out, waits for handed-out messages up to `timeout`. */
+  async close(timeout?: Duration): Promise<void> {
+    await this.#stream.close(timeout === undefined ? {} : { timeout });
   }
 
   stats(): SubscriberStats {

@@ -12,7 +12,7 @@ import { buildExtend } from '../core/sql/extend';
 import { buildFail } from '../core/sql/fail';
 import type { TargetBatch } from '../core/sql/target';
 import { buildNack } from '../core/sql/nack';
-import { msToNs, nowNs } from '../core/time';
+import { nowNs } from '../core/time';
 
 /** One delivery to settle. */
 export interface SettleEntry {
@@ -114,14 +114,15 @@ export class Settler {
   }
 
   /**
-   * Nacks entries (due again after `delayMs`); returns how many rows changed.
-   * One UPDATE per batch of entries streamed at one epoch (core/race).
+   * Nacks entries (due again at `timeNextNs`, decimal Unix ns; default now);
+   * returns how many rows changed. One UPDATE per batch of entries streamed at
+   * one epoch (core/race). `waitMs` overrides `postponeWaitMs`.
    */
-  async nack(entries: readonly SettleEntry[], delayMs: number, options: { uncount?: boolean } = {}): Promise<number> {
-    const timeNext = (nowNs() + msToNs(delayMs)).toString();
+  async nack(entries: readonly SettleEntry[], timeNextNs?: string, options: { uncount?: boolean; waitMs?: number } = {}): Promise<number> {
+    const timeNext = timeNextNs ?? nowNs().toString();
     // Restoring the epoch needs it: without a streamed epoch the nack keeps it.
     // A restored row is back at the streamed epoch: its time_next tells it from one whose postpone is pending.
-    return this.#guarded(entries, (batch) => buildNack(this.spec, batch, timeNext, { uncount: options.uncount === true && batch.streamedEpoch !== undefined }), timeNext);
+    return this.#guarded(entries, (batch) => buildNack(this.spec, batch, timeNext, { uncount: options.uncount === true && batch.streamedEpoch !== undefined }), timeNext, options.waitMs);
   }
 
   /** Fails one entry with `reason`; returns 1 when it was failed, 0 when it was no longer pending. */
@@ -129,18 +130,17 @@ export class Settler {
     return this.#guarded([entry], (batch) => buildFail(this.spec, batch, reason));
   }
 
-  /** Pushes the entry's `time_next` to now + `ms` (lease extension); returns 1 when extended. */
-  async extend(entry: SettleEntry, ms: number): Promise<number> {
-    const timeNext = (nowNs() + msToNs(ms)).toString();
-    return this.#guarded([entry], (batch) => buildExtend(this.spec, batch, timeNext));
+  /** Pushes the entry's `time_next` to `timeNextNs` (lease extension, only ever later); returns 1 when extended. */
+  async extend(entry: SettleEntry, timeNextNs: string, waitMs?: number): Promise<number> {
+    return this.#guarded([entry], (batch) => buildExtend(this.spec, batch, timeNextNs), undefined, waitMs);
   }
 
-  #guarded(entries: readonly SettleEntry[], build: (batch: TargetBatch) => { sql: string; params: readonly SqlParam[] }, writtenTimeNextNs?: string): Promise<number> {
+  #guarded(entries: readonly SettleEntry[], build: (batch: TargetBatch) => { sql: string; params: readonly SqlParam[] }, writtenTimeNextNs?: string, waitMs?: number): Promise<number> {
     return runGuarded({
       spec: this.spec,
       targets: entries.map(raceTarget),
       batchSize: this.options.ackBatchSize,
-      waitMs: this.options.postponeWaitMs ?? (this.spec.options.ackWaitMs > 0 ? this.spec.options.ackWaitMs : 30_000),
+      waitMs: waitMs ?? this.options.postponeWaitMs ?? (this.spec.options.ackWaitMs > 0 ? this.spec.options.ackWaitMs : 30_000),
       build,
       run: (statement) => this.executor.query(statement.sql, statement.params),
       ...(writtenTimeNextNs !== undefined ? { writtenTimeNextNs } : {}),

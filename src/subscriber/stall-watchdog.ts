@@ -1,6 +1,6 @@
 /**
  * The stall watchdog (Vitess #8910: a stream alive but silent): while the
- * subscriber pulls and nothing arrives for `stallTimeoutMs`, one cheap query
+ * subscriber pulls and nothing arrives for `stallTimeout`, one cheap query
  * asks whether a message has been due for longer than two poller intervals;
  * if so, the stream is stalled and the caller resubscribes. A subscriber on one
  * shard asks about its own shard only: rows due on another shard (whose

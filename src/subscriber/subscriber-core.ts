@@ -5,11 +5,11 @@
  * (iterator) build on it; the {@link StreamReader} feeds it rows.
  */
 import { decodeRow, decodeValue, RowDecodeError, splitRow, type StreamField, type WireRow } from '../core/decode';
-import { InvalidOptionError, VitessMessagesError } from '../core/errors';
+import { VitessMessagesError } from '../core/errors';
 import { clipReason } from '../core/reason';
 import type { MessageTableSpec } from '../core/spec';
 import { DEFAULT_RETRY_BACKOFF } from './backoff';
-import { Delivery, type DeliveryOwner, type ElsewhereOutcome } from './delivery';
+import { Delivery, type DeliveryOwner, type ElsewhereOutcome, type SettleDetail } from './delivery';
 import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './events';
 import { plainHydrator, type Hydrator } from './hydrator';
 import { InFlight } from './in-flight';
@@ -64,12 +64,12 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
     this.#inFlight = new InFlight(this.opts.maxInFlight);
     this.#owner = {
-      settle: (d, how, delayMs, reason) => this.#settle(d, how, delayMs, reason),
-      extendLease: (d, ms) => this.#extendLease(d, ms),
+      settle: (d, how, detail) => this.#settle(d, how, detail),
+      extendLease: (d, timeNextNs, waitMs) => this.#extendLease(d, timeNextNs, waitMs),
       noteSettledElsewhere: (outcome, d) => this.#noteSettledElsewhere(outcome, d),
     };
     if (options.signal) {
-      this.#onAbort = () => void this.close({ timeoutMs: this.opts.closeTimeoutMs });
+      this.#onAbort = () => void this.close({ timeout: this.opts.closeTimeoutMs });
       if (options.signal.aborted) queueMicrotask(this.#onAbort);
       else options.signal.addEventListener('abort', this.#onAbort, { once: true });
     }
@@ -78,7 +78,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       counts: this.#counts,
       admit: (row, fields, receivedAt) => this.#admit(row, fields, receivedAt),
       emit: (event, ...args) => void this.emit(event, ...args),
-      ended: () => void this.close({ timeoutMs: this.opts.closeTimeoutMs }),
+      ended: () => void this.close({ timeout: this.opts.closeTimeoutMs }),
     });
   }
 
@@ -189,7 +189,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     this.#counts.handlerErrors++;
   }
 
-  /** A handler ran past `handlerTimeoutMs`. */
+  /** A handler ran past `handlerTimeout`. */
   protected noteTimeout(): void {
     this.#counts.timeouts++;
   }
@@ -197,9 +197,9 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   // ---- settling -------------------------------------------------------------
 
   /** Called by a delivery's ack/nack/fail (once per delivery). */
-  async #settle(d: Delivery<T>, how: Settlement, delayMs = 0, rawReason = ''): Promise<void> {
+  async #settle(d: Delivery<T>, how: Settlement, detail: SettleDetail = {}): Promise<void> {
     // Cut to fit failure_reason (TEXT, in bytes): a reason too long fails the UPDATE in strict mode.
-    const reason = how === 'failed' ? clipReason(rawReason) : rawReason;
+    const reason = clipReason(detail.reason ?? '');
     const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
     try {
       if (how === 'acked') {
@@ -207,7 +207,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
         this.#counts.acked++;
         this.emit('acked', d.idText, d.epoch);
       } else if (how === 'nacked') {
-        if (await this.#settler.nack([entry], delayMs)) {
+        if (await this.#settler.nack([entry], detail.timeNextNs, detail.waitMs === undefined ? {} : { waitMs: detail.waitMs })) {
           this.#counts.nacked++;
           this.emit('nacked', d.idText, d.epoch);
         } else this.#miss(d, 'nack');
@@ -243,10 +243,9 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   }
 
   /** See {@link MessageContext.extend}. */
-  async #extendLease(d: Delivery<T>, ms: number): Promise<boolean> {
-    if (!Number.isFinite(ms) || ms <= 0) throw new InvalidOptionError('extend', 'ms', 'must be a number of ms > 0', ms);
+  async #extendLease(d: Delivery<T>, timeNextNs: string, waitMs: number | undefined): Promise<boolean> {
     if (d.isSettling) return false;
-    return (await this.#settler.extend({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }, ms)) > 0;
+    return (await this.#settler.extend({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }, timeNextNs, waitMs)) > 0;
   }
 
   /** How a failed handler's message is settled: dead letter, a delay, or the backoff. */
@@ -254,7 +253,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     if (d.isSettling) return;
     const max = this.opts.maxAttempts ?? this.spec.options.maxAttempts ?? 0;
     const next = afterHandlerError(err, d.attempt, max, this.opts.retryBackoff ?? DEFAULT_RETRY_BACKOFF);
-    ('fail' in next ? d.fail(next.fail) : d.nack({ delayMs: next.nackDelayMs })).catch(() => undefined);
+    ('fail' in next ? d.fail(next.fail) : d.nack({ delay: next.nackDelayMs })).catch(() => undefined);
   }
 
   // ---- closing --------------------------------------------------------------
@@ -264,18 +263,19 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
    * restored (it comes back at once and uses no attempt) — queued deliveries,
    * rows read from a packet but not yet admitted, and a delivery handed back by
    * leaving the iterator; waits for running handlers (then aborts their
-   * signals) and writes pending acks. `timeoutMs` bounds all of it: a nack or
+   * signals) and writes pending acks. `timeout` bounds all of it: a nack or
    * an ack write still running then is left to finish in the background (an
    * `error` event says so). Idempotent: later calls return the first call's
    * promise. A misspelt option or a bad timeout rejects without closing.
    */
   close(options: CloseOptions = {}): Promise<void> {
+    let timeoutMs: number | undefined;
     try {
-      checkCloseOptions(options);
+      timeoutMs = checkCloseOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    return (this.#closing ??= this.#close(options.timeoutMs ?? this.opts.closeTimeoutMs));
+    return (this.#closing ??= this.#close(timeoutMs ?? this.opts.closeTimeoutMs));
   }
 
   /** @internal The iterator was left with `d` in hand and unsettled: nack it on close, epoch restored. */
@@ -297,7 +297,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     const handedBack = this.#handedBack.splice(0);
     const entries: SettleEntry[] = [...handedBack, ...unstarted].map((d) => ({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }));
     entries.push(...this.#unadmittedEntries());
-    const nacking = entries.length > 0 ? this.#settler.nack(entries, 0, { uncount: true }) : undefined;
+    const nacking = entries.length > 0 ? this.#settler.nack(entries, undefined, { uncount: true }) : undefined;
     nacking?.catch(() => undefined); // reported below, or left to the background after the deadline
     // Meanwhile, running handlers (and the settles they start) finish.
     while (this.#inFlight.held > 0 && Date.now() < deadline) {
@@ -375,7 +375,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.close({ timeoutMs: this.opts.closeTimeoutMs });
+    await this.close({ timeout: this.opts.closeTimeoutMs });
   }
 }
 

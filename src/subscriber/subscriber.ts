@@ -12,7 +12,7 @@ import type { SubscriberOptions } from './options';
 import { SubscriberCore } from './subscriber-core';
 
 /**
- * How long after its abort (`handlerTimeoutMs`) a handler that has not
+ * How long after its abort (`handlerTimeout`) a handler that has not
  * returned counts as stuck: long enough for one that honours `ctx.signal` to
  * unwind, short enough to say so while it matters.
  */
@@ -52,7 +52,7 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
       const ms = this.opts.handlerTimeoutMs;
       timer = setTimeout(() => {
         // Nack at once; the handler keeps its slot until it returns (its late result is ignored).
-        const err = new VitessMessagesError(`handler of ${this.spec.table} id ${d.idText} ran past handlerTimeoutMs (${ms} ms)`);
+        const err = new VitessMessagesError(`handler of ${this.spec.table} id ${d.idText} ran past handlerTimeout (${ms} ms)`);
         this.noteTimeout();
         d.abort(err);
         this.emit('error', err);
@@ -91,7 +91,7 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
  *
  * @example
  * const sub = subscribe(spec, async (job) => send(job.payload), { executor, address: 'vtgate:15991' });
- * process.on('SIGTERM', () => sub.close({ timeoutMs: 10_000 }));
+ * process.on('SIGTERM', () => sub.close({ timeout: '10s' }));
  */
 export function subscribe<T = Record<string, unknown>>(spec: MessageTableSpec, handler: MessageHandler<T>, options: SubscriberOptions<T>): Subscriber<T> {
   return new Subscriber<T>(spec, handler, options);

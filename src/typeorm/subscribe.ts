@@ -31,7 +31,7 @@ export interface EntitySubscriberOptions<T> extends Omit<SubscriberOptions<T>, '
   readonly executor?: Executor;
 }
 
-/** Options of the TypeORM {@link stream}: the handler-only options (`maxAttempts`, `retryBackoff`, `handlerTimeoutMs`) are refused. */
+/** Options of the TypeORM {@link stream}: the handler-only options (`maxAttempts`, `retryBackoff`, `handlerTimeout`) are refused. */
 export type EntityStreamOptions<T> = Omit<EntitySubscriberOptions<T>, HandlerOnlyOption>;
 
 function prepare<T>(entity: Function, options: EntitySubscriberOptions<T>, subject: string) {

@@ -89,7 +89,7 @@ test('enqueue stamps enqueued_at, fail stamps failed_at, retry clears it; ack st
 
   assert.equal(await retry(x, tt.spec, ids[1]!), 1);
   const revived = (await getMessages(x, tt.spec, ids[1]!))[0]!;
-  assert.deepEqual([revived.state, revived.failedAtNs, revived.reason, revived.timeNextNs, revived.epoch], ['pending', null, null, '0', '0']);
+  assert.deepEqual([revived.state, revived.failedAtNs, revived.reason, revived.timeNextNs, revived.epoch], ['pending', null, null, '0', 0]);
   assert.equal(revived.enqueuedAtNs, status.get(ids[1]!)!.enqueuedAtNs, 'retry keeps enqueued_at');
 
   const acked = await clientWindow(() => ack(x, tt.spec, ids[3]!));

@@ -75,8 +75,8 @@ test('producer-delivery: fail and nack issued the instant a message is streamed 
         const id = String(row.id);
         seen.set(id, (seen.get(id) ?? 0) + 1);
         // Zero delay: issued from the stream callback, before the next packet is read.
-        if (failIds.has(id)) settled.push(fail(ex, t.spec, { id, epoch: String(row.epoch) }, { reason: 'instant' }));
-        else if (nackIds.has(id)) settled.push(nack(ex, t.spec, { id, epoch: String(row.epoch) }, { delay: '60s' }));
+        if (failIds.has(id)) settled.push(fail(ex, t.spec, { id, epoch: Number(row.epoch) }, { reason: 'instant' }));
+        else if (nackIds.has(id)) settled.push(nack(ex, t.spec, { id, epoch: Number(row.epoch) }, { delay: '60s' }));
       }
     }
   })().catch((err: unknown) => err);
@@ -119,7 +119,7 @@ test('producer-delivery: extend with the streamed epoch holds a lease past the a
     const [held, control] = await enqueueMany(ex, t.spec, [{ payload: { body: 1 } }, { payload: { body: 2 } }]);
     await stream.waitFor((s) => s.counts().has(held!) && s.counts().has(control!), 10_000, 'first deliveries');
     assert.equal(await extend(ex, t.spec, { id: held!, epoch: 0 }, { by: '60s' }), 1);
-    assert.equal(await extend(ex, t.spec, { id: held!, epoch: 5 }, { by: '60s', raceWaitMs: 50 }), 0, 'a stale epoch matches nothing');
+    assert.equal(await extend(ex, t.spec, { id: held!, epoch: 5 }, { by: '60s', raceWait: 50 }), 0, 'a stale epoch matches nothing');
     await stream.waitFor((s) => (s.counts().get(control!) ?? 0) >= 2, 15_000, 'the control back');
     assert.equal(stream.counts().get(held!), 1);
     await ack(ex, t.spec, [held!, control!]);

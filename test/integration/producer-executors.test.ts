@@ -155,12 +155,12 @@ for (const make of harnesses) {
           // The first messages on this suite's new slow table (see above).
           await stream.waitFor((s) => s.counts().get(a!) === 1 && s.counts().get(b!) === 1, 20_000, 'first deliveries');
           const first = stream.deliveries.find((d) => d.row.id === a)!;
-          assert.equal(await nack(x.executor(), t.spec, { id: a!, epoch: String(first.row.epoch) }), 1);
+          assert.equal(await nack(x.executor(), t.spec, { id: a!, epoch: Number(first.row.epoch) }), 1);
           await stream.waitFor((s) => (s.counts().get(a!) ?? 0) >= 2, 10_000, 'the nacked message again');
           const again = stream.deliveries.filter((d) => d.row.id === a);
           assert.equal(again[1]!.row.epoch, '1', 'the nack kept the epoch; the redelivery counts one more');
 
-          assert.equal(await fail(x.executor(), t.spec, { id: b!, epoch: '0' }, { reason: 'bad input' }), 1);
+          assert.equal(await fail(x.executor(), t.spec, { id: b!, epoch: 0 }, { reason: 'bad input' }), 1);
           assert.equal(await nack(x.executor(), t.spec, b!), 0, 'a nack does not touch a failed message');
           const [status] = await getMessages(x.executor(), t.spec, b!);
           assert.equal(status!.state, 'failed');
@@ -179,7 +179,7 @@ for (const make of harnesses) {
           assert.equal(stream.counts().get(failed!), 1, 'the failed message was not sent again');
 
           const page = await listFailed(x.executor(), t.spec);
-          assert.deepEqual(page.messages.map((m) => [m.id, m.reason, m.epoch]), [[failed!, 'Error: boom', '1']]);
+          assert.deepEqual(page.messages.map((m) => [m.id, m.reason, m.epoch]), [[failed!, 'Error: boom', 1]]);
           assert.deepEqual(page.messages[0]!.payload, { body: { k: 'f' }, note: null });
           assert.equal(page.next, undefined);
 
@@ -242,7 +242,7 @@ for (const make of harnesses) {
           await assert.rejects(enqueue(ex, t.spec, {}, { priority: 500 }), InvalidOptionError);
           await assert.rejects(enqueue(ex, t.spec, {}, { delay: 'soon' as '1s' }), InvalidOptionError);
           await assert.rejects(ack(ex, t.spec, `0 or 1=1`), InvalidOptionError);
-          await assert.rejects(nack(ex, t.spec, { id: '1', epoch: '-1' }), InvalidOptionError);
+          await assert.rejects(nack(ex, t.spec, { id: '1', epoch: -1 }), InvalidOptionError);
           await assert.rejects(enqueue(ex, { ...t.spec, table: `${t.table}\`; drop table x; --` }, {}), InvalidOptionError);
           assert.equal(await countRows(t.qualified), before, 'nothing written');
 

@@ -57,7 +57,7 @@ async function buildStates(keyspace: string, table: string, spec: MessageTableSp
     await s.close();
   }
   // The tablet postpones after sending (epoch 1, time_next = now + ack wait).
-  await waitUntil(async () => (await getMessages(x, spec, inFlight))[0]?.epoch === '1', 20_000, 'the postpone of the streamed message');
+  await waitUntil(async () => (await getMessages(x, spec, inFlight))[0]?.epoch === 1, 20_000, 'the postpone of the streamed message');
 
   const due = await enqueueMany(x, spec, [1, 2, 3].map((n) => ({ payload: { body: { state: 'due', n } } })));
   const pastDue = await enqueue(x, spec, { body: { state: 'due' }, note: 'past' }, { deliverAt: Date.now() - 60_000 });

@@ -122,7 +122,7 @@ describe('messageQueue(spec, { executor }) over mysql2', () => {
       await waitUntil(() => later.every((id) => seen.has(id)), 15_000, 'the later messages delivered');
       assert.equal(seen.get(keyedId), 1, 'the keyed message was handled once');
     } finally {
-      await worker.close({ timeoutMs: 5_000 });
+      await worker.close({ timeout: '5s' });
     }
   });
 
@@ -210,7 +210,7 @@ describe('messageQueue(Entity, { dataSource }) over TypeORM', () => {
       assert.deepEqual(got.get(id), { text: 'streamed' });
       await waitUntil(async () => (await jobs.getMessages(id))[0]?.state === 'acked', 15_000, 'acked by the handle\'s subscriber');
     } finally {
-      await worker.close({ timeoutMs: 5_000 });
+      await worker.close({ timeout: '5s' });
     }
   });
 });

@@ -122,7 +122,7 @@ for (const t of transportCases(cleanup)) {
       // it, and must not wait for its postpone (the ack wait) because of that.
       const ackedElsewhere = [...received].find((id) => !handled.has(id))!;
       assert.equal(await ack(poolExecutor(), spec, ackedElsewhere), 1);
-      const closing = sub.close({ timeoutMs: 10_000 });
+      const closing = sub.close({ timeout: '10s' });
       const closedAt = Date.now();
       release();
       await closing;

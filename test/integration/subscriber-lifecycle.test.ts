@@ -1,6 +1,6 @@
 /**
  * Leaving and closing a subscriber on the real Vitess: leaving the iterator
- * hands the message in hand back at once (epoch restored); `close({ timeoutMs })`
+ * hands the message in hand back at once (epoch restored); `close({ timeout })`
  * bounds everything, and rows read but never admitted are handed back too; a
  * one-shard subscriber is not stalled by another shard's due rows; a transport
  * factory is renewed after a stall. (gRPC: over the MySQL protocol vtgate keeps
@@ -80,12 +80,12 @@ describe('leaving the iterator and closing', () => {
     cleanup.push(() => s.close());
     await waitUntil(() => s.stats().received === 3, 15_000, 'three held, the rest of the packet waiting');
     const closeStart = nowNs();
-    await s.close({ timeoutMs: 5_000 });
+    await s.close({ timeout: '5s' });
     assert.equal(s.stats().nackedOnClose, 10, '3 queued + 7 read but not admitted');
     await handedBack(spec, ids, closeStart);
   });
 
-  test('close({ timeoutMs }) returns within its bound while the nack of unstarted messages and an ack write hang', { timeout: 120_000 }, async () => {
+  test('close({ timeout }) returns within its bound while the nack of unstarted messages and an ack write hang', { timeout: 120_000 }, async () => {
     const { spec, qualified } = await table('life_bound', { ackWaitS: 30, keyspace: vitess.unsharded });
     const ids = await insertMessages(qualified, 4, 4);
     const real = poolExecutor();
@@ -108,7 +108,7 @@ describe('leaving the iterator and closing', () => {
     const first = (await it.next()).value!;
     const acking = first.ack(); // its UPDATE hangs
     const closeStart = nowNs();
-    await s.close({ timeoutMs: 300 });
+    await s.close({ timeout: 300 });
     assert.ok(errors.some((m) => /nack on close of 3 messages .* did not finish within 300 ms/.test(m)), errors.join(' | '));
     release();
     await acking;
@@ -168,7 +168,7 @@ describe('stall watchdog and transports', () => {
         return real.query(sql, params);
       },
     };
-    const sub = subscribe(spec, () => undefined, { executor, address: vitess.grpcAddr, shard: '-80', stallTimeoutMs: 400 });
+    const sub = subscribe(spec, () => undefined, { executor, address: vitess.grpcAddr, shard: '-80', stallTimeout: 400 });
     cleanup.push(() => sub.close());
     await waitUntil(() => lateChecks >= 4, 20_000, 'four watchdog checks while 80- has due rows');
     assert.equal(sub.stats().stalls, 0, 'not stalled by another shard');
@@ -187,11 +187,11 @@ describe('stall watchdog and transports', () => {
       executor: poolExecutor(),
       transport: () => {
         made++;
-        const t = new VtgateGrpcTransport({ address: proxy.address, keepaliveMs: 600_000 });
+        const t = new VtgateGrpcTransport({ address: proxy.address, keepalive: '10m' });
         cleanup.push(async () => t.close());
         return t;
       },
-      stallTimeoutMs: 1_500,
+      stallTimeout: '1.5s',
     });
     cleanup.push(() => sub.close());
     sub.on('stalled', () => events.push('stalled'));

@@ -10,7 +10,8 @@ import { subscribe } from '../../src/subscriber/subscriber';
 import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import type { StreamTransport } from '../../src/subscriber/transport';
 import { countAcked, insertMessages, poolExecutor, specTables } from '../helpers/subscriber-fixtures';
-import { vitess, waitUntil } from '../helpers/vitess';
+import { msToNs, nowNs } from '../../src/core/time';
+import { vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
 
@@ -74,24 +75,51 @@ describe('subscriber misuse', () => {
     assert.throws(() => new RetryLaterError('later', Number.NaN), InvalidOptionError);
     assert.throws(() => new RetryLaterError('later', -1), InvalidOptionError);
     assert.throws(() => new RetryLaterError('later', Number.POSITIVE_INFINITY), InvalidOptionError);
+    assert.throws(() => new RetryLaterError('later', '2 s' as never), InvalidOptionError);
     assert.equal(new RetryLaterError('later', 0).delayMs, 0);
+    assert.equal(new RetryLaterError('later', '2s').delayMs, 2_000);
 
     const { spec, qualified } = await table('mis_delay', { ackWaitS: 30 });
     await insertMessages(qualified, 1, 1);
     const refused: unknown[] = [];
     const sub = subscribe(spec, async (_m, ctx) => {
-      await ctx.nack({ delayMs: -1 }).catch((e: unknown) => refused.push(e));
-      await ctx.nack({ delayMs: Number.NaN }).catch((e: unknown) => refused.push(e));
+      await ctx.nack({ delay: -1 }).catch((e: unknown) => refused.push(e));
+      await ctx.nack({ delay: Number.NaN }).catch((e: unknown) => refused.push(e));
+      await ctx.nack({ delay: '5 minutes' as never }).catch((e: unknown) => refused.push(e));
       assert.equal(ctx.settled, undefined, 'a refused nack leaves the delivery unsettled');
       await ctx.ack();
     }, { executor: poolExecutor(), address: vitess.grpcAddr });
     cleanup.push(() => sub.close());
     await waitUntil(() => sub.stats().acked === 1, 20_000, 'the ack');
     await sub.close();
-    assert.equal(refused.length, 2);
-    for (const e of refused) assert.ok(e instanceof InvalidOptionError && e.option === 'delayMs', String(e));
+    assert.equal(refused.length, 3);
+    for (const e of refused) assert.ok(e instanceof InvalidOptionError && e.option === 'delay', String(e));
     assert.deepEqual([sub.stats().nacked, sub.stats().settleErrors], [0, 0]);
     assert.equal(await countAcked(qualified), 1);
+  });
+
+  test("ctx.nack({ delay: '2s' }) is honoured: the row's time_next reads 2 s after the nack, epoch kept; the message comes back and is acked", async () => {
+    const { spec, qualified } = await table('mis_nackdelay', { ackWaitS: 30 });
+    const [id] = await insertMessages(qualified, 1, 1);
+    let written: { epoch: string; time_next: string; from: bigint; to: bigint } | undefined;
+    const sub = subscribe(spec, async (_m, ctx) => {
+      if (ctx.epoch > 0 || written) return; // the nacked message, back: acked
+      const from = nowNs();
+      await ctx.nack({ delay: '2s' });
+      const to = nowNs();
+      // Read before the tablet sends it again (its postpone would move time_next).
+      const [rows] = await vtgatePool().query(`select epoch, time_next from ${qualified} where id = ?`, [id]);
+      written = { ...(rows as Array<{ epoch: string; time_next: string }>)[0]!, from, to };
+    }, { executor: poolExecutor(), address: vitess.grpcAddr });
+    cleanup.push(() => sub.close());
+    await waitUntil(() => sub.stats().acked === 1, 20_000, 'the nacked message back and acked');
+    await sub.close();
+    assert.ok(written);
+    assert.equal(written.epoch, '1', 'the nack keeps the epoch of the postpone (one delivery)');
+    // nowNs's sub-millisecond digits are not monotonic: a millisecond of slack on each side.
+    const due = BigInt(written.time_next);
+    assert.ok(due >= written.from + msToNs(2_000 - 1) && due <= written.to + msToNs(2_000 + 1), `time_next ${due} is 2 s after the nack (${written.from}..${written.to})`);
+    assert.deepEqual([sub.stats().nacked, sub.stats().acked, await countAcked(qualified)], [1, 1, 1]);
   });
 
   test('a transport wrapper that throws a plain error ends the subscriber with a non-retryable StreamError instead of reconnecting forever', async () => {

@@ -21,7 +21,7 @@ import { uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
 const transports = transportCases(cleanup);
-const fastRetry = { baseMs: 50, maxMs: 200 };
+const fastRetry = { base: 50, max: 200 };
 const FAILED_TIME_NEXT = '9223372036854775807';
 
 async function timeNextOf(qualified: string, id: string): Promise<string> {
@@ -127,7 +127,7 @@ for (const t of transports) describe(`stuck handlers and duplicates (${t.name})`
     let freed = false;
     const sub = subscribe(spec, async () => {
       if (!freed) await gate; // ignores ctx.signal
-    }, { executor: poolExecutor(), ...t.source(), concurrency: 2, handlerTimeoutMs: 200, retryBackoff: fastRetry });
+    }, { executor: poolExecutor(), ...t.source(), concurrency: 2, handlerTimeout: 200, retryBackoff: fastRetry });
     cleanup.push(() => sub.close());
     const stuck: Array<{ id: string; epoch: number }> = [];
     sub.on('stuck', (info) => stuck.push(info));

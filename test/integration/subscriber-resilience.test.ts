@@ -20,7 +20,7 @@ import { vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
 
-const fastRetry = { baseMs: 50, maxMs: 200 };
+const fastRetry = { base: 50, max: 200 };
 
 for (const t of transportCases(cleanup)) {
   describe(`resilience over ${t.name}`, () => {
@@ -80,7 +80,7 @@ for (const t of transportCases(cleanup)) {
           epochs.push(ctx.epoch);
           if (ctx.epoch > 0) return; // the duplicate finishes at once
           if (extend) {
-            assert.equal(await ctx.extend(10_000), true);
+            assert.equal(await ctx.extend({ by: '10s' }), true);
             await new Promise((r) => setTimeout(r, 4_000)); // 4 ack waits
           } else {
             await waitUntil(() => epochs.length > 1, 15_000, 'the tablet to send it again');
@@ -95,7 +95,7 @@ for (const t of transportCases(cleanup)) {
       }
     });
 
-    test(`${t.name}: handlerTimeoutMs aborts the handler's signal and nacks it; the next delivery succeeds`, async () => {
+    test(`${t.name}: handlerTimeout aborts the handler's signal and nacks it; the next delivery succeeds`, async () => {
       const { spec, qualified } = await table('res_timeout', { ackWaitS: 30 });
       await insertMessages(qualified, 1, 1);
       const seen: Array<[number, boolean]> = [];
@@ -106,7 +106,7 @@ for (const t of transportCases(cleanup)) {
           return; // resolving late must not ack: it was nacked at the timeout
         }
         seen.push([ctx.epoch, ctx.signal.aborted]);
-      }, { executor: poolExecutor(), ...t.source(), handlerTimeoutMs: 300, retryBackoff: fastRetry });
+      }, { executor: poolExecutor(), ...t.source(), handlerTimeout: 300, retryBackoff: fastRetry });
       cleanup.push(() => sub.close());
       await waitUntil(() => sub.stats().acked === 1, 20_000, 'acked after the timeout');
       await sub.close();
@@ -157,8 +157,8 @@ test('the stall watchdog: a frozen connection with due messages is reported as s
   const sub = subscribe(spec, (_m, ctx) => void handled.add(ctx.id as string), {
     executor: poolExecutor(),
     address: proxy.address,
-    stallTimeoutMs: 1_500,
-    grpc: { keepaliveMs: 600_000 }, // the transport must not notice first
+    stallTimeout: 1_500,
+    grpc: { keepalive: '10m' }, // the transport must not notice first
   });
   cleanup.push(() => sub.close());
   sub.on('stalled', () => events.push('stalled'));
@@ -187,7 +187,7 @@ test('the stall watchdog: a frozen connection with due messages is reported as s
   await insertMessages(q2, 10, 10);
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const full = subscribe(spec2, () => gate, { executor: poolExecutor(), address: vitess.grpcAddr, maxInFlight: 2, concurrency: 2, stallTimeoutMs: 500 });
+  const full = subscribe(spec2, () => gate, { executor: poolExecutor(), address: vitess.grpcAddr, maxInFlight: 2, concurrency: 2, stallTimeout: '500ms' });
   cleanup.push(() => full.close());
   const stalls: unknown[] = [];
   full.on('stalled', (i) => stalls.push(i));
@@ -209,7 +209,7 @@ test('a nack waits for a postpone that lands late (up to the ack wait, not a fix
   await vtgatePool().query(`insert into ${qualified} (id, time_next, payload) values (?, ?, ?)`, [id, (nowNs() + msToNs(3_600_000)).toString(), '{}']);
   const settler = new Settler(spec, poolExecutor(), { ackBatchSize: 10, ackIntervalMs: 0 });
   const startedAt = Date.now();
-  const nack = settler.nack([{ id, epoch: 0 }], 0);
+  const nack = settler.nack([{ id, epoch: 0 }]);
   await waitUntil(() => Date.now() - startedAt >= 2_500, 10_000, 'the late postpone');
   await vtgatePool().query(`update ${qualified} set epoch = 1 where id = ? and epoch = 0`, [id]);
   assert.equal(await nack, 1, 'the nack took effect once the postpone landed');

@@ -28,7 +28,7 @@ describe('resume after vtgate comes back', { concurrency: 2 }, () => {
       const delays: number[] = []; // the backoff each of them announced
       const resumed: number[] = []; // reconnected events: first packet of a reopened stream
       const handled = new Set<string>();
-      const sub = subscribe(spec, (_m, ctx) => void handled.add(String(ctx.id)), { executor: poolExecutor(), ...t.source(proxy.address), stallTimeoutMs: 0 });
+      const sub = subscribe(spec, (_m, ctx) => void handled.add(String(ctx.id)), { executor: poolExecutor(), ...t.source(proxy.address), stallTimeout: 0 });
       cleanup.push(() => sub.close());
       sub.on('reconnecting', (info) => {
         opens.push(Date.now());

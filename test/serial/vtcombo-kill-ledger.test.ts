@@ -40,7 +40,7 @@ test('vtcombo killed mid-stream: the subscriber reconnects by itself; 5,000-mess
       assert.equal(await restartVtcomboHard(), 0, 'vtcombo restarted');
       await waitUntil(async () => (await countAcked(qualified).catch(() => -1)) === ids.length, 120_000, 'all acked after the restart');
     } finally {
-      await sub.close({ timeoutMs: 5_000 });
+      await sub.close({ timeout: '5s' });
     }
     const lost = ids.filter((id) => !ledger.has(id)).length;
     const duplicates = [...ledger.values()].reduce((s, n) => s + n - 1, 0);

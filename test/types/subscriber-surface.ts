@@ -6,6 +6,7 @@
 import type { DataSource } from 'typeorm';
 import { Column } from 'typeorm';
 import type { Executor } from '../../src/core/executor';
+import { getMessages, nack, type NackOptions } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { stream as plainStream } from '../../src/subscriber/message-stream';
 import { subscribe as plainSubscribe } from '../../src/subscriber/subscriber';
@@ -56,4 +57,39 @@ export function noInternals(spec: MessageTableSpec, executor: Executor): void {
   void it.settle;
   // @ts-expect-error internal
   void it.extendLease;
+}
+
+/** One way to say each thing: durations as ms or '30s', one NackOptions, ctx.extend({ by }), epoch a number. */
+export function oneWayEach(spec: MessageTableSpec, executor: Executor): void {
+  plainSubscribe(spec, async (_m, ctx) => {
+    await ctx.nack({ delay: '2s' });
+    await ctx.nack({ delay: 2_000, raceWait: '1s' });
+    await ctx.extend({ by: '2m' });
+    // @ts-expect-error renamed: delay
+    await ctx.nack({ delayMs: 2_000 });
+    // @ts-expect-error a lease is { by }
+    await ctx.extend(30_000);
+    // @ts-expect-error not a duration string
+    await ctx.nack({ delay: '2 seconds' });
+    const epoch: number = ctx.epoch;
+    void epoch;
+  }, { executor, address: 'vtgate:15991', handlerTimeout: '30s', closeTimeout: 10_000, stallTimeout: '1m', ackInterval: '5ms', retryBackoff: { base: '1s', max: '5m' } });
+  // @ts-expect-error renamed: handlerTimeout
+  plainSubscribe(spec, () => undefined, { executor, address: 'vtgate:15991', handlerTimeoutMs: 1_000 });
+  // @ts-expect-error renamed: base / max
+  plainSubscribe(spec, () => undefined, { executor, address: 'vtgate:15991', retryBackoff: { baseMs: 1, maxMs: 2 } });
+  const it = plainStream(spec, { executor, address: 'vtgate:15991' });
+  void it.close({ timeout: '5s' });
+  // @ts-expect-error renamed: timeout
+  void it.close({ timeoutMs: 5_000 });
+  const options: NackOptions = { delay: '3s' };
+  void nack(executor, spec, '1', options);
+  // @ts-expect-error renamed: delay
+  void nack(executor, spec, '1', { delayMs: 3_000 });
+  // @ts-expect-error an epoch is a number
+  void nack(executor, spec, { id: '1', epoch: '0' });
+  void getMessages(executor, spec, '1').then(([s]) => {
+    const e: number = s!.epoch;
+    void e;
+  });
 }

@@ -41,8 +41,8 @@ test('durations: ms numbers or readable strings; ns as bigint', () => {
 test('gRPC keepalive never pings faster than vtgate allows (10 s)', () => {
   assert.equal(MIN_KEEPALIVE_MS, 10_000);
   assert.equal(vtgateChannelOptions()['grpc.keepalive_time_ms'], 30_000);
-  assert.equal(vtgateChannelOptions({ keepaliveMs: 10_000 })['grpc.keepalive_time_ms'], 10_000);
-  assert.throws(() => vtgateChannelOptions({ keepaliveMs: 9_999 }), InvalidOptionError);
+  assert.equal(vtgateChannelOptions({ keepalive: '10s' })['grpc.keepalive_time_ms'], 10_000);
+  assert.throws(() => vtgateChannelOptions({ keepalive: 9_999 }), InvalidOptionError);
 });
 
 test('stream errors: retryable from the gRPC status', () => {

@@ -175,7 +175,7 @@ test('generated hostile identifiers and strings: refused as InvalidOptionError, 
       try {
         if (operation === 'enqueue') await enqueue(ex, s, { v: value }, { id: '7' });
         else if (operation === 'ack') await ack(ex, s, [{ id: '7', vindexValue: value }]);
-        else await fail(ex, s, { id: '7', vindexValue: value }, { reason, raceWaitMs: 0 });
+        else await fail(ex, s, { id: '7', vindexValue: value }, { reason, raceWait: 0 });
       } catch (err) {
         assert.ok(err instanceof VitessMessagesError, `typed error, got ${String((err as Error)?.stack ?? err)}`);
         assert.deepEqual(ex.calls, [], 'nothing reaches the executor');

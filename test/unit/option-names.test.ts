@@ -31,12 +31,15 @@ function recorder(): Executor & { calls: Array<{ sql: string; params: readonly S
   };
 }
 
-const refused = (option: string, known: string) => (err: unknown): boolean => {
+const refused = (option: string, known: string, rule = 'is not an option') => (err: unknown): boolean => {
   assert.ok(err instanceof InvalidOptionError, `got ${String(err)}`);
   assert.equal(err.option, option);
-  assert.match(err.message, new RegExp(`is not an option \\(known: ${known}`));
+  assert.match(err.message, new RegExp(`${rule.replace(/[()]/g, '\\$&')} \\(known: ${known}`));
   return true;
 };
+
+/** A former `…Ms` name: refused, naming its new name. */
+const renamed = (option: string, now: string, known: string) => refused(option, known, `was renamed '${now}' (milliseconds or a string like '30s')`);
 
 test('option-names: every producer call refuses a misspelt option, listing the valid names, before any SQL', async () => {
   const ex = recorder();
@@ -44,9 +47,12 @@ test('option-names: every producer call refuses a misspelt option, listing the v
   await assert.rejects(enqueue(ex, spec, { body: 1 }, o({ dealy: '3s' })), refused('dealy', 'id, deliverAt, delay, deliverAtNs, priority, key, validate, entity'));
   await assert.rejects(enqueueMany(ex, spec, [{ payload: { body: 1 } }], o({ chunksize: 2 })), refused('chunksize', 'chunkSize, validate, entity'));
   await assert.rejects(enqueueMany(ex, spec, [{ payload: { body: 1 } }, o({ payload: { body: 2 }, priorty: 1 })]), refused('priorty', 'payload, id, deliverAt'));
-  await assert.rejects(nack(ex, spec, '1', o({ delayMs: 5 })), refused('delayMs', 'deliverAt, delay, deliverAtNs, raceWaitMs'));
-  await assert.rejects(fail(ex, spec, '1', o({ reasons: 'x' })), refused('reasons', 'reason, raceWaitMs'));
-  await assert.rejects(extend(ex, spec, '1', o({ by: '1s', racewait: 1 })), refused('racewait', 'by, raceWaitMs'));
+  await assert.rejects(nack(ex, spec, '1', o({ dealy: 5 })), refused('dealy', 'deliverAt, delay, deliverAtNs, raceWait'));
+  await assert.rejects(nack(ex, spec, '1', o({ delayMs: 5 })), renamed('delayMs', 'delay', 'deliverAt, delay, deliverAtNs, raceWait'));
+  await assert.rejects(fail(ex, spec, '1', o({ reasons: 'x' })), refused('reasons', 'reason, raceWait'));
+  await assert.rejects(fail(ex, spec, '1', o({ raceWaitMs: 5 })), renamed('raceWaitMs', 'raceWait', 'reason, raceWait'));
+  await assert.rejects(extend(ex, spec, '1', o({ by: '1s', racewait: 1 })), refused('racewait', 'by, raceWait'));
+  await assert.rejects(extend(ex, spec, '1', o({ by: '1s', raceWaitMs: 1 })), renamed('raceWaitMs', 'raceWait', 'by, raceWait'));
   await assert.rejects(listFailed(ex, spec, o({ limt: 5 })), refused('limt', 'after, limit'));
   // A message ref is an options object too: a lost epoch would drop the race guard.
   for (const op of [ack, retry, getMessages, (e: Executor, s: MessageTableSpec, r: never) => nack(e, s, r)]) {
@@ -64,7 +70,8 @@ test('option-names: the seed Queue refuses misspelt options of its constructor, 
   const q = new Queue('q', ['body']);
   assert.throws(() => q.open('127.0.0.1:1', 'ks', { maxConcurent: 1 } as never), refused('maxConcurent', 'executor, maxConcurrent, grpc'));
   await assert.rejects(q.get({ signl: undefined } as never), refused('signl', 'signal'));
-  await assert.rejects(q.close({ timeout: 1 } as never), refused('timeout', 'timeoutMs'));
+  await assert.rejects(q.close({ timeoutMs: 1 } as never), renamed('timeoutMs', 'timeout', 'timeout'));
+  await assert.rejects(q.close({ timeout: '1 s' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'timeout');
 });
 
 test('option-names: counts, purgeFailed and get refuse misspelt or missing options before any SQL', async () => {

@@ -90,7 +90,10 @@ test('producer-validation: bad options are typed errors and nothing reaches the 
   await assert.rejects(enqueueMany(ex, spec, [{ payload: ok }], { chunkSize: 0 }), InvalidOptionError);
   await assert.rejects(ack(ex, spec, [1 as never]), InvalidOptionError);
   await assert.rejects(nack(ex, spec, { id: '1', epoch: 1.5 }), InvalidOptionError);
-  await assert.rejects(nack(ex, spec, '1', { raceWaitMs: -1 }), InvalidOptionError);
+  await assert.rejects(nack(ex, spec, '1', { raceWait: -1 }), InvalidOptionError);
+  // An epoch is a number, as the stream, ctx.epoch and getMessages give it.
+  await assert.rejects(nack(ex, spec, { id: '1', epoch: '0' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'epoch');
+  await assert.rejects(nack(ex, spec, { id: '1', epoch: 0n as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'epoch');
   await assert.rejects(fail(ex, spec, '1', { reason: 5 as never }), InvalidOptionError);
   await assert.rejects(extend(ex, spec, '1', {} as never), InvalidOptionError);
   await assert.rejects(listFailed(ex, spec, { limit: 5000 }), InvalidOptionError);
@@ -144,7 +147,7 @@ test('producer-validation: a due time is 0 (now, whatever the tablet clock), an 
 test('producer-validation: messages go in one guarded statement per streamed epoch; without an epoch, one plain batch', async () => {
   const ex = recorder();
   // The recorder changes 1 row per statement: the epoch-0 pair reads its rows once (none left waiting), nothing more.
-  assert.equal(await fail(ex, spec, [{ id: '1', epoch: 0 }, { id: '2', epoch: 3n }, '3', { id: '4', epoch: '0' }, '5'], { reason: 'r' }), 3);
+  assert.equal(await fail(ex, spec, [{ id: '1', epoch: 0 }, { id: '2', epoch: 3 }, '3', { id: '4', epoch: 0 }, '5'], { reason: 'r' }), 3);
   assert.deepEqual(ex.calls.map((c) => [c.sql.split(' ')[0], ...c.params.slice(c.sql.startsWith('select') ? 0 : 2)]), [
     ['update', '1', '4', '1', '9223372036854775807'],
     ['select', '1', '4'],
@@ -185,7 +188,7 @@ test('producer-validation: 64-bit columns read back stay exact; a driver that ro
   const answering = (row: Record<string, unknown>): Executor => ({ query: async () => ({ rows: [row], affectedRows: 0 }) });
   const row = { id: 2n ** 63n - 7n, priority: 50, epoch: 3n, time_next: 2n ** 63n - 1n, time_acked: null, failure_reason: 'r', enqueued_at: 1796000000123456000n, failed_at: '1796000000987654000' };
   assert.deepEqual(await getMessages(answering(row), spec, '9223372036854775801'), [
-    { id: '9223372036854775801', state: 'failed', priority: 50, epoch: '3', timeNextNs: '9223372036854775807', timeAckedNs: null, reason: 'r', enqueuedAtNs: '1796000000123456000', failedAtNs: '1796000000987654000' },
+    { id: '9223372036854775801', state: 'failed', priority: 50, epoch: 3, timeNextNs: '9223372036854775807', timeAckedNs: null, reason: 'r', enqueuedAtNs: '1796000000123456000', failedAtNs: '1796000000987654000' },
   ]);
   assert.deepEqual((await getMessages(answering({ ...row, enqueued_at: null, failed_at: undefined }), spec, '1'))[0]!.enqueuedAtNs, null, 'rows from before the columns read null');
   await assert.rejects(getMessages(answering({ ...row, enqueued_at: 2 ** 60 }), spec, '1'), (e: unknown) => e instanceof InvalidOptionError && /enqueued_at/.test(e.rule));

@@ -40,31 +40,32 @@ test('subscribe and stream refuse misspelt option names, naming the valid ones',
   const executor = recorder();
   const ok = { executor, address: '127.0.0.1:1' };
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, maxInflight: 5 } as never), refused('maxInflight', 'maxInFlight'));
-  assert.throws(() => stream(spec, { ...ok, stallTimeout: 5 } as never), refused('stallTimeout', 'stallTimeoutMs'));
+  assert.throws(() => stream(spec, { ...ok, stallTimeoutMs: 5 } as never), refused('stallTimeoutMs', "was renamed 'stallTimeout'"));
   // A table option is not a subscriber option (it belongs on the table).
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, batchSize: 5 } as never), refused('batchSize'));
-  assert.throws(() => subscribe(spec, () => undefined, { ...ok, grpc: { keepalive: 20_000 } } as never), refused('keepalive', 'keepaliveMs'));
+  assert.throws(() => subscribe(spec, () => undefined, { ...ok, grpc: { keepaliveMs: 20_000 } } as never), refused('keepaliveMs', "was renamed 'keepalive'"));
   assert.throws(() => subscribe(spec, () => undefined, { executor, transport: null } as never), refused('transport'));
   assert.throws(() => subscribe(spec, () => undefined, { executor, transport: {} } as never), refused('transport'));
   assert.throws(() => subscribe(spec, () => undefined, { executor, transport: () => ({}) } as never), refused('transport'), 'a factory that returns no transport');
   assert.equal(executor.calls, 0);
 });
 
-test('stream refuses the handler-only options it would ignore (maxAttempts, retryBackoff, handlerTimeoutMs)', () => {
+test('stream refuses the handler-only options it would ignore (maxAttempts, retryBackoff, handlerTimeout)', () => {
   const ok = { executor: recorder(), address: '127.0.0.1:1' };
-  for (const [name, value] of [['maxAttempts', 3], ['retryBackoff', { baseMs: 1, maxMs: 2 }], ['handlerTimeoutMs', 100]] as const) {
+  for (const [name, value] of [['maxAttempts', 3], ['retryBackoff', { base: 1, max: 2 }], ['handlerTimeout', 100]] as const) {
     assert.throws(() => stream(spec, { ...ok, [name]: value } as never), refused(name, 'subscribe'), name);
   }
 });
 
 test('close refuses a misspelt option and a bad timeout, and does not close', async () => {
-  const s = stream(spec, { executor: recorder(), transport: { stream: () => ({ cancel() {}, async *[Symbol.asyncIterator]() {} }), close() {} }, stallTimeoutMs: 0, reconnect: false });
-  await assert.rejects(s.close({ timeout: 5 } as never), refused('timeout', 'timeoutMs'));
-  await assert.rejects(s.close({ timeoutMs: -1 }), refused('timeoutMs'));
-  await s.close({ timeoutMs: 100 });
+  const s = stream(spec, { executor: recorder(), transport: { stream: () => ({ cancel() {}, async *[Symbol.asyncIterator]() {} }), close() {} }, stallTimeout: 0, reconnect: false });
+  await assert.rejects(s.close({ timeoutMs: 5 } as never), refused('timeoutMs', "was renamed 'timeout'"));
+  await assert.rejects(s.close({ timeout: -1 }), refused('timeout'));
+  await assert.rejects(s.close({ timeout: '1 minute' as never }), refused('timeout'));
+  await s.close({ timeout: '100ms' });
 });
 
 test('the transports refuse misspelt option names', () => {
-  assert.throws(() => new VtgateGrpcTransport({ address: '127.0.0.1:1', keepalive: 20_000 } as never), refused('keepalive', 'keepaliveMs'));
+  assert.throws(() => new VtgateGrpcTransport({ address: '127.0.0.1:1', keepaliveMs: 20_000 } as never), refused('keepaliveMs', "was renamed 'keepalive'"));
   assert.throws(() => new VtgateMysqlTransport({ connection: 'mysql://root@127.0.0.1:1/', readAhead: 5 } as never), refused('readAhead', 'readAheadRows'));
 });

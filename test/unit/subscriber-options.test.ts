@@ -43,7 +43,7 @@ test('bad subscriber options throw InvalidOptionError naming the option, before 
     ['maxInFlight', () => subscribe(spec, () => undefined, { ...ok, maxInFlight: 0 })],
     ['concurrency', () => subscribe(spec, () => undefined, { ...ok, maxInFlight: 5, concurrency: 6 })],
     ['ackBatchSize', () => subscribe(spec, () => undefined, { ...ok, ackBatchSize: 1.5 })],
-    ['ackIntervalMs', () => subscribe(spec, () => undefined, { ...ok, ackIntervalMs: -1 })],
+    ['ackInterval', () => subscribe(spec, () => undefined, { ...ok, ackInterval: -1 })],
     ['executor', () => subscribe(spec, () => undefined, { address: 'x:1' } as never)],
     ['address', () => subscribe(spec, () => undefined, { executor })],
     ['shard', () => stream(spec, { ...ok, shard: "-80' or 1" })],
@@ -64,7 +64,7 @@ test('gRPC channel: keepalive never under vtgate\'s 10 s minimum; HTTP/2 window 
   assert.ok((o['grpc.keepalive_time_ms'] as number) >= 10_000);
   assert.equal(o['grpc-node.flow_control_window'], 65_535);
   assert.equal(vtgateChannelOptions({ flowControlWindowBytes: 1 << 20 })['grpc-node.flow_control_window'], 1 << 20);
-  assert.throws(() => vtgateChannelOptions({ keepaliveMs: 5_000 }), InvalidOptionError);
+  assert.throws(() => vtgateChannelOptions({ keepalive: '5s' }), InvalidOptionError);
   assert.throws(() => vtgateChannelOptions({ flowControlWindowBytes: 1024 }), InvalidOptionError);
   // The documented transport bound: 1 KB rows at batch 100 → 560 (measured 400).
   assert.equal(transportBufferBound(100, 1024), 560);
@@ -105,7 +105,7 @@ test('nacks are grouped by streamed epoch, guarded by epoch + 1, and retried whi
     },
   };
   const settler = new Settler(spec, executor, { ackBatchSize: 500, ackIntervalMs: 0 });
-  const changed = await settler.nack([{ id: '1', epoch: 0 }, { id: '2', epoch: 0 }, { id: '3', epoch: 4 }], 0);
+  const changed = await settler.nack([{ id: '1', epoch: 0 }, { id: '2', epoch: 0 }, { id: '3', epoch: 4 }]);
   assert.equal(calls.length, 4);
   assert.match(calls[1]!.sql, /^select `id`, `priority`, `epoch`, `time_next`, `time_acked`, `failure_reason`, `enqueued_at`, `failed_at` from `commerce`\.`jobs` where `id` in \(\?, \?\)/);
   assert.deepEqual(calls.filter((c) => c.sql.startsWith('update')).map((c) => c.params.slice(1, -2)), [['1', '2', '1'], ['1', '2', '1'], ['3', '5']]);
@@ -124,7 +124,7 @@ test('a nack stops waiting at once when no row is left whose postpone is pending
       },
     };
     const settler = new Settler({ ...spec, options: { ...spec.options, ackWaitMs: 60_000 } }, executor, { ackBatchSize: 500, ackIntervalMs: 0 });
-    assert.equal(await settler.nack([{ id: '1', epoch: 0 }], 0), 0);
+    assert.equal(await settler.nack([{ id: '1', epoch: 0 }]), 0);
     assert.equal(updates, 1, 'one run, no retries');
   }
 });
@@ -134,8 +134,8 @@ test('the plain hydrator maps columns to properties and epoch to a number', () =
   assert.deepEqual(h({ id: '9', epoch: '2', customer_id: '7', payload: { a: 1 } }, []), { id: '9', epoch: 2, customerId: '7', payload: { a: 1 } });
 });
 
-test('backoff: doubling from baseMs, capped at maxMs, jitter within ±jitter/2', () => {
-  const b = { baseMs: 100, maxMs: 1_000, jitter: 0.5 };
+test('backoff: doubling from base, capped at max, jitter within ±jitter/2', () => {
+  const b = { base: '100ms', max: 1_000, jitter: 0.5 } as const;
   assert.deepEqual([0, 1, 2, 3, 4, 10].map((n) => backoffDelayMs(n, b, () => 0.5)), [100, 200, 400, 800, 1_000, 1_000]);
   assert.equal(backoffDelayMs(1, b, () => 0), 150);
   assert.equal(backoffDelayMs(1, b, () => 1), 250);
@@ -148,10 +148,12 @@ test('resilience options are validated', () => {
   const ok = { executor: recorder(), address: '127.0.0.1:1' };
   const cases: Array<[string, () => unknown]> = [
     ['maxAttempts', () => subscribe(spec, () => undefined, { ...ok, maxAttempts: -1 })],
-    ['handlerTimeoutMs', () => subscribe(spec, () => undefined, { ...ok, handlerTimeoutMs: 0 })],
-    ['stallTimeoutMs', () => subscribe(spec, () => undefined, { ...ok, stallTimeoutMs: -5 })],
-    ['retryBackoff', () => subscribe(spec, () => undefined, { ...ok, retryBackoff: { baseMs: 10, maxMs: 5 } })],
-    ['reconnect', () => subscribe(spec, () => undefined, { ...ok, reconnect: { baseMs: -1, maxMs: 5 } })],
+    ['handlerTimeout', () => subscribe(spec, () => undefined, { ...ok, handlerTimeout: 0 })],
+    ['stallTimeout', () => subscribe(spec, () => undefined, { ...ok, stallTimeout: -5 })],
+    ['retryBackoff.max', () => subscribe(spec, () => undefined, { ...ok, retryBackoff: { base: 10, max: 5 } })],
+    ['reconnect.base', () => subscribe(spec, () => undefined, { ...ok, reconnect: { base: -1, max: 5 } })],
+    ['reconnect.jitter', () => subscribe(spec, () => undefined, { ...ok, reconnect: { base: 1, max: 5, jitter: 2 } })],
+    ['retryBackoff', () => subscribe(spec, () => undefined, { ...ok, retryBackoff: { base: '1s' } as never })],
   ];
   for (const [option, make] of cases) {
     assert.throws(make, (err: unknown) => err instanceof InvalidOptionError && err.option === option, option);

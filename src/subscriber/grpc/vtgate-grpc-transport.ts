@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { InvalidOptionError } from '../../core/errors';
+import { toMs, type Duration } from '../../core/time';
 import type { StreamCall, StreamPacket, StreamRequest, StreamTransport } from '../transport';
 import { checkNames } from '../option-names';
 import { vitessServiceClient } from './proto';
@@ -22,12 +23,16 @@ export interface VtgateGrpcOptions {
   /** Adds per-call metadata, e.g. an auth token. Called for every new stream. */
   readonly metadata?: () => grpc.Metadata | Promise<grpc.Metadata>;
   /**
-   * Interval of gRPC keepalive pings while a stream is open. Default 30 s; at
-   * least {@link MIN_KEEPALIVE_MS} (10 s), below which vtgate closes the connection.
+   * Interval of gRPC keepalive pings while a stream is open (milliseconds or
+   * `'30s'`). Default 30 s; at least {@link MIN_KEEPALIVE_MS} (10 s), below
+   * which vtgate closes the connection.
    */
-  readonly keepaliveMs?: number;
-  /** How long a keepalive ping may go unanswered before the connection counts as dead. Default 10 s. */
-  readonly keepaliveTimeoutMs?: number;
+  readonly keepalive?: Duration;
+  /**
+   * How long a keepalive ping may go unanswered before the connection counts
+   * as dead (milliseconds or `'10s'`, above 0). Default 10 s.
+   */
+  readonly keepaliveTimeout?: Duration;
   /**
    * HTTP/2 flow-control window of the connection, in bytes: how much vtgate may
    * send that this client has not read yet. Default 65,535 (HTTP/2's initial
@@ -40,14 +45,16 @@ export interface VtgateGrpcOptions {
 }
 
 /** Every option name of {@link VtgateGrpcOptions}, for refusing misspelt ones. */
-export const VTGATE_GRPC_OPTION_NAMES: readonly string[] = Object.freeze(['address', 'credentials', 'callerId', 'metadata', 'keepaliveMs', 'keepaliveTimeoutMs', 'flowControlWindowBytes']);
+export const VTGATE_GRPC_OPTION_NAMES: readonly string[] = Object.freeze(['address', 'credentials', 'callerId', 'metadata', 'keepalive', 'keepaliveTimeout', 'flowControlWindowBytes']);
 
 /** The gRPC channel options used for vtgate; pure, so a unit test pins them. */
-export function vtgateChannelOptions(options: Pick<VtgateGrpcOptions, 'keepaliveMs' | 'keepaliveTimeoutMs' | 'flowControlWindowBytes'> = {}): grpc.ChannelOptions {
-  const keepaliveMs = options.keepaliveMs ?? 30_000;
-  if (!Number.isFinite(keepaliveMs) || keepaliveMs < MIN_KEEPALIVE_MS) {
-    throw new InvalidOptionError('VtgateGrpcTransport', 'keepaliveMs', `must be at least ${MIN_KEEPALIVE_MS} ms (vtgate's keepalive enforcement minimum)`, options.keepaliveMs);
+export function vtgateChannelOptions(options: Pick<VtgateGrpcOptions, 'keepalive' | 'keepaliveTimeout' | 'flowControlWindowBytes'> = {}): grpc.ChannelOptions {
+  const keepaliveMs = options.keepalive === undefined ? 30_000 : toMs(options.keepalive, 'keepalive', 'VtgateGrpcTransport');
+  if (keepaliveMs < MIN_KEEPALIVE_MS) {
+    throw new InvalidOptionError('VtgateGrpcTransport', 'keepalive', `must be at least ${MIN_KEEPALIVE_MS} ms (vtgate's keepalive enforcement minimum)`, options.keepalive);
   }
+  const keepaliveTimeoutMs = options.keepaliveTimeout === undefined ? 10_000 : toMs(options.keepaliveTimeout, 'keepaliveTimeout', 'VtgateGrpcTransport');
+  if (keepaliveTimeoutMs <= 0) throw new InvalidOptionError('VtgateGrpcTransport', 'keepaliveTimeout', 'must be above 0', options.keepaliveTimeout);
   const windowBytes = options.flowControlWindowBytes ?? 65_535;
   if (!Number.isInteger(windowBytes) || windowBytes < 65_535 || windowBytes > 2 ** 31 - 1) {
     throw new InvalidOptionError('VtgateGrpcTransport', 'flowControlWindowBytes', 'must be an integer from 65535 (HTTP/2 minimum) to 2^31-1', options.flowControlWindowBytes);
@@ -55,7 +62,7 @@ export function vtgateChannelOptions(options: Pick<VtgateGrpcOptions, 'keepalive
   return {
     'grpc.keepalive_time_ms': keepaliveMs,
     'grpc-node.flow_control_window': windowBytes,
-    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? 10_000,
+    'grpc.keepalive_timeout_ms': keepaliveTimeoutMs,
     'grpc.keepalive_permit_without_calls': 0,
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
   };
