@@ -106,8 +106,8 @@ export interface QueueMessage {
   readonly id: string;
   readonly state: QueueMessageState;
   readonly priority: number;
-  /** Deliveries so far (decimal). */
-  readonly epoch: string;
+  /** Deliveries so far (a number, as everywhere in the API). */
+  readonly epoch: number;
   /** Unix ns when it is next due (decimal; `'0'` = at once, 2^63 − 1 = failed); null once acked. */
   readonly timeNextNs: string | null;
   /** When it was acked: Unix ns (decimal) on the database's clock; null unless acked. */
@@ -240,7 +240,7 @@ export async function get(executor: Executor, spec: MessageTableSpec, ref: Messa
   const b = BOOKKEEPING;
   const timeNext = nullableInt64(row[b.timeNext], b.timeNext, subject);
   const timeAcked = nullableInt64(row[b.timeAcked], b.timeAcked, subject);
-  const epoch = int64Text(row[b.epoch], b.epoch, subject);
+  const epoch = Number(int64Text(row[b.epoch], b.epoch, subject));
   const now = BigInt(int64Text(row[GET_NOW_COLUMN], GET_NOW_COLUMN, subject));
   const payload: Record<string, unknown> = {};
   for (const c of spec.payload) payload[c.property] = fromDriver(row[c.name], columnKind(c.sqlType), c.name, subject);
@@ -259,9 +259,9 @@ export async function get(executor: Executor, spec: MessageTableSpec, ref: Messa
 }
 
 /** The state as `buildCounts` defines it; a pending row with NULL `time_next` (never polled) reads as scheduled. */
-function stateOf(timeNext: string | null, timeAcked: string | null, epoch: string, nowNs: bigint): QueueMessageState {
+function stateOf(timeNext: string | null, timeAcked: string | null, epoch: number, nowNs: bigint): QueueMessageState {
   if (timeAcked !== null) return 'acked';
   if (timeNext === NEVER_NS.toString()) return 'failed';
   if (timeNext !== null && BigInt(timeNext) <= nowNs) return 'due';
-  return epoch === '0' ? 'scheduled' : 'in-flight';
+  return epoch === 0 ? 'scheduled' : 'in-flight';
 }

@@ -142,7 +142,7 @@ test('get: one message with its payload and state; null for an unknown id; refus
   assert.equal(due.id, b.pastDue);
   assert.equal(due.state, 'due');
   assert.deepEqual(due.payload, { body: { state: 'due' }, note: 'past' });
-  assert.equal(due.epoch, '0');
+  assert.equal(due.epoch, 0);
   assert.ok(due.enqueuedAtNs && due.failedAtNs === null && due.timeAckedNs === null);
   assert.equal((await get(b.x, tt.spec, b.due[0]!))!.timeNextNs, '0');
   assert.equal((await get(b.x, tt.spec, b.scheduled[0]!))!.state, 'scheduled');

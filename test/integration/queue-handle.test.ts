@@ -84,7 +84,7 @@ describe('messageQueue(spec, { executor }) over mysql2', () => {
     assert.deepEqual(rows, [{ recipient: 'first@example.com' }]);
     const [afterRepeats] = await jobs.getMessages(first.id);
     assert.equal(afterRepeats!.enqueuedAtNs, before!.enqueuedAtNs, 'enqueued_at is the first one, as read back');
-    assert.equal(afterRepeats!.epoch, '0');
+    assert.equal(afterRepeats!.epoch, 0);
     // An explicit id repeats the same way.
     const id = `${BigInt(first.id) ^ 1n}`;
     assert.deepEqual(await jobs.enqueue({ recipient: 'a@example.com' }, { id }), { id, inserted: true });
