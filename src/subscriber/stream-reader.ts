@@ -135,10 +135,7 @@ export class StreamReader {
         }
         failures = 0;
       });
-      if (!this.#receiving) {
-        this.host.streamDown(delivered, outcome.error, true);
-        break;
-      }
+      if (!this.#receiving) break; // stopped by close(), which answers the readiness waiters
       // An error from no transport (a wrapper's bug) is not retried: it would repeat.
       const error = outcome.error === undefined ? undefined : asStreamError(outcome.error, this.spec.table);
       const final = (error !== undefined && !error.retryable) || this.opts.reconnect === false;

@@ -132,8 +132,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
    * you give up. Before `run()` (with `autorun: false`) it waits for it.
    */
   waitUntilReady(): Promise<void> {
+    if (this.closing) return Promise.reject(new VitessMessagesError(`subscriber of ${this.spec.table} is closed: its stream is not open`));
     if (this.#open) return Promise.resolve();
-    if (this.closing) return Promise.reject(new VitessMessagesError(`subscriber of ${this.spec.table} closed before its stream was open`));
     const limit = this.opts.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS;
     if (this.#failedOpens >= limit) return Promise.reject(this.#connectError());
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
@@ -147,10 +147,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
 
   #streamDown(delivered: boolean, error: unknown, final: boolean): void {
     this.#open = false;
-    if (!delivered) {
-      this.#failedOpens++;
-      this.#lastOpenError = error;
-    }
+    if (!delivered) this.#failedOpens++;
+    if (!delivered || final) this.#lastOpenError = error;
     if (final || this.#failedOpens >= (this.opts.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS)) {
       const err = this.#connectError();
       for (const w of this.#readyWaiters.splice(0)) w.reject(err);

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConnectError, RetryLaterError, StreamError, UnrecoverableError } from '../../src/core/errors';
+import { stream } from '../../src/subscriber/message-stream';
 import { subscribe } from '../../src/subscriber/subscriber';
 import { insertMessages, poolExecutor, sentOf, specTables } from '../helpers/subscriber-fixtures';
 import { debugVars, vitess, waitUntil } from '../helpers/vitess';
@@ -51,8 +52,24 @@ describe('subscriber lifecycle (BullMQ Worker style)', () => {
     assert.deepEqual(handledByA.sort(), [...later].sort());
     assert.ok(!handledByA.some((id) => first.includes(id)));
     await a.close();
-    await assert.rejects(a.waitUntilReady(), /closed before its stream was open/, 'closed: not ready');
+    await assert.rejects(a.waitUntilReady(), /is closed: its stream is not open/, 'closed: not ready');
     assert.throws(() => subscribe(spec, () => undefined, { executor: poolExecutor(), address: vitess.grpcAddr, autorun: 'no' as unknown as boolean }), /option 'autorun' must be true or false/);
+  });
+
+  test('the iterator form with autorun: false starts when iterated; active carries the item', { timeout: 30_000 }, async () => {
+    const { spec, qualified } = await table('wk_iter', { ackWaitS: 30, keyspace: vitess.unsharded });
+    const s = stream<Job>(spec, { executor: poolExecutor(), address: vitess.grpcAddr, autorun: false });
+    cleanup.push(() => s.close());
+    const active: string[] = [];
+    s.on('active', (m, ctx) => active.push(`${m.id} ${ctx.attempt}`));
+    assert.equal(s.isRunning, false);
+    const [id] = await insertMessages(qualified, 1, 1);
+    for await (const m of s) {
+      await m.ack();
+      break;
+    }
+    assert.deepEqual(active, [`${id} 1`]);
+    assert.equal(s.stats().acked, 1);
   });
 
   test('waitUntilReady rejects with a ConnectError naming the address after connectAttempts failed opens; the subscriber keeps trying until closed', { timeout: 30_000 }, async () => {

@@ -41,6 +41,7 @@ test('subscribe and stream refuse misspelt option names, naming the valid ones',
   const ok = { executor, address: '127.0.0.1:1' };
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, maxInflight: 5 } as never), refused('maxInflight', 'maxInFlight'));
   assert.throws(() => stream(spec, { ...ok, stallTimeout: 5 } as never), refused('stallTimeout', 'stallTimeoutMs'));
+  assert.throws(() => subscribe(spec, () => undefined, { ...ok, autoRun: false } as never), refused('autoRun', 'autorun'));
   // A table option is not a subscriber option (it belongs on the table).
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, batchSize: 5 } as never), refused('batchSize'));
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, grpc: { keepalive: 20_000 } } as never), refused('keepalive', 'keepaliveMs'));
@@ -50,9 +51,9 @@ test('subscribe and stream refuse misspelt option names, naming the valid ones',
   assert.equal(executor.calls, 0);
 });
 
-test('stream refuses the handler-only options it would ignore (maxAttempts, retryBackoff, handlerTimeoutMs)', () => {
+test('stream refuses the handler-only options it would ignore (maxAttempts, retryBackoff, handlerTimeoutMs, autoExtend)', () => {
   const ok = { executor: recorder(), address: '127.0.0.1:1' };
-  for (const [name, value] of [['maxAttempts', 3], ['retryBackoff', { baseMs: 1, maxMs: 2 }], ['handlerTimeoutMs', 100]] as const) {
+  for (const [name, value] of [['maxAttempts', 3], ['retryBackoff', { baseMs: 1, maxMs: 2 }], ['handlerTimeoutMs', 100], ['autoExtend', false]] as const) {
     assert.throws(() => stream(spec, { ...ok, [name]: value } as never), refused(name, 'subscribe'), name);
   }
 });
