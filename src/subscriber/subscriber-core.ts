@@ -5,7 +5,7 @@
  * (iterator) build on it; the {@link StreamReader} feeds it rows.
  */
 import { decodeRow, decodeValue, RowDecodeError, splitRow, type StreamField, type WireRow } from '../core/decode';
-import { ConnectError, InvalidOptionError, VitessMessagesError } from '../core/errors';
+import { InvalidOptionError, VitessMessagesError } from '../core/errors';
 import { clipReason } from '../core/reason';
 import type { MessageTableSpec } from '../core/spec';
 import { DEFAULT_RETRY_BACKOFF } from './backoff';
@@ -13,9 +13,11 @@ import { Delivery, type DeliveryOwner, type ElsewhereOutcome } from './delivery'
 import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './events';
 import { plainHydrator, type Hydrator } from './hydrator';
 import { InFlight } from './in-flight';
+import { renewLease } from './lease-renewal';
 import type { Settlement } from './message';
 import { checkCloseOptions, DEFAULT_CONNECT_ATTEMPTS, resolveSubscriberOptions, SUBSCRIBER_OPTION_NAMES, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
 import { afterHandlerError } from './retry-policy';
+import { Readiness } from './readiness';
 import { Settler, type SettleEntry } from './settler';
 import { StreamReader } from './stream-reader';
 import { TypedEmitter } from './typed-emitter';
@@ -31,11 +33,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   /** Made by {@link run} (at once unless `autorun: false`). */
   #reader: StreamReader | undefined;
   #paused = false;
-  /** Readiness for {@link waitUntilReady}: a stream is open; opens failed in a row, and the last cause. */
-  #open = false;
-  #failedOpens = 0;
-  #lastOpenError: unknown;
-  #readyWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  /** For {@link waitUntilReady}. */
+  readonly #readiness: Readiness;
   /** Callers of {@link pause} waiting for started messages to settle. */
   #idleWaiters: Array<() => void> = [];
   /** Why a delivery was dead-lettered by the retry policy (for `deadLettered`). */
@@ -89,6 +88,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       if (options.signal.aborted) queueMicrotask(this.#onAbort);
       else options.signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+    const address = this.opts.address !== undefined && this.opts.transport === undefined ? this.opts.address : '(transport)';
+    this.#readiness = new Readiness(spec.table, address, this.opts.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS);
     if (this.opts.autorun !== false) this.run();
   }
 
@@ -106,8 +107,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       admit: (row, fields, receivedAt) => this.#admit(row, fields, receivedAt),
       emit: (event, ...args) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
       ended: () => void this.close({ timeoutMs: this.opts.closeTimeoutMs }),
-      opened: () => this.#opened(),
-      streamDown: (delivered, error, final) => this.#streamDown(delivered, error, final),
+      opened: () => this.#readiness.opened(),
+      streamDown: (delivered, error, final) => this.#readiness.down(delivered, error, final),
     });
     if (this.#paused) this.#reader.pause();
     return this;
@@ -133,31 +134,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
    */
   waitUntilReady(): Promise<void> {
     if (this.closing) return Promise.reject(new VitessMessagesError(`subscriber of ${this.spec.table} is closed: its stream is not open`));
-    if (this.#open) return Promise.resolve();
-    const limit = this.opts.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS;
-    if (this.#failedOpens >= limit) return Promise.reject(this.#connectError());
-    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
-  }
-
-  #opened(): void {
-    this.#open = true;
-    this.#failedOpens = 0;
-    for (const w of this.#readyWaiters.splice(0)) w.resolve();
-  }
-
-  #streamDown(delivered: boolean, error: unknown, final: boolean): void {
-    this.#open = false;
-    if (!delivered) this.#failedOpens++;
-    if (!delivered || final) this.#lastOpenError = error;
-    if (final || this.#failedOpens >= (this.opts.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS)) {
-      const err = this.#connectError();
-      for (const w of this.#readyWaiters.splice(0)) w.reject(err);
-    }
-  }
-
-  #connectError(): ConnectError {
-    const address = this.opts.address !== undefined && this.opts.transport === undefined ? this.opts.address : '(transport)';
-    return new ConnectError(this.spec.table, address, this.#failedOpens, this.#lastOpenError);
+    return this.#readiness.wait();
   }
 
   // ---- pause ----------------------------------------------------------------
@@ -376,35 +353,18 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
 
   /**
    * `autoExtend`: pushes `d`'s lease out to now + the table's ack wait every
-   * half ack wait until it settles or the subscriber closes. Returns the stop
-   * function. An extend that changes no row is not an end: the tablet's own
-   * postpone (ack wait + backoff) may still reach further, and the extend only
-   * moves the lease later; a message sent again meanwhile (epoch moved on)
-   * just never matches again.
+   * half ack wait until it settles or the subscriber closes (see
+   * {@link renewLease}). Returns the stop function.
    */
   protected keepLeased(d: Delivery<T>): () => void {
     const ackWaitMs = this.spec.options.ackWaitMs;
-    let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
-    // One extend at a time: the next is timed from when the last one returned.
-    const next = () => {
-      if (stopped) return;
-      timer = setTimeout(() => {
-        if (stopped || d.isSettling || this.closed) return;
-        this.#extendLease(d, ackWaitMs).then((extended) => {
-          if (extended) this.#counts.extensions++;
-          next();
-        }, (err: unknown) => {
-          this.emit('error', new VitessMessagesError(`lease extension of ${this.spec.table} id ${d.idText} failed; it is tried again`, { cause: err }));
-          next();
-        });
-      }, Math.max(1, ackWaitMs / 2));
-    };
-    next();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
+    return renewLease({
+      everyMs: ackWaitMs / 2,
+      extend: () => this.#extendLease(d, ackWaitMs),
+      done: () => d.isSettling || this.closed,
+      extended: () => void this.#counts.extensions++,
+      failed: (err) => this.emit('error', new VitessMessagesError(`lease extension of ${this.spec.table} id ${d.idText} failed; it is tried again`, { cause: err })),
+    });
   }
 
   /** How a failed handler's message is settled: dead letter, a delay, or the backoff. */
@@ -454,8 +414,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     this.opts.signal?.removeEventListener('abort', this.#onAbort!);
     this.#reader?.stop();
     if (this.#reader) await beforeDeadline(this.#reader.done, deadline).catch(() => undefined);
-    const notOpen = new VitessMessagesError(`subscriber of ${this.spec.table} closed before its stream was open`);
-    for (const w of this.#readyWaiters.splice(0)) w.reject(notOpen);
+    this.#readiness.rejectAll(new VitessMessagesError(`subscriber of ${this.spec.table} closed before its stream was open`));
     this.onClosing();
     // Never handed to a handler: nack them in one go, epoch restored, so the
     // tablet sends them again now; a delivery no handler saw is not an attempt.
