@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { ConnectError, RetryLaterError, StreamError, UnrecoverableError } from '../../src/core/errors';
 import { stream } from '../../src/subscriber/message-stream';
 import { subscribe } from '../../src/subscriber/subscriber';
-import { insertMessages, poolExecutor, sentOf, specTables } from '../helpers/subscriber-fixtures';
+import { insertMessages, poolExecutor, sentOf, specTables, transportCases } from '../helpers/subscriber-fixtures';
 import { debugVars, vitess, waitUntil } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
@@ -146,6 +146,28 @@ describe('subscriber lifecycle (BullMQ Worker style)', () => {
       'retrying retry RetryLaterError 0',
     ]);
   });
+});
+
+describe('readiness over both transports', () => {
+  for (const t of transportCases(cleanup)) {
+    test(`${t.name}: waitUntilReady resolves with the fields of a 2-shard stream; a dead endpoint rejects with a ConnectError`, { timeout: 30_000 }, async () => {
+      const { spec } = await table(`wk_ready_${t.name}`, { ackWaitS: 30 });
+      const sub = subscribe(spec, () => undefined, { executor: poolExecutor(), ...t.source() });
+      cleanup.push(() => sub.close());
+      await sub.waitUntilReady();
+      assert.deepEqual(sub.fields.map((f) => f.name), ['id', 'epoch', 'payload']);
+      await sub.close();
+      // Port 1 on localhost: refused at once.
+      const dead = subscribe(spec, () => undefined, { executor: poolExecutor(), ...t.source('127.0.0.1:1'), connectAttempts: 2, reconnect: { baseMs: 10, maxMs: 20 } });
+      cleanup.push(() => dead.close());
+      const err = await dead.waitUntilReady().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof ConnectError, `a ConnectError, got ${String(err)}`);
+      assert.equal(err.attempts, 2);
+      assert.equal(err.address, t.name === 'grpc' ? '127.0.0.1:1' : '(transport)');
+      assert.ok(err.cause instanceof StreamError && err.cause.retryable, `the cause: a retryable StreamError, got ${String(err.cause)}`);
+      await dead.close();
+    });
+  }
 });
 
 describe('autoExtend', () => {
