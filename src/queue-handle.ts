@@ -53,7 +53,7 @@ export type QueueSubscribeOptions = Partial<Omit<SubscriberOptions<unknown>, 'hy
 const SUBSCRIBE_OPTION_NAMES = Object.keys({
   executor: 0, transport: 0, address: 0, grpc: 0, shard: 0, maxInFlight: 0, concurrency: 0, ackBatchSize: 0,
   ackInterval: 0, ackConcurrency: 0, maxAttempts: 0, retryBackoff: 0, handlerTimeout: 0, reconnect: 0,
-  stallTimeout: 0, signal: 0, closeTimeout: 0,
+  stallTimeout: 0, signal: 0, closeTimeout: 0, autorun: 0, connectAttempts: 0, autoExtend: 0,
 } satisfies Record<keyof QueueSubscribeOptions, 0>);
 
 /** Options of {@link messageQueue}. */

@@ -47,6 +47,27 @@ export class StreamError extends VitessMessagesError {
   }
 }
 
+/**
+ * A subscriber's stream could not be opened `attempts` times in a row (the
+ * `connectAttempts` option), or failed for good before it was ever open:
+ * what {@link SubscriberCore.waitUntilReady} rejects with, instead of
+ * retrying silently. `cause` is the last failure (often a {@link StreamError}).
+ */
+export class ConnectError extends VitessMessagesError {
+  override readonly name = 'ConnectError';
+  constructor(
+    /** The table the stream reads. */
+    readonly table: string,
+    /** vtgate's address, or `'(transport)'` for a transport given as an option. */
+    readonly address: string,
+    /** Opens that failed in a row. */
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`stream of ${table} via ${address} could not be opened (${attempts} failed attempt${attempts === 1 ? '' : 's'} in a row): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   try {

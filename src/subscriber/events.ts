@@ -69,12 +69,41 @@ export interface SubscriberStats {
   readonly stuckHandlers: number;
   /** Received but never started when the subscriber closed; nacked so they come back at once. */
   readonly nackedOnClose: number;
+  /** Leases pushed out by `autoExtend` while handlers ran (each a one-row UPDATE that changed its row). */
+  readonly extensions: number;
 }
 
-/** The subscriber's events: one typed map for every event it emits. */
-export type SubscriberEvents = {
+/**
+ * The subscriber's events: one typed map for every event it emits. `T` is the
+ * message type. For BullMQ `Worker` users: `active` → `active`, `completed` →
+ * `completed`, a `failed` job that will be retried → `retrying`, a `failed`
+ * job out of attempts → `deadLettered` (`failed` here is the older
+ * `(id, reason)` event of every dead letter, unreadable rows included),
+ * `error` → `error` (infrastructure only: a handler's throw is `retrying` or
+ * `deadLettered`, and also still an `error`), `paused`/`resumed`, `closed`.
+ */
+export type SubscriberEvents<T = unknown> = {
   /** A message came off the stream and is held (queued for a handler or the iterator). */
   message: [ctx: MessageContext];
+  /** A handler started on a message (the iterator form: the item was handed out). */
+  active: [message: T, ctx: MessageContext];
+  /** A message's ack was written (it is never delivered again). */
+  completed: [message: T, ctx: MessageContext];
+  /**
+   * A handler threw (or ran past `handlerTimeoutMs`) and the message was
+   * nacked to come back after `delayMs` (the retry backoff, or a
+   * `RetryLaterError`'s delay).
+   */
+  retrying: [message: T, error: unknown, delayMs: number];
+  /**
+   * A message was failed (dead letter): an `UnrecoverableError`, the attempt
+   * limit, or `ctx.fail(reason)` (then `error` is a `VitessMessagesError`
+   * carrying the reason). Emitted after the fail is written, next to `failed`.
+   */
+  deadLettered: [message: T, error: unknown, ctx: MessageContext];
+  /** `pause()` was called: no handler starts and nothing is read until `resume()`. */
+  paused: [];
+  resumed: [];
   /** Something went wrong that did not stop the subscriber (a settle, a handler). */
   error: [error: unknown];
   /** The stream ended with an error; the subscriber closes. */
@@ -112,6 +141,6 @@ export type SubscriberCounters = { -readonly [K in Exclude<keyof SubscriberStats
 export function zeroCounters(): SubscriberCounters {
   return {
     received: 0, acked: 0, nacked: 0, failed: 0, redelivered: 0, duplicates: 0, expiredBeforeStart: 0, handlerErrors: 0,
-    settleErrors: 0, settleMisses: 0, decodeErrors: 0, reconnects: 0, stalls: 0, timeouts: 0, nackedOnClose: 0,
+    settleErrors: 0, settleMisses: 0, decodeErrors: 0, reconnects: 0, stalls: 0, timeouts: 0, nackedOnClose: 0, extensions: 0,
   };
 }

@@ -26,6 +26,10 @@ export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T
     this.#wake();
   }
 
+  protected override onResumed(): void {
+    this.#wake();
+  }
+
   protected override onClosing(): void {
     this.#wake();
   }
@@ -44,9 +48,12 @@ export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T
     // The delivery the consumer's loop body is running with: still set when
     // the loop is left from inside the body (break, return, throw).
     let inHand: Delivery<T> | undefined;
+    // Iterating starts a stream made with `autorun: false`.
+    if (!this.closing) this.run();
     try {
       for (;;) {
-        const d = this.queue.shift();
+        // Paused: nothing is handed out until resume() (close() still ends the loop).
+        const d = this.isPaused && !this.closing ? undefined : this.queue.shift();
         if (d) {
           this.start(d);
           inHand = d;

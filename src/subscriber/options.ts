@@ -114,13 +114,34 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
    * table's default ack wait, after which unsettled messages come back anyway.
    */
   readonly closeTimeout?: Duration;
+  /**
+   * Start reading at once (default `true`). With `false` nothing is read
+   * until `run()` (the iterator form also starts when iterated), as BullMQ's
+   * `Worker` with `autorun: false`: attach listeners, then start.
+   */
+  readonly autorun?: boolean;
+  /**
+   * Failed stream opens in a row after which `waitUntilReady()` rejects with a
+   * {@link ConnectError} naming the address and the last cause. Default 5
+   * (about 1.5 s of the default reconnect backoff). The subscriber keeps
+   * reconnecting meanwhile, as BullMQ keeps its worker; `close()` it to stop.
+   */
+  readonly connectAttempts?: number;
+  /**
+   * Handler form: while a handler runs, push its message's lease out by the
+   * table's ack wait every half ack wait (as BullMQ renews a job's lock), so a
+   * handler that outlives the ack wait is not sent again meanwhile. Stops when
+   * the message is settled (or its timeout nacks it). Default `true`; `false`
+   * leaves leases to `ctx.extend`.
+   */
+  readonly autoExtend?: boolean;
 }
 
 /** Options of {@link stream}: the iterator's consumer settles each message itself, so the handler-only options are not among them. */
 export type StreamOptions<T = Record<string, unknown>> = Omit<SubscriberOptions<T>, HandlerOnlyOption>;
 
 /** Options honoured by {@link subscribe} only (they steer what happens when a handler throws or hangs). */
-export type HandlerOnlyOption = 'maxAttempts' | 'retryBackoff' | 'handlerTimeout';
+export type HandlerOnlyOption = 'maxAttempts' | 'retryBackoff' | 'handlerTimeout' | 'autoExtend';
 
 /** Options of {@link Subscriber.close}. */
 export interface CloseOptions {
@@ -133,14 +154,17 @@ export interface CloseOptions {
   readonly timeout?: Duration;
 }
 
+/** Default of {@link SubscriberOptions.connectAttempts}. */
+export const DEFAULT_CONNECT_ATTEMPTS = 5;
+
 /** Every option name of {@link SubscriberOptions}, for refusing misspelt ones. */
 export const SUBSCRIBER_OPTION_NAMES: readonly string[] = Object.freeze([
   'executor', 'transport', 'address', 'grpc', 'shard', 'maxInFlight', 'concurrency', 'ackBatchSize', 'ackInterval',
   'ackConcurrency', 'int64', 'hydrate', 'maxAttempts', 'retryBackoff', 'handlerTimeout', 'reconnect', 'stallTimeout',
-  'signal', 'closeTimeout',
+  'signal', 'closeTimeout', 'autorun', 'connectAttempts', 'autoExtend',
 ]);
 
-const HANDLER_ONLY: readonly HandlerOnlyOption[] = ['maxAttempts', 'retryBackoff', 'handlerTimeout'];
+const HANDLER_ONLY: readonly HandlerOnlyOption[] = ['maxAttempts', 'retryBackoff', 'handlerTimeout', 'autoExtend'];
 
 /** Every option name of {@link StreamOptions}. */
 export const STREAM_OPTION_NAMES: readonly string[] = Object.freeze(SUBSCRIBER_OPTION_NAMES.filter((n) => !(HANDLER_ONLY as readonly string[]).includes(n)));
@@ -202,6 +226,10 @@ function validate(spec: MessageTableSpec, o: ResolvedSubscriberOptions<unknown>,
     if (b === undefined || b === false) continue;
     checkBackoff(b, subject, key);
   }
+  for (const key of ['autorun', 'autoExtend'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new InvalidOptionError(subject, key, 'must be true or false', o[key]);
+  }
+  if (o.connectAttempts !== undefined && (!Number.isInteger(o.connectAttempts) || o.connectAttempts < 1)) throw new InvalidOptionError(subject, 'connectAttempts', 'must be an integer >= 1', o.connectAttempts);
   if (o.int64 !== undefined && o.int64 !== 'string' && o.int64 !== 'bigint') throw new InvalidOptionError(subject, 'int64', "must be 'string' or 'bigint'", o.int64);
   if (!spec.streamed.includes('epoch')) throw new InvalidOptionError(subject, 'streamed', "must include 'epoch' (vt_message_cols=id|epoch|…): nacks and fails of a streamed message are guarded by it", spec.streamed);
 }

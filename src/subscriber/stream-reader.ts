@@ -26,6 +26,13 @@ export interface ReaderHost {
   emit<K extends keyof SubscriberEvents>(event: K, ...args: SubscriberEvents[K]): void;
   /** The stream ended for good (or failed): settle what is held and close. */
   ended(): void;
+  /** A stream delivered its first packet (vtgate's fields packet: it is open). */
+  opened(): void;
+  /**
+   * A stream ended: `delivered` whether it had opened; `error` its failure;
+   * `final` when the reader stops reading for good after it.
+   */
+  streamDown(delivered: boolean, error: unknown, final: boolean): void;
 }
 
 export class StreamReader {
@@ -40,6 +47,8 @@ export class StreamReader {
   #receiving = true;
   #abandon: (() => void) | undefined;
   #sleepWake: (() => void) | undefined;
+  #paused = false;
+  #resumeWake: (() => void) | undefined;
   /** Read by the stall watchdog. */
   lastPacketAt = 0;
   pulling = false;
@@ -59,6 +68,28 @@ export class StreamReader {
     this.done = this.#run();
   }
 
+  /** Stops pulling packets and admitting rows until {@link resume}. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#wakePaused();
+  }
+
+  #wakePaused(): void {
+    const w = this.#resumeWake;
+    this.#resumeWake = undefined;
+    w?.();
+  }
+
+  /** Resolves once not paused (or stopped). */
+  #whilePaused(): Promise<void> {
+    if (!this.#paused || !this.#receiving) return Promise.resolve();
+    return new Promise((resolve) => (this.#resumeWake = resolve));
+  }
+
   get receiving(): boolean {
     return this.#receiving;
   }
@@ -74,6 +105,7 @@ export class StreamReader {
     this.#call?.cancel();
     this.#abandon?.();
     this.#sleepWake?.();
+    this.#wakePaused();
     this.host.inFlight.wake();
   }
 
@@ -93,17 +125,22 @@ export class StreamReader {
     let failures = 0; // consecutive opens that delivered nothing
     let reconnecting = false;
     while (this.#receiving) {
+      let delivered = false;
       const outcome = await this.#streamOnce(() => {
+        delivered = true;
+        this.host.opened();
         if (reconnecting) {
           reconnecting = false;
           this.host.emit('reconnected', { attempts: failures });
         }
         failures = 0;
       });
-      if (!this.#receiving) break;
+      if (!this.#receiving) break; // stopped by close(), which answers the readiness waiters
       // An error from no transport (a wrapper's bug) is not retried: it would repeat.
       const error = outcome.error === undefined ? undefined : asStreamError(outcome.error, this.spec.table);
-      if ((error && !error.retryable) || this.opts.reconnect === false) {
+      const final = (error !== undefined && !error.retryable) || this.opts.reconnect === false;
+      this.host.streamDown(delivered, error ?? (outcome.stalled ? 'stalled' : 'the stream ended'), final);
+      if (final) {
         if (error) {
           this.fatal = error;
           this.host.emit('streamError', error);
@@ -122,6 +159,7 @@ export class StreamReader {
         } catch (err) {
           // A factory that throws would throw again: end, as for a non-retryable error.
           this.fatal = asStreamError(err, this.spec.table);
+          this.host.streamDown(false, this.fatal, true);
           this.host.emit('streamError', this.fatal);
           break;
         }
@@ -162,10 +200,17 @@ export class StreamReader {
     const { inFlight } = this.host;
     try {
       while (this.#receiving) {
+        // Paused: neither pull nor admit (rows stay in the transport or in #pendingRows).
+        if (this.#paused) {
+          await this.#whilePaused();
+          this.lastPacketAt = Date.now(); // a pause is not silence
+          continue;
+        }
         if (this.#pendingRows.length === 0) {
           // Pull only when there is room: not pulling is what holds vtgate back.
           if (this.#receiving) await inFlight.waitForRoom();
           if (!this.#receiving) break;
+          if (this.#paused) continue;
           this.lastPacketAt = Date.now(); // waiting while full is not silence
           this.pulling = true;
           const next = await new Promise<IteratorResult<StreamPacket>>((resolve, reject) => {
@@ -187,10 +232,10 @@ export class StreamReader {
             this.#pendingAt = next.value.receivedAt ?? Date.now();
           }
         }
-        while (this.#pendingRows.length > 0 && inFlight.hasRoom && this.#receiving) {
+        while (this.#pendingRows.length > 0 && inFlight.hasRoom && this.#receiving && !this.#paused) {
           this.host.admit(this.#pendingRows.shift()!, this.#fields, this.#pendingAt);
         }
-        if (this.#pendingRows.length > 0 && this.#receiving) await inFlight.waitForRoom();
+        if (this.#pendingRows.length > 0 && this.#receiving && !this.#paused) await inFlight.waitForRoom();
       }
       return stalled ? { stalled } : {};
     } catch (err) {

@@ -4,6 +4,7 @@
  * closing gracefully. {@link Subscriber} (handlers) and {@link MessageStream}
  * (iterator) build on it; the {@link StreamReader} feeds it rows.
  */
+import { leaseNs } from '../core/due';
 import { decodeRow, decodeValue, RowDecodeError, splitRow, type StreamField, type WireRow } from '../core/decode';
 import { VitessMessagesError } from '../core/errors';
 import { clipReason } from '../core/reason';
@@ -13,9 +14,11 @@ import { Delivery, type DeliveryOwner, type ElsewhereOutcome, type SettleDetail 
 import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './events';
 import { plainHydrator, type Hydrator } from './hydrator';
 import { InFlight } from './in-flight';
+import { renewLease } from './lease-renewal';
 import type { Settlement } from './message';
-import { checkCloseOptions, resolveSubscriberOptions, SUBSCRIBER_OPTION_NAMES, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
+import { checkCloseOptions, DEFAULT_CONNECT_ATTEMPTS, resolveSubscriberOptions, SUBSCRIBER_OPTION_NAMES, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
 import { afterHandlerError } from './retry-policy';
+import { Readiness } from './readiness';
 import { Settler, type SettleEntry } from './settler';
 import { StreamReader } from './stream-reader';
 import { TypedEmitter } from './typed-emitter';
@@ -23,12 +26,25 @@ import { TypedEmitter } from './typed-emitter';
 /** Ids a subscriber remembers having started, to count `duplicates`. */
 const RECENT_IDS = 10_000;
 
-export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
+export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>> {
   protected readonly spec: MessageTableSpec;
   protected readonly opts: ResolvedSubscriberOptions<T>;
   readonly #settler: Settler;
   readonly #hydrate: Hydrator<T>;
-  readonly #reader: StreamReader;
+  /** Made by {@link run} (at once unless `autorun: false`). */
+  #reader: StreamReader | undefined;
+  #paused = false;
+  /** For {@link waitUntilReady}. */
+  readonly #readiness: Readiness;
+  /** Callers of {@link pause} waiting for started messages to settle. */
+  #idleWaiters: Array<() => void> = [];
+  /** Why a delivery was dead-lettered by the retry policy (for `deadLettered`). */
+  readonly #failCause = new WeakMap<Delivery<T>, unknown>();
+  /** Deliveries whose nack or fail changed no row. */
+  readonly #missed = new WeakSet<Delivery<T>>();
+  /** Resolves when close finished (what {@link wait} waits for, also before `run()`). */
+  #markClosed!: () => void;
+  readonly #closedDone = new Promise<void>((resolve) => (this.#markClosed = resolve));
   readonly #inFlight: InFlight;
   readonly #counts = zeroCounters();
   /** What deliveries call back; kept off the public class. */
@@ -73,13 +89,97 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       if (options.signal.aborted) queueMicrotask(this.#onAbort);
       else options.signal.addEventListener('abort', this.#onAbort, { once: true });
     }
-    this.#reader = new StreamReader(spec, this.opts as ResolvedSubscriberOptions<unknown>, {
+    const address = this.opts.address !== undefined && this.opts.transport === undefined ? this.opts.address : '(transport)';
+    this.#readiness = new Readiness(spec.table, address, this.opts.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS);
+    if (this.opts.autorun !== false) this.run();
+  }
+
+  /**
+   * Starts reading the stream (what the constructor does unless `autorun:
+   * false`). Idempotent; returns the subscriber. Throws a
+   * {@link VitessMessagesError} once it is closing.
+   */
+  run(): this {
+    if (this.closing) throw new VitessMessagesError(`subscriber of ${this.spec.table} is closed: run() cannot start it again`);
+    if (this.#reader) return this;
+    this.#reader = new StreamReader(this.spec, this.opts as ResolvedSubscriberOptions<unknown>, {
       inFlight: this.#inFlight,
       counts: this.#counts,
       admit: (row, fields, receivedAt) => this.#admit(row, fields, receivedAt),
-      emit: (event, ...args) => void this.emit(event, ...args),
+      emit: (event, ...args) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
       ended: () => void this.close({ timeout: this.opts.closeTimeoutMs }),
+      opened: () => this.#readiness.opened(),
+      streamDown: (delivered, error, final) => this.#readiness.down(delivered, error, final),
     });
+    if (this.#paused) this.#reader.pause();
+    return this;
+  }
+
+  /** True once {@link run} started reading. */
+  get isRunning(): boolean {
+    return this.#reader !== undefined && !this.closed;
+  }
+
+  // ---- readiness --------------------------------------------------------------
+
+  /**
+   * Resolves once the stream is open: vtgate sent its first packet (the
+   * fields), which it does as soon as the first shard's tablet set up its
+   * stream — the other shards' follow within milliseconds, and a message on
+   * a shard not yet streaming is sent when it is (nothing is missed). Rejects
+   * with a {@link ConnectError} (address, attempts, last cause) after
+   * `connectAttempts` failed opens in a row, at once when the stream failed
+   * for good (a non-retryable status), or when the subscriber closes first.
+   * The subscriber itself keeps reconnecting after a rejection: close it if
+   * you give up. Before `run()` (with `autorun: false`) it waits for it.
+   */
+  waitUntilReady(): Promise<void> {
+    if (this.closing) return Promise.reject(new VitessMessagesError(`subscriber of ${this.spec.table} is closed: its stream is not open`));
+    return this.#readiness.wait();
+  }
+
+  // ---- pause ----------------------------------------------------------------
+
+  /**
+   * Stops starting handlers (the iterator: handing out items) and reading the
+   * stream until {@link resume}. What is held stays held — queued messages are
+   * not nacked, and rows vtgate already sent wait in the transport — so keep
+   * pauses shorter than the table's ack wait, or the tablet sends those
+   * messages again (to this subscriber or another). Resolves once every
+   * started message is settled (running handlers finished). Idempotent; a
+   * no-op once closing.
+   */
+  pause(): Promise<void> {
+    if (!this.#paused && !this.closing) {
+      this.#paused = true;
+      this.#reader?.pause();
+      this.emit('paused');
+    }
+    if (this.started.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Undoes {@link pause}: handlers start again on what is queued, and reading goes on. */
+  resume(): void {
+    if (!this.#paused || this.closing) return;
+    this.#paused = false;
+    this.#reader?.resume();
+    this.emit('resumed');
+    this.onResumed();
+  }
+
+  /** True between {@link pause} and {@link resume}. */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** Hook: resumed; start what is queued. */
+  protected onResumed(): void {}
+
+  #settledOne(d: Delivery<T>): void {
+    this.started.delete(d);
+    this.#inFlight.release();
+    if (this.started.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
   /** A snapshot of the counters. */
@@ -89,7 +189,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
 
   /** The stream columns, once the first packet came. */
   get fields(): readonly StreamField[] {
-    return this.#reader.fields;
+    return this.#reader?.fields ?? [];
   }
 
   // ---- holding --------------------------------------------------------------
@@ -183,6 +283,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       d.expiredBeforeStart = true;
       this.#counts.expiredBeforeStart++;
     }
+    this.emit('active', d.message, d);
   }
 
   protected countHandlerError(): void {
@@ -205,7 +306,9 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       if (how === 'acked') {
         await this.#settler.ack(entry);
         this.#counts.acked++;
+        d.settled = how; // before the events: their listeners see it settled
         this.emit('acked', d.idText, d.epoch);
+        this.emit('completed', d.message, d);
       } else if (how === 'nacked') {
         if (await this.#settler.nack([entry], detail.timeNextNs, detail.waitMs === undefined ? {} : { waitMs: detail.waitMs })) {
           this.#counts.nacked++;
@@ -215,6 +318,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
         if (await this.#settler.fail(entry, reason)) {
           this.#counts.failed++;
           this.emit('failed', d.idText, reason);
+          this.emit('deadLettered', d.message, this.#failCause.get(d) ?? new VitessMessagesError(reason), d);
         } else this.#miss(d, 'fail');
       }
       d.settled = how;
@@ -223,12 +327,12 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
       throw err;
     } finally {
-      this.started.delete(d);
-      this.#inFlight.release();
+      this.#settledOne(d);
     }
   }
 
   #miss(d: Delivery<T>, what: string): void {
+    this.#missed.add(d);
     this.#counts.settleMisses++;
     this.emit('error', new VitessMessagesError(`${what} of ${this.spec.table} id ${d.idText} (epoch ${d.epoch}) changed no row: it was acked, failed or sent again meanwhile, or the tablet's postpone did not land within the ack wait`));
   }
@@ -238,8 +342,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     if (outcome === 'missed') this.#counts.settleMisses++;
     else if (outcome === 'errored') this.#counts.settleErrors++;
     else if (outcome !== 'superseded') this.#counts[outcome]++;
-    this.started.delete(d);
-    this.#inFlight.release();
+    this.#settledOne(d);
   }
 
   /** See {@link MessageContext.extend}. */
@@ -248,12 +351,35 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
     return (await this.#settler.extend({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }, timeNextNs, waitMs)) > 0;
   }
 
+  /**
+   * `autoExtend`: pushes `d`'s lease out to now + the table's ack wait every
+   * half ack wait until it settles or the subscriber closes (see
+   * {@link renewLease}). Returns the stop function.
+   */
+  protected keepLeased(d: Delivery<T>): () => void {
+    const ackWaitMs = this.spec.options.ackWaitMs;
+    return renewLease({
+      everyMs: ackWaitMs / 2,
+      extend: () => this.#extendLease(d, leaseNs(ackWaitMs, 'autoExtend'), undefined),
+      done: () => d.isSettling || this.closed,
+      extended: () => void this.#counts.extensions++,
+      failed: (err) => this.emit('error', new VitessMessagesError(`lease extension of ${this.spec.table} id ${d.idText} failed; it is tried again`, { cause: err })),
+    });
+  }
+
   /** How a failed handler's message is settled: dead letter, a delay, or the backoff. */
   protected settleAfterError(d: Delivery<T>, err: unknown): void {
     if (d.isSettling) return;
     const max = this.opts.maxAttempts ?? this.spec.options.maxAttempts ?? 0;
     const next = afterHandlerError(err, d.attempt, max, this.opts.retryBackoff ?? DEFAULT_RETRY_BACKOFF);
-    ('fail' in next ? d.fail(next.fail) : d.nack({ delay: next.nackDelayMs })).catch(() => undefined);
+    if ('fail' in next) {
+      this.#failCause.set(d, err);
+      d.fail(next.fail).catch(() => undefined);
+      return;
+    }
+    d.nack({ delay: next.nackDelayMs }).then(() => {
+      if (!this.#missed.has(d)) this.emit('retrying', d.message, err, next.nackDelayMs);
+    }, () => undefined);
   }
 
   // ---- closing --------------------------------------------------------------
@@ -287,8 +413,9 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
   async #close(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.opts.signal?.removeEventListener('abort', this.#onAbort!);
-    this.#reader.stop();
-    await beforeDeadline(this.#reader.done, deadline).catch(() => undefined);
+    this.#reader?.stop();
+    if (this.#reader) await beforeDeadline(this.#reader.done, deadline).catch(() => undefined);
+    this.#readiness.rejectAll(new VitessMessagesError(`subscriber of ${this.spec.table} closed before its stream was open`));
     this.onClosing();
     // Never handed to a handler: nack them in one go, epoch restored, so the
     // tablet sends them again now; a delivery no handler saw is not an attempt.
@@ -332,14 +459,17 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       this.#counts.settleErrors++;
       this.emit('error', err);
     }
-    this.#reader.closeTransport();
+    this.#reader?.closeTransport();
     this.closed = true;
+    for (const w of this.#idleWaiters.splice(0)) w();
     this.onClosed();
     this.emit('closed');
+    this.#markClosed();
   }
 
   /** Rows the reader took off a packet but never admitted, as nack entries (an undecodable one comes back after the ack wait). */
   #unadmittedEntries(): SettleEntry[] {
+    if (!this.#reader) return [];
     const { rows, fields } = this.#reader.takePending();
     const out: SettleEntry[] = [];
     for (const row of rows) {
@@ -369,9 +499,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
 
   /** Resolves when the subscriber has closed; rejects with the stream's error if it ended with one. */
   async wait(): Promise<void> {
-    await this.#reader.done;
-    await this.#closing;
-    if (this.#reader.fatal !== undefined) throw this.#reader.fatal;
+    await this.#closedDone;
+    if (this.#reader?.fatal !== undefined) throw this.#reader.fatal;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

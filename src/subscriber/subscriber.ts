@@ -35,9 +35,13 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
     this.#drain();
   }
 
+  protected override onResumed(): void {
+    this.#drain();
+  }
+
   #drain(): void {
-    // Once close() is called nothing new starts: the queue is nacked instead.
-    while (this.running < this.opts.concurrency && this.queue.length > 0 && !this.closing) {
+    // Once close() is called nothing new starts: the queue is nacked instead. Paused: it waits.
+    while (this.running < this.opts.concurrency && this.queue.length > 0 && !this.closing && !this.isPaused) {
       const d = this.queue.shift()!;
       this.running++;
       void this.#runOne(d);
@@ -46,6 +50,7 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
 
   async #runOne(d: Delivery<T>): Promise<void> {
     this.start(d);
+    const stopLease = this.opts.autoExtend === false ? undefined : this.keepLeased(d);
     let timer: NodeJS.Timeout | undefined;
     let stuck = false;
     if (this.opts.handlerTimeoutMs !== undefined) {
@@ -75,6 +80,7 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
       this.emit('error', err);
       this.settleAfterError(d, err);
     } finally {
+      stopLease?.();
       clearTimeout(timer);
       if (stuck) this.stuck--;
       this.running--;

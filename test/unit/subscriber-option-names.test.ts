@@ -41,6 +41,7 @@ test('subscribe and stream refuse misspelt option names, naming the valid ones',
   const ok = { executor, address: '127.0.0.1:1' };
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, maxInflight: 5 } as never), refused('maxInflight', 'maxInFlight'));
   assert.throws(() => stream(spec, { ...ok, stallTimeoutMs: 5 } as never), refused('stallTimeoutMs', "was renamed 'stallTimeout'"));
+  assert.throws(() => subscribe(spec, () => undefined, { ...ok, autoRun: false } as never), refused('autoRun', 'autorun'));
   // A table option is not a subscriber option (it belongs on the table).
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, batchSize: 5 } as never), refused('batchSize'));
   assert.throws(() => subscribe(spec, () => undefined, { ...ok, grpc: { keepaliveMs: 20_000 } } as never), refused('keepaliveMs', "was renamed 'keepalive'"));
@@ -50,9 +51,9 @@ test('subscribe and stream refuse misspelt option names, naming the valid ones',
   assert.equal(executor.calls, 0);
 });
 
-test('stream refuses the handler-only options it would ignore (maxAttempts, retryBackoff, handlerTimeout)', () => {
+test('stream refuses the handler-only options it would ignore (maxAttempts, retryBackoff, handlerTimeout, autoExtend)', () => {
   const ok = { executor: recorder(), address: '127.0.0.1:1' };
-  for (const [name, value] of [['maxAttempts', 3], ['retryBackoff', { base: 1, max: 2 }], ['handlerTimeout', 100]] as const) {
+  for (const [name, value] of [['maxAttempts', 3], ['retryBackoff', { base: 1, max: 2 }], ['handlerTimeout', 100], ['autoExtend', false]] as const) {
     assert.throws(() => stream(spec, { ...ok, [name]: value } as never), refused(name, 'subscribe'), name);
   }
 });

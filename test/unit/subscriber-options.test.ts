@@ -51,6 +51,9 @@ test('bad subscriber options throw InvalidOptionError naming the option, before 
     ['keyspace', () => stream({ ...spec, keyspace: undefined }, ok)],
     ['streamed', () => stream({ ...spec, streamed: ['id', 'payload'] }, ok)],
     ['handler', () => subscribe(spec, 'nope' as never, ok)],
+    ['autorun', () => subscribe(spec, () => undefined, { ...ok, autorun: 0 as never })],
+    ['connectAttempts', () => stream(spec, { ...ok, connectAttempts: 1.5 })],
+    ['autoExtend', () => subscribe(spec, () => undefined, { ...ok, autoExtend: 'yes' as never })],
   ];
   for (const [option, make] of cases) {
     assert.throws(make, (err: unknown) => err instanceof InvalidOptionError && err.option === option, option);
