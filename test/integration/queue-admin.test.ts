@@ -147,7 +147,7 @@ test('get: one message with its payload and state; null for an unknown id; refus
   assert.equal((await get(b.x, tt.spec, b.due[0]!))!.timeNextNs, '0');
   assert.equal((await get(b.x, tt.spec, b.scheduled[0]!))!.state, 'scheduled');
   const inFlight = await get(b.x, tt.spec, BigInt(b.inFlight));
-  assert.deepEqual([inFlight!.state, inFlight!.epoch, inFlight!.payload], ['in-flight', '1', { body: { state: 'in-flight' }, note: null }]);
+  assert.deepEqual([inFlight!.state, inFlight!.epoch, inFlight!.payload], ['in-flight', 1, { body: { state: 'in-flight' }, note: null }]);
   const failed = await get(b.x, tt.spec, b.failed[0]!);
   assert.deepEqual([failed!.state, failed!.reason, failed!.timeNextNs], ['failed', 'poison', '9223372036854775807']);
   assert.ok(failed!.failedAtNs);
