@@ -58,7 +58,8 @@ export {
   DEFAULT_VALUE, DB_NOW_NS, type EnqueueRow, type TargetBatch,
 } from './core/sql';
 export { Queue, type QueueOptions } from './queue';
+export type { QueueOperations } from './core/queue-operations';
 export {
-  messageQueue, type MessageQueue, type QueueOperations, type QueueHandleOptions, type QueueSubscribeOptions,
+  messageQueue, type MessageQueue, type QueueHandleOptions, type QueueSubscribeOptions,
   type QueuePayload, type DeliveredMessage, type QueueItem,
 } from './queue-handle';

@@ -14,13 +14,9 @@
  */
 import { InvalidOptionError } from './core/errors';
 import type { Executor } from './core/executor';
-import {
-  ack, enqueueMany, enqueueReporting, extend, fail, getMessages, listFailed, nack, retry,
-  type EnqueueManyOptions, type EnqueueOptions, type EnqueueResult, type ExtendOptions, type FailedPage,
-  type FailOptions, type ListFailedOptions, type MessageOptions, type MessageRef, type MessageStatus, type NackOptions,
-} from './core/operations';
+import { enqueueMany, enqueueReporting, type EnqueueManyOptions, type EnqueueOptions, type EnqueueResult, type MessageOptions } from './core/operations';
 import { checkOptionNames } from './core/options';
-import { counts, get, purgeFailed, type CountsOptions, type CountsResult, type PurgeFailedOptions, type QueueMessage } from './core/queue-admin';
+import { bindQueueOperations, type QueueOperations } from './core/queue-operations';
 import type { MessageTableSpec } from './core/spec';
 import { tableLabel } from './core/sql/target';
 import { MessageStream } from './subscriber/message-stream';
@@ -63,30 +59,6 @@ export interface QueueHandleOptions extends QueueSubscribeOptions {
    * `fromMysql2(pool)`), and where its subscribers write acks. Required.
    */
   readonly executor: Executor;
-}
-
-/** The settle and inspection operations every handle has (see the free functions of the same names). */
-export interface QueueOperations {
-  /** Acks; returns how many were acked now ({@link ack}). */
-  ack(refs: MessageRef | readonly MessageRef[]): Promise<number>;
-  /** Makes messages due again, epoch kept; never touches failed ones ({@link nack}). */
-  nack(refs: MessageRef | readonly MessageRef[], options?: NackOptions): Promise<number>;
-  /** Dead-letters messages with a reason ({@link fail}). */
-  fail(refs: MessageRef | readonly MessageRef[], options?: FailOptions): Promise<number>;
-  /** Revives failed messages: due now, epoch 0, reason cleared ({@link retry}). */
-  retry(refs: MessageRef | readonly MessageRef[]): Promise<number>;
-  /** Extends the leases of messages being handled ({@link extend}). */
-  extend(refs: MessageRef | readonly MessageRef[], options: ExtendOptions): Promise<number>;
-  /** One page of failed messages with their reasons ({@link listFailed}). */
-  listFailed(options?: ListFailedOptions): Promise<FailedPage>;
-  /** The bookkeeping state of some messages ({@link getMessages}). */
-  getMessages(refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
-  /** How many messages are in each state, per shard with `openConnection` ({@link counts}). */
-  counts(options?: CountsOptions): Promise<CountsResult>;
-  /** Deletes failed messages older than `olderThan` ({@link purgeFailed}). */
-  purgeFailed(options: PurgeFailedOptions): Promise<number>;
-  /** One message with its payload and state, or null ({@link get}). */
-  get(ref: MessageRef): Promise<QueueMessage | null>;
 }
 
 /** A message table bound to an executor, typed by its spec's payload (see {@link messageQueue}). */
@@ -164,16 +136,7 @@ function bind<P>(spec: MessageTableSpec<P>, defaults: QueueHandleOptions, execut
     with: (other) => bind(spec, defaults, checkExecutor(other, `messageQueue(${tableLabel(spec)}).with`)),
     enqueue: (payload, options) => enqueueReporting(executor, spec, payload as object, options),
     enqueueMany: (items, options) => enqueueMany(executor, spec, items as ReadonlyArray<QueueItem<object>>, options),
-    ack: (refs) => ack(executor, spec, refs),
-    nack: (refs, options) => nack(executor, spec, refs, options),
-    fail: (refs, options) => fail(executor, spec, refs, options),
-    retry: (refs) => retry(executor, spec, refs),
-    extend: (refs, options) => extend(executor, spec, refs, options),
-    listFailed: (options) => listFailed(executor, spec, options),
-    getMessages: (refs) => getMessages(executor, spec, refs),
-    counts: (options) => counts(executor, spec, options),
-    purgeFailed: (options) => purgeFailed(executor, spec, options),
-    get: (ref) => get(executor, spec, ref),
+    ...bindQueueOperations(executor, spec),
     subscribe: (handler, options) => new Subscriber<DeliveredMessage<P>>(spec, handler, subscriberOptions(options, 'subscribe')),
     stream: (options) => new MessageStream<DeliveredMessage<P>>(spec, subscriberOptions(options, 'stream')),
   };

@@ -16,7 +16,8 @@ import type { DataSource, EntityManager, ObjectLiteral } from 'typeorm';
 import { InvalidOptionError } from '../core/errors';
 import type { EnqueueResult } from '../core/operations';
 import type { MessageTableSpec } from '../core/spec';
-import { checkSubscribeOptions, definedOnly, type QueueOperations } from '../queue-handle';
+import type { QueueOperations } from '../core/queue-operations';
+import { checkSubscribeOptions, definedOnly } from '../queue-handle';
 import type { MessageStream } from '../subscriber/message-stream';
 import type { MessageHandler, Subscriber } from '../subscriber/subscriber';
 import { getMessageTableSpec } from './registry';
@@ -115,18 +116,8 @@ function bind<T extends ObjectLiteral>(
       }
       return bind(entity, spec, defaults, other);
     },
+    ...ops,
     enqueue: (payload, options) => enqueueEntity(manager, entity, payload, options),
-    enqueueMany: (items, options) => ops.enqueueMany(items, options),
-    ack: (refs) => ops.ack(refs),
-    nack: (refs, options) => ops.nack(refs, options),
-    fail: (refs, options) => ops.fail(refs, options),
-    retry: (refs) => ops.retry(refs),
-    extend: (refs, options) => ops.extend(refs, options),
-    listFailed: (options) => ops.listFailed(options),
-    getMessages: (refs) => ops.getMessages(refs),
-    counts: (options) => ops.counts(options),
-    purgeFailed: (options) => ops.purgeFailed(options),
-    get: (ref) => ops.get(ref),
     subscribe: (handler, options) => subscribe(entity, handler, subscriberOptions(options, 'subscribe')),
     stream: (options) => stream(entity, subscriberOptions(options, 'stream')),
   };

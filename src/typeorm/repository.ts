@@ -14,11 +14,11 @@
 import type { DataSource, EntityManager, ObjectLiteral, Repository } from 'typeorm';
 import { InvalidOptionError } from '../core/errors';
 import {
-  ack, enqueueMany, enqueueReporting, type EnqueueResult, extend, fail, getMessages, listFailed, nack, retry,
-  type EnqueueManyOptions, type ExtendOptions, type FailedPage, type FailOptions, type ListFailedOptions,
-  type MessageOptions, type MessageRef, type MessageStatus, type NackOptions,
+  enqueueMany, enqueueReporting, type EnqueueResult, type EnqueueManyOptions, type ExtendOptions, type FailedPage,
+  type FailOptions, type ListFailedOptions, type MessageOptions, type MessageRef, type MessageStatus, type NackOptions,
 } from '../core/operations';
-import { counts, get, purgeFailed, type CountsOptions, type CountsResult, type PurgeFailedOptions, type QueueMessage } from '../core/queue-admin';
+import type { CountsOptions, CountsResult, PurgeFailedOptions, QueueMessage } from '../core/queue-admin';
+import { bindQueueOperations, type QueueOperations } from '../core/queue-operations';
 import type { MessageTableSpec } from '../core/spec';
 import { hasValidationRules, validateWithClass } from '../core/payload';
 import { tableLabel } from '../core/sql/target';
@@ -70,31 +70,11 @@ export type EntityEnqueueManyOptions = Omit<EnqueueManyOptions, 'entity' | 'vali
  * The producer operations of one message entity, bound to an EntityManager.
  * Counts are "messages changed" (see each core operation).
  */
-export interface MessageOperations<T> {
+export interface MessageOperations<T> extends QueueOperations {
   /** Enqueues one message; returns its id. Inside a transactional manager, it commits with it. */
   enqueue(payload: MessagePayload<T>, options?: EntityEnqueueOptions): Promise<string>;
   /** Enqueues many in multi-row INSERTs; returns their ids in order. */
   enqueueMany(items: ReadonlyArray<EntityEnqueueItem<T>>, options?: EntityEnqueueManyOptions): Promise<string[]>;
-  /** Acks; returns how many were acked now. */
-  ack(refs: MessageRef | readonly MessageRef[]): Promise<number>;
-  /** Makes messages due again (now or later), epoch kept; never touches failed ones. Returns how many. */
-  nack(refs: MessageRef | readonly MessageRef[], options?: NackOptions): Promise<number>;
-  /** Fails messages (dead letter) with a reason; returns how many were newly failed. */
-  fail(refs: MessageRef | readonly MessageRef[], options?: FailOptions): Promise<number>;
-  /** Revives failed messages (due now, epoch 0, reason cleared); returns how many. */
-  retry(refs: MessageRef | readonly MessageRef[]): Promise<number>;
-  /** Extends leases of messages being handled; returns how many. */
-  extend(refs: MessageRef | readonly MessageRef[], options: ExtendOptions): Promise<number>;
-  /** One page of failed messages with their reasons. */
-  listFailed(options?: ListFailedOptions): Promise<FailedPage>;
-  /** Bookkeeping state (pending / acked / failed) of some messages. */
-  getMessages(refs: MessageRef | readonly MessageRef[]): Promise<MessageStatus[]>;
-  /** How many messages are in each state (due, scheduled, in flight, failed, acked) and the oldest due age; per shard with `openConnection`. */
-  counts(options?: CountsOptions): Promise<CountsResult>;
-  /** Deletes failed messages older than `olderThan`; returns how many. */
-  purgeFailed(options: PurgeFailedOptions): Promise<number>;
-  /** One message with its payload and state, or null. */
-  get(ref: MessageRef): Promise<QueueMessage | null>;
 }
 
 interface Resolved {
@@ -166,16 +146,7 @@ export function messageOperations<T extends ObjectLiteral>(manager: EntityManage
       if (!Array.isArray(items)) return enqueueMany(executor, spec, items, { ...rest, validate: false }); // core's error
       return enqueueMany(executor, spec, await prepareItems(entity, entry, items, validate, true), { ...rest, validate: false });
     },
-    ack: (refs) => ack(executor, spec, refs),
-    nack: (refs, options) => nack(executor, spec, refs, options),
-    fail: (refs, options) => fail(executor, spec, refs, options),
-    retry: (refs) => retry(executor, spec, refs),
-    extend: (refs, options) => extend(executor, spec, refs, options),
-    listFailed: (options) => listFailed(executor, spec, options),
-    getMessages: (refs) => getMessages(executor, spec, refs),
-    counts: (options) => counts(executor, spec, options),
-    purgeFailed: (options) => purgeFailed(executor, spec, options),
-    get: (ref) => get(executor, spec, ref),
+    ...bindQueueOperations(executor, spec),
   };
 }
 
