@@ -5,7 +5,7 @@
  * (iterator) build on it; the {@link StreamReader} feeds it rows.
  */
 import { decodeRow, decodeValue, RowDecodeError, splitRow, type StreamField, type WireRow } from '../core/decode';
-import { InvalidOptionError, VitessMessagesError } from '../core/errors';
+import { AckWriteError, InvalidOptionError, VitessMessagesError } from '../core/errors';
 import { clipReason } from '../core/reason';
 import type { MessageTableSpec } from '../core/spec';
 import { DEFAULT_RETRY_BACKOFF } from './backoff';
@@ -56,6 +56,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       ackIntervalMs: this.opts.ackIntervalMs,
       ackConcurrency: this.opts.ackConcurrency,
       routingColumn: this.#routingColumn,
+      // One event per failed ack UPDATE (not per message): its acks are retried.
+      onAckFailure: (f) => void this.emit('error', new AckWriteError(spec.table, f.count, f.retrying, f.dropped, f.cause)),
     });
     this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
     this.#inFlight = new InFlight(this.opts.maxInFlight);
@@ -216,7 +218,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       d.settled = how;
     } catch (err) {
       this.#counts.settleErrors++;
-      this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
+      // A dropped ack was reported with its batch (one AckWriteError event).
+      if (!(err instanceof AckWriteError)) this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
       throw err;
     } finally {
       this.started.delete(d);
@@ -297,7 +300,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents> {
       const reason = new VitessMessagesError(`subscriber of ${this.spec.table} closed after ${timeoutMs} ms with ${this.#inFlight.held} messages unsettled`);
       for (const d of this.started) d.abort(reason);
     }
-    await this.#settler.flush().catch((err: unknown) => {
+    // Failed acks are retried until the close deadline (at least one try each), then dropped.
+    await this.#settler.flush(deadline).catch((err: unknown) => {
       this.#counts.settleErrors++;
       this.emit('error', err);
     });

@@ -2,8 +2,8 @@
  * A loopback TCP proxy of the tests' own, to break or freeze connections to
  * vtgate without touching the shared Vitess: `cut()` destroys every open
  * connection (a dropped network); `freeze()` stops forwarding on the open ones
- * but leaves them open (a silent, half-dead stream); new connections always
- * work.
+ * but leaves them open (a silent, half-dead stream); new connections work
+ * unless `down()` was called (an outage: cut, and refused until `up()`).
  */
 import * as net from 'node:net';
 
@@ -12,6 +12,7 @@ export class TcpProxy {
   readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket; frozen: boolean }>();
   /** Connections accepted so far. */
   connections = 0;
+  #down = false;
 
   private constructor(private readonly target: { host: string; port: number }) {
     this.#server = net.createServer((client) => this.#accept(client));
@@ -29,6 +30,10 @@ export class TcpProxy {
   }
 
   #accept(client: net.Socket): void {
+    if (this.#down) {
+      client.destroy();
+      return;
+    }
     this.connections++;
     const upstream = net.connect(this.target.port, this.target.host);
     const pair = { client, upstream, frozen: false };
@@ -58,6 +63,17 @@ export class TcpProxy {
   /** Stops forwarding on every open connection (they stay open and silent). */
   freeze(): void {
     for (const p of this.#pairs) p.frozen = true;
+  }
+
+  /** An outage: cuts every open connection and refuses new ones until {@link up}. */
+  down(): void {
+    this.#down = true;
+    this.cut();
+  }
+
+  /** Ends an outage of {@link down}. */
+  up(): void {
+    this.#down = false;
   }
 
   async close(): Promise<void> {
