@@ -49,8 +49,6 @@ export interface SettlerOptions {
    * subscriber turns it into one `error` event.
    */
   readonly onAckFailure?: (failure: AckBatchFailure) => void;
-  /** The clock (ms), for tests of the retry rules. Default `Date.now`. */
-  readonly now?: () => number;
 }
 
 interface PendingAck {
@@ -73,7 +71,6 @@ export class Settler {
   #retryAt = 0;
   /** Set by flush(deadline): past it a failed ack is dropped, not retried. */
   #giveUpAt = Infinity;
-  readonly #now: () => number;
 
   constructor(
     private readonly spec: MessageTableSpec,
@@ -81,7 +78,6 @@ export class Settler {
     private readonly options: SettlerOptions,
   ) {
     this.#writers = options.ackConcurrency ?? 1;
-    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -99,7 +95,7 @@ export class Settler {
 
   #schedule(): void {
     if (this.#timer || this.#active >= this.#writers) return; // a finishing write picks them up
-    const delay = Math.max(this.options.ackIntervalMs, this.#retryAt - this.#now());
+    const delay = Math.max(this.options.ackIntervalMs, this.#retryAt - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#startWrites();
@@ -107,7 +103,7 @@ export class Settler {
   }
 
   #startWrites(): void {
-    if (this.#pending.length > 0 && this.#now() < this.#retryAt) {
+    if (this.#pending.length > 0 && Date.now() < this.#retryAt) {
       this.#schedule(); // backing off after a failed write
       return;
     }
@@ -136,7 +132,7 @@ export class Settler {
 
   /** A failed ack write: keep what its ack wait still allows, drop the rest, report once. */
   #failed(batch: PendingAck[], err: unknown): void {
-    const now = this.#now();
+    const now = Date.now();
     const keep: PendingAck[] = [];
     const drop: PendingAck[] = [];
     for (const p of batch) {
