@@ -53,7 +53,7 @@ const phases = [
 // These kill and restart the local vtcombo/mysqld; an external vtgate is not
 // ours to restart, so there they are left out, and the run says so. The other
 // serial tests run against it.
-const restartsVitess = ['vitess-recovery.test.js', 'vtcombo-kill-ledger.test.js'];
+const restartsVitess = ['vitess-recovery.test.js', 'vtcombo-kill-ledger.test.js', 'faults.test.js', 'faults-tls.test.js'];
 const external = Boolean(process.env.VTGATE_MYSQL_URL && process.env.VTGATE_GRPC_ADDR);
 if (external) {
   const left = phases[1].files.filter((f) => restartsVitess.some((n) => f.endsWith(`/${n}`)));

@@ -12,6 +12,7 @@
 #   scripts/vitess.sh build    only build/fetch the cached binaries
 #   scripts/vitess.sh kill     SIGKILL both (for crash-recovery tests)
 #   scripts/vitess.sh restart-vtcombo [--kill]   restart vtcombo alone
+#   scripts/vitess.sh restart-mysqld [--kill]    restart mysqld alone (vtcombo reconnects by itself)
 #
 # Environment (all optional):
 #   VTGATE_MYSQL_URL + VTGATE_GRPC_ADDR  use that vtgate; start nothing
@@ -19,6 +20,8 @@
 #   VITESS_MESSAGES_RUN     runtime folder  (/var/tmp/vitess-messages-<uid>)
 #   VTGATE_MYSQL_PORT (27307) VTGATE_GRPC_PORT (27991) VTCOMBO_HTTP_PORT (27080)
 #   VITESS_MYSQLD_PORT (27306)   VTCOMBO_USER (nobody)
+#   VTCOMBO_EXTRA_FLAGS     more vtcombo flags, split on spaces (e.g. the TLS
+#                           flags of the fault suite's own instance)
 set -euo pipefail
 
 VITESS_VERSION=v0.24.4
@@ -281,6 +284,8 @@ start_vtcombo() {
   elif [[ $VTCOMBO_USER != "$(id -un)" ]]; then
     die "VTCOMBO_USER=$VTCOMBO_USER: only root can start vtcombo as another user"
   fi
+  # VTCOMBO_EXTRA_FLAGS is split on spaces on purpose.
+  # shellcheck disable=SC2086
   setsid "${as_user[@]}" \
     env VTDATAROOT="$VTC_DIR/vtdataroot" HOME="$VTC_DIR/vtdataroot" \
     "$VTC_DIR/bin/vtcombo" \
@@ -293,6 +298,7 @@ start_vtcombo() {
     --mysql-auth-server-impl none --vschema-ddl-authorized-users '%' \
     --port "$VTCOMBO_HTTP_PORT" --bind-address 127.0.0.1 --tablet-hostname localhost \
     --log_dir "$VTC_DIR/vtdataroot" \
+    ${VTCOMBO_EXTRA_FLAGS:-} \
     < /dev/null >> "$LOGS/vtcombo.log" 2>&1 &
   echo $! > "$VTC_PID"
   wait_for 120 "vtcombo" vtcombo_healthy || die "vtcombo did not become healthy in 120 s; see $LOGS/vtcombo.log"
@@ -355,5 +361,14 @@ case "${1:-up}" in
   restart-vtcombo)
     if [[ ${2:-} == --kill ]]; then pid=$(pid_of "$VTC_PID"); ours "$pid" && kill -KILL "$pid"; fi
     start_vtcombo 1 ;;
-  *) die "unknown command '$1' (up, down, status, env, build, kill, restart-vtcombo)" ;;
+  restart-mysqld)
+    pid=$(pid_of "$MYSQL_PID")
+    if [[ ${2:-} == --kill ]]; then
+      if ours "$pid"; then kill -KILL "$pid"; say "killed mysqld (pid $pid)"; fi
+      wait_for 10 "mysqld to die" bash -c "! kill -0 $pid 2>/dev/null" || true
+    else
+      stop_pid "$MYSQL_PID" mysqld
+    fi
+    start_mysqld || true ;;
+  *) die "unknown command '$1' (up, down, status, env, build, kill, restart-vtcombo, restart-mysqld)" ;;
 esac

@@ -239,3 +239,30 @@ export class RetryLaterError extends VitessMessagesError {
     this.delayMs = toMs(delay, 'delay', 'RetryLaterError');
   }
 }
+
+/**
+ * One ack UPDATE of a subscriber failed (the subscriber's `error` event: one
+ * per failed batch, not one per message). Acks are idempotent, so the
+ * `retrying` ones are kept and written again with a short backoff; the
+ * `dropped` ones had been failing for the table's whole ack wait, so the
+ * tablet sends them again anyway (each comes back as a duplicate delivery).
+ */
+export class AckWriteError extends VitessMessagesError {
+  override readonly name = 'AckWriteError';
+  constructor(
+    readonly table: string,
+    /** Acks in the failed UPDATE. */
+    readonly count: number,
+    /** Of those, kept and written again later. */
+    readonly retrying: number,
+    /** Of those, given up (their ack wait passed since their first failure). */
+    readonly dropped: number,
+    cause: unknown,
+  ) {
+    super(
+      `ack of ${count} ${table} messages failed (${cause instanceof Error ? cause.message : String(cause)}); ` +
+        [retrying > 0 ? `${retrying} kept and retried` : '', dropped > 0 ? `${dropped} dropped after the ack wait: they come back` : ''].filter(Boolean).join(', '),
+      { cause },
+    );
+  }
+}

@@ -36,7 +36,11 @@ export interface SubscriberStats {
   readonly expiredBeforeStart: number;
   /** Handlers that threw (each nacked). */
   readonly handlerErrors: number;
-  /** Acks/nacks/fails whose SQL failed (the message comes back after its ack wait). */
+  /**
+   * Acks/nacks/fails whose SQL failed (the message comes back after its ack
+   * wait). A failed ack is first kept and retried: it counts here only when
+   * dropped (its ack wait passed, or the close deadline did).
+   */
   readonly settleErrors: number;
   /**
    * Nacks and fails that changed no row (each also an `error` event): the

@@ -1,6 +1,7 @@
 /**
  * Writes a subscriber's acks, nacks and fails with the pure builders of
- * `core/sql/`: acks coalesced into one UPDATE per tick, nacks and fails guarded
+ * `core/sql/`: acks coalesced into one UPDATE per tick (a failed one kept and
+ * written again until its ack wait passes, see ack-retry), nacks and fails guarded
  * by the streamed epoch and retried briefly while the tablet's postpone has not
  * landed yet (DESIGN "Send, then postpone").
  */
@@ -13,6 +14,8 @@ import { buildFail } from '../core/sql/fail';
 import type { TargetBatch } from '../core/sql/target';
 import { buildNack } from '../core/sql/nack';
 import { nowNs } from '../core/time';
+import { AckWriteError } from '../core/errors';
+import { ackRetryDelayMs, ackRetryVerdict, type AckBatchFailure } from './ack-retry';
 
 /** One delivery to settle. */
 export interface SettleEntry {
@@ -41,12 +44,19 @@ export interface SettlerOptions {
    * is still pending at the streamed epoch (acked, failed, sent again, gone).
    */
   readonly postponeWaitMs?: number;
+  /**
+   * Told of every failed ack UPDATE (once per batch, with its counts): the
+   * subscriber turns it into one `error` event.
+   */
+  readonly onAckFailure?: (failure: AckBatchFailure) => void;
 }
 
 interface PendingAck {
   readonly entry: SettleEntry;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
+  /** When its first write failed (ms); undefined until then. */
+  firstFailedAt?: number;
 }
 
 export class Settler {
@@ -55,6 +65,12 @@ export class Settler {
   #active = 0;
   readonly #idle: Array<() => void> = [];
   readonly #writers: number;
+  /** Consecutive failed ack writes (0 after a success): sets the retry pause. */
+  #failures = 0;
+  /** No ack write starts before this (ms): the backoff after a failure. */
+  #retryAt = 0;
+  /** Set by flush(deadline): past it a failed ack is dropped, not retried. */
+  #giveUpAt = Infinity;
 
   constructor(
     private readonly spec: MessageTableSpec,
@@ -64,7 +80,12 @@ export class Settler {
     this.#writers = options.ackConcurrency ?? 1;
   }
 
-  /** Queues an ack; resolves when the UPDATE carrying it has run. */
+  /**
+   * Queues an ack; resolves when the UPDATE carrying it has run. A failed
+   * UPDATE is retried (its acks are idempotent) until the table's ack wait has
+   * passed since its first failure; then the promise rejects with an
+   * {@link AckWriteError} (the message comes back).
+   */
   ack(entry: SettleEntry): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ entry, resolve, reject });
@@ -74,19 +95,24 @@ export class Settler {
 
   #schedule(): void {
     if (this.#timer || this.#active >= this.#writers) return; // a finishing write picks them up
+    const delay = Math.max(this.options.ackIntervalMs, this.#retryAt - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#startWrites();
-    }, this.options.ackIntervalMs);
+    }, delay);
   }
 
   #startWrites(): void {
+    if (this.#pending.length > 0 && Date.now() < this.#retryAt) {
+      this.#schedule(); // backing off after a failed write
+      return;
+    }
     while (this.#pending.length > 0 && this.#active < this.#writers) {
       const batch = this.#pending.splice(0, this.options.ackBatchSize);
       this.#active++;
       void this.#write(batch).finally(() => {
         this.#active--;
-        if (this.#pending.length > 0) this.#startWrites();
+        if (this.#pending.length > 0) this.#startWrites(); // or schedules them, when backing off
         else if (this.#active === 0) for (const w of this.#idle.splice(0)) w();
       });
     }
@@ -96,14 +122,41 @@ export class Settler {
     try {
       const statement = buildAck(this.spec, targetBatch(this.spec, batch.map((p) => raceTarget(p.entry))));
       await this.executor.query(statement.sql, statement.params);
+      this.#failures = 0;
+      this.#retryAt = 0;
       for (const p of batch) p.resolve();
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      this.#failed(batch, err);
     }
   }
 
-  /** Writes every queued ack now and waits for all ack writes to end. */
-  async flush(): Promise<void> {
+  /** A failed ack write: keep what its ack wait still allows, drop the rest, report once. */
+  #failed(batch: PendingAck[], err: unknown): void {
+    const now = Date.now();
+    const keep: PendingAck[] = [];
+    const drop: PendingAck[] = [];
+    for (const p of batch) {
+      p.firstFailedAt ??= now;
+      (now < this.#giveUpAt && ackRetryVerdict(p.firstFailedAt, now, this.spec.options.ackWaitMs) === 'retry' ? keep : drop).push(p);
+    }
+    this.#failures++;
+    const retryInMs = keep.length > 0 ? ackRetryDelayMs(this.#failures) : 0;
+    if (keep.length > 0) {
+      this.#retryAt = Math.max(this.#retryAt, now + retryInMs);
+      this.#pending.unshift(...keep); // oldest first: they are closest to their ack wait
+    }
+    const error = new AckWriteError(this.spec.table, batch.length, keep.length, drop.length, err);
+    for (const p of drop) p.reject(error);
+    this.options.onAckFailure?.({ count: batch.length, retrying: keep.length, dropped: drop.length, retryInMs, cause: err });
+  }
+
+  /**
+   * Writes every queued ack now and waits for all ack writes to end. Failed
+   * ones are retried until `deadline` (ms since the epoch; default: until
+   * their ack wait passes), then dropped (each ack promise rejects).
+   */
+  async flush(deadline = Infinity): Promise<void> {
+    this.#giveUpAt = deadline;
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

@@ -11,7 +11,7 @@ import { StreamError } from '../core/errors';
  * here: the transports end quietly on it), a deadline, a transient server
  * error. Not retryable: a mistake in the request that a new stream repeats (an
  * unknown table or keyspace, not a message table, a non-primary target, bad
- * credentials), and `CLIENT`: an error that came from no transport at all (a
+ * credentials, `TLS`: a server certificate that does not verify), and `CLIENT`: an error that came from no transport at all (a
  * bug in a transport wrapper or a hydrator), which retrying would only repeat.
  */
 export const STREAM_STATUS_RETRYABLE: Readonly<Record<string, boolean>> = Object.freeze({
@@ -31,6 +31,7 @@ export const STREAM_STATUS_RETRYABLE: Readonly<Record<string, boolean>> = Object
   UNIMPLEMENTED: false,
   DATA_LOSS: false,
   UNAUTHENTICATED: false,
+  TLS: false,
   CLIENT: false,
 });
 

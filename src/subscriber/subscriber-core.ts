@@ -6,7 +6,7 @@
  */
 import { leaseNs } from '../core/due';
 import { decodeRow, decodeValue, RowDecodeError, splitRow, type StreamField, type WireRow } from '../core/decode';
-import { VitessMessagesError } from '../core/errors';
+import { AckWriteError, VitessMessagesError } from '../core/errors';
 import { clipReason } from '../core/reason';
 import type { MessageTableSpec } from '../core/spec';
 import { DEFAULT_RETRY_BACKOFF } from './backoff';
@@ -76,6 +76,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       ackIntervalMs: this.opts.ackIntervalMs,
       ackConcurrency: this.opts.ackConcurrency,
       routingColumn: this.#routingColumn,
+      // One event per failed ack UPDATE (not per message): its acks are retried.
+      onAckFailure: (f) => void this.emit('error', new AckWriteError(spec.table, f.count, f.retrying, f.dropped, f.cause)),
     });
     this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
     this.#inFlight = new InFlight(this.opts.maxInFlight);
@@ -324,7 +326,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       d.settled = how;
     } catch (err) {
       this.#counts.settleErrors++;
-      this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
+      // A dropped ack was reported with its batch (one AckWriteError event).
+      if (!(err instanceof AckWriteError)) this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
       throw err;
     } finally {
       this.#settledOne(d);
@@ -452,7 +455,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       }
     }
     try {
-      if (!(await beforeDeadline(this.#settler.flush(), deadline))) {
+      // Failed acks are retried until the close deadline (at least one try each), then dropped.
+      if (!(await beforeDeadline(this.#settler.flush(deadline), deadline))) {
         this.emit('error', new VitessMessagesError(`ack writes of ${this.spec.table} did not finish within ${timeoutMs} ms of close; they go on in the background`));
       }
     } catch (err) {

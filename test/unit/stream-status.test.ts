@@ -66,3 +66,27 @@ test('stream errors: an error from no transport is not retried; a socket error i
   assert.equal(asStreamError(same), same);
   assert.equal(toStreamError({ code: 99, details: 'x', message: '' }).retryable, true, 'an unnamed gRPC code counts as UNKNOWN, as gRPC defines it');
 });
+
+test('stream errors: a failed TLS handshake over gRPC is status TLS, not retryable, naming the address; other UNAVAILABLE stays retryable', () => {
+  for (const details of [
+    'No connection established. Last error: Error: self-signed certificate in certificate chain',
+    'No connection established. Last error: Error: unable to verify the first certificate',
+    "No connection established. Last error: Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames",
+    'No connection established. Last error: Error: Client network socket disconnected before secure TLS connection was established',
+  ]) {
+    const e = toStreamError({ code: 14, details, message: '' }, 't', '10.0.0.7:15991');
+    assert.deepEqual([e.code, e.retryable, e.table], ['TLS', false, 't'], details);
+    assert.match(e.message, /TLS handshake with vtgate at 10\.0\.0\.7:15991 failed/);
+  }
+  const dropped = toStreamError({ code: 14, details: 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:15991', message: '' }, 't', '127.0.0.1:15991');
+  assert.deepEqual([dropped.code, dropped.retryable], ['UNAVAILABLE', true]);
+  assert.equal(STREAM_STATUS_RETRYABLE.TLS, false);
+});
+
+test('stream errors: a TLS verification failure over the MySQL transport is status TLS, not retried; a socket error still is', () => {
+  for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'HANDSHAKE_SSL_ERROR']) {
+    const e = mysqlToStreamError(Object.assign(new Error('tls failed'), { code, fatal: true }), 't');
+    assert.deepEqual([e.code, e.retryable], ['TLS', false], code);
+  }
+  assert.deepEqual([mysqlToStreamError(Object.assign(new Error('x'), { code: 'ECONNRESET', fatal: true })).code], ['UNAVAILABLE']);
+});

@@ -166,7 +166,7 @@ class GrpcStreamCall implements StreamCall {
           if (event.status.code === grpc.status.OK) return;
           if (this.#cancelled && event.status.code === grpc.status.CANCELLED) return;
           const err = Object.assign(new Error(`${event.status.code} ${grpc.status[event.status.code]}: ${event.status.details}`), event.status);
-          throw toStreamError(err, this.request.table);
+          throw toStreamError(err, this.request.table, this.options.address);
         }
         const result = (method.responseDeserialize(event.message!) as StreamExecuteResponse).result;
         if (!result) continue; // the trailing session-only packet

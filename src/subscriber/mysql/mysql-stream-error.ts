@@ -42,6 +42,8 @@ const BY_RPC_CODE: Record<string, string> = {
   Canceled: 'CANCELLED', // e.g. mysqld died under vtgate (errno 2013 with "code = Canceled")
 };
 
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
 interface MysqlErrorLike {
   message?: string;
   code?: string;
@@ -57,14 +59,25 @@ export function mysqlErrorStatus(err: MysqlErrorLike): string {
   const rpc = /code = (\w+)/.exec(message);
   if (rpc && BY_RPC_CODE[rpc[1]!]) return BY_RPC_CODE[rpc[1]!]!;
   if (err.errno !== undefined && BY_ERRNO[err.errno]) return BY_ERRNO[err.errno]!;
+  // Node's TLS verification codes (SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID, …)
+  // and OpenSSL alerts: a certificate that does not verify; retrying cannot help.
+  if (err.errno === undefined && TLS_CODE.test(err.code ?? '')) return 'TLS';
   // No errno: a socket-level failure (ECONNRESET, ECONNREFUSED, PROTOCOL_CONNECTION_LOST, …).
   if (err.fatal || err.errno === undefined || /^E[A-Z]+$|^PROTOCOL_/.test(err.code ?? '')) return 'UNAVAILABLE';
   return 'UNKNOWN';
 }
 
-/** The one place where a MySQL-protocol stream error becomes a {@link StreamError}. */
-export function mysqlToStreamError(err: unknown, table?: string): StreamError {
+/**
+ * The one place where a MySQL-protocol stream error becomes a {@link StreamError}.
+ * A certificate that does not verify is status `TLS` (not retried), its message naming `address`.
+ */
+export function mysqlToStreamError(err: unknown, table?: string, address?: string): StreamError {
   if (err instanceof StreamError) return err;
   const e = (err ?? {}) as MysqlErrorLike;
-  return streamError(mysqlErrorStatus(e), e.message ?? String(err), table, err);
+  const status = mysqlErrorStatus(e);
+  const detail = e.message ?? String(err);
+  if (status === 'TLS') {
+    return streamError(status, `TLS handshake with vtgate${address ? ` at ${address}` : ''} failed (check the CA, the server certificate and its host name): ${e.code}: ${detail}`, table, err);
+  }
+  return streamError(status, detail, table, err);
 }

@@ -138,7 +138,7 @@ class MysqlStreamCall implements StreamCall {
       if (failure !== undefined && !this.#cancelled) throw failure;
     } catch (err) {
       if (this.#cancelled) return;
-      throw mysqlToStreamError(err, this.request.table);
+      throw mysqlToStreamError(err, this.request.table, endpoint(this.options.connection));
     } finally {
       hardClose(conn);
       this.onDone();
@@ -199,4 +199,15 @@ export function toStreamField(f: Pick<FieldPacket, 'name' | 'columnType' | 'flag
 export function toWireRow(cells: ReadonlyArray<Buffer | null>): WireRow {
   const lengths = cells.map((c) => (c === null ? -1 : c.length));
   return { lengths, values: Buffer.concat(cells.filter((c): c is Buffer => c !== null)) };
+}
+
+/** `host:port` of a connection (for error messages; never its password). */
+function endpoint(connection: VtgateMysqlOptions['connection']): string {
+  if (typeof connection !== 'string' && connection.uri === undefined) return `${connection.host ?? 'localhost'}:${connection.port ?? 3306}`;
+  try {
+    const url = new URL(typeof connection === 'string' ? connection : connection.uri!);
+    return `${url.hostname}:${url.port || 3306}`;
+  } catch {
+    return 'vtgate';
+  }
 }
