@@ -112,7 +112,7 @@ describe('subscriber misuse', () => {
       written = { ...(rows as Array<{ epoch: string; time_next: string }>)[0]!, from, to };
     }, { executor: poolExecutor(), address: vitess.grpcAddr });
     cleanup.push(() => sub.close());
-    await waitUntil(() => sub.stats().acked === 1, 20_000, 'the nacked message back and acked');
+    await waitUntil(() => sub.stats().acked === 1, 60_000, 'the nacked message back and acked');
     await sub.close();
     assert.ok(written);
     assert.equal(written.epoch, '1', 'the nack keeps the epoch of the postpone (one delivery)');

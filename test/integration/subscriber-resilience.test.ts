@@ -85,7 +85,7 @@ for (const t of transportCases(cleanup)) {
           } else {
             await waitUntil(() => epochs.length > 1, 15_000, 'the tablet to send it again');
           }
-        }, { executor: poolExecutor(), ...t.source(), concurrency: 2 });
+        }, { executor: poolExecutor(), ...t.source(), concurrency: 2, autoExtend: false }); // leases by hand here
         cleanup.push(() => sub.close());
         await waitUntil(async () => (await countAcked(qualified)) === 1 && sub.stats().running === 0, 20_000, `${id} acked`);
         await sub.close();
