@@ -331,17 +331,18 @@ function hangingHandler(extend: boolean): Scenario {
         sub: { autoExtend: false },
         handler: async (ctx, ledger) => {
           const id = String(ctx.id);
-          // The first `hung` first deliveries after the start hang for 1.5 ack waits.
+          // The first `hung` first deliveries after the start hang for 3 ack waits: longer than
+          // the tablet's ack wait + backoff + a poller interval, so without a lease the copy surely comes.
           if (chosen.size < hung && ledger.starts.get(id) === 1 && ledger.handled > 10) chosen.add(id);
           else return;
           if (extend) {
             const lease = setInterval(() => void ctx.extend({ by: ackWaitMs }).catch(() => undefined), ackWaitMs / 4);
             await ctx.extend({ by: ackWaitMs });
-            await sleep(ackWaitMs * 1.5).finally(() => clearInterval(lease));
-          } else await sleep(ackWaitMs * 1.5);
+            await sleep(ackWaitMs * 3).finally(() => clearInterval(lease));
+          } else await sleep(ackWaitMs * 3);
         },
         fault: async () => void (await waitUntil(() => chosen.size === hung, 60_000, 'handlers hanging')),
-        detail: (run) => `${hung} hung 1.5 ack waits; stats().duplicates ${run.sub.stats().duplicates}`,
+        detail: (run) => `${hung} hung 3 ack waits; stats().duplicates ${run.sub.stats().duplicates}`,
         check: async (run) => {
           const dupOfHung = [...chosen].filter((id) => (run.ledger.starts.get(id) ?? 0) > 1).length;
           if (extend) return dupOfHung === 0 ? [] : [`${dupOfHung} extended messages were delivered again`];
