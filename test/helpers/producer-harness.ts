@@ -17,7 +17,7 @@ import { fromEntityManager } from '../../src/typeorm/entity-manager-executor';
 import { MessageTable } from '../../src/typeorm/message-table';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
 import { VitessMessage } from '../../src/typeorm/vitess-message';
-import { uniqueName, vitess, vtgatePool } from './vitess';
+import { uniqueName, vitess, vtgatePool, waitUntil } from './vitess';
 
 export interface ExecutorHarness {
   readonly name: 'mysql2' | 'typeorm' | 'prisma';
@@ -166,6 +166,15 @@ export async function createFromSpec(spec: MessageTableSpec): Promise<TestTable>
   const db = vtgatePool();
   for (const sql of buildSchemaSql(spec)) await db.query(sql);
   const keyspace = spec.keyspace ?? vitess.sharded;
+  if (spec.vindex) {
+    // vtgate applies a vschema change asynchronously: until it has, an INSERT
+    // can fail with "does not have a primary vindex" (seen right after a start).
+    await waitUntil(async () => {
+      // VT05005 (table not in the vschema yet) counts as not yet.
+      const rows = await db.query(`show vschema vindexes on ${quoteTable(spec.table, keyspace)}`).then(([r]) => r as unknown[], () => []);
+      return rows.length > 0;
+    }, 15_000, `vtgate to route ${spec.table} by its vindex`);
+  }
   return {
     table: spec.table,
     keyspace,
