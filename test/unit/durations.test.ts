@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError, RetryLaterError } from '../../src/core/errors';
-import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
 import { enqueue, extend, fail, nack } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { msToNs, nowNs, toMs } from '../../src/core/time';
@@ -17,6 +16,7 @@ import { Delivery, type DeliveryOwner, type SettleDetail } from '../../src/subsc
 import { vtgateChannelOptions } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { resolveSubscriberOptions } from '../../src/subscriber/options';
 import { subscribe } from '../../src/subscriber/subscriber';
+import { recorder } from '../helpers/recorder';
 
 const spec: MessageTableSpec = {
   table: 't',
@@ -26,16 +26,6 @@ const spec: MessageTableSpec = {
   options: { ackWaitMs: 1000, purgeAfterMs: 1000, pollerIntervalMs: 1000, batchSize: 1, cacheSize: 1 },
 };
 
-function recorder(): Executor & { calls: Array<{ sql: string; params: readonly SqlParam[] }> } {
-  const calls: Array<{ sql: string; params: readonly SqlParam[] }> = [];
-  return {
-    calls,
-    async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
-      calls.push({ sql, params });
-      return { rows: [], affectedRows: 1 };
-    },
-  };
-}
 
 /**
  * Asserts that `ns` (decimal) is `ms` after a moment between `before` and now,

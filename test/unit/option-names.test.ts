@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError } from '../../src/core/errors';
-import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
+import type { Executor } from '../../src/core/executor';
 import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack, retry } from '../../src/core/operations';
 import { counts, get, purgeFailed } from '../../src/core/queue-admin';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { Queue } from '../../src/queue';
+import { recorder } from '../helpers/recorder';
 
 const spec: MessageTableSpec = {
   table: 't',
@@ -20,16 +21,6 @@ const spec: MessageTableSpec = {
   options: { ackWaitMs: 1000, purgeAfterMs: 1000, pollerIntervalMs: 1000, batchSize: 1, cacheSize: 1 },
 };
 
-function recorder(): Executor & { calls: Array<{ sql: string; params: readonly SqlParam[] }> } {
-  const calls: Array<{ sql: string; params: readonly SqlParam[] }> = [];
-  return {
-    calls,
-    async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
-      calls.push({ sql, params });
-      return { rows: [], affectedRows: 1 };
-    },
-  };
-}
 
 const refused = (option: string, known: string, rule = 'is not an option') => (err: unknown): boolean => {
   assert.ok(err instanceof InvalidOptionError, `got ${String(err)}`);

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError, PayloadValidationError } from '../../src/core/errors';
-import type { ExecResult, Executor, SqlParam } from '../../src/core/executor';
+import type { ExecResult, Executor } from '../../src/core/executor';
 import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack, retry } from '../../src/core/operations';
 import { columnKind, payloadParams } from '../../src/core/payload';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { DEFAULT_VALUE } from '../../src/core/sql/enqueue';
+import { recorder } from '../helpers/recorder';
 
 const spec: MessageTableSpec = {
   table: 't',
@@ -28,16 +29,6 @@ const spec: MessageTableSpec = {
 };
 
 /** Records statements; a unit test's stand-in for a database (integration tests use the real one). */
-function recorder(): Executor & { calls: Array<{ sql: string; params: readonly SqlParam[] }> } {
-  const calls: Array<{ sql: string; params: readonly SqlParam[] }> = [];
-  return {
-    calls,
-    async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
-      calls.push({ sql, params });
-      return { rows: [], affectedRows: 1 };
-    },
-  };
-}
 
 test('producer-validation: column kinds from DDL types', () => {
   assert.deepEqual(
