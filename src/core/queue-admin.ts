@@ -14,7 +14,7 @@
  */
 import { InvalidOptionError } from './errors';
 import type { Executor } from './executor';
-import { type MessageRef } from './operations';
+import type { MessageRef, MessageStatus } from './operations';
 import { callSite, fromDriver, int64Text, normalizeRefs, nullableInt64, run, type CallSite } from './operations';
 import { checkOptionNames } from './options';
 import { columnKind } from './payload';
@@ -100,24 +100,9 @@ export interface PurgeFailedOptions {
   readonly includeUnknownAge?: boolean;
 }
 
-/** One message as {@link get} returns it. */
-export interface QueueMessage {
-  /** Decimal id. */
-  readonly id: string;
+/** One message as {@link get} returns it: its bookkeeping (as `getMessages` reports it), a finer state, and its payload. */
+export interface QueueMessage extends Omit<MessageStatus, 'state'> {
   readonly state: QueueMessageState;
-  readonly priority: number;
-  /** Deliveries so far (a number, as everywhere in the API). */
-  readonly epoch: number;
-  /** Unix ns when it is next due (decimal; `'0'` = at once, 2^63 − 1 = failed); null once acked. */
-  readonly timeNextNs: string | null;
-  /** When it was acked: Unix ns (decimal) on the database's clock; null unless acked. */
-  readonly timeAckedNs: string | null;
-  /** Why it was failed; null unless failed with a reason. */
-  readonly reason: string | null;
-  /** When it was enqueued: Unix ns (decimal) on the database's clock; null for rows written without it. */
-  readonly enqueuedAtNs: string | null;
-  /** When it was failed: Unix ns (decimal) on the database's clock; null unless failed. */
-  readonly failedAtNs: string | null;
   /** The payload columns, keyed by property name (json parsed; 64-bit integers as strings). */
   readonly payload: Record<string, unknown>;
 }
