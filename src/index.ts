@@ -12,33 +12,30 @@
  * - lease: the ack wait during which a delivered message is not sent again.
  * - drain: stop taking messages, finish the running ones, settle the rest.
  *
- * This entry point loads neither TypeORM nor Prisma.
+ * This entry point loads neither TypeORM nor Prisma. Every export is listed by
+ * name: what is not here is internal and may change in any release. The public
+ * surface is pinned by `api/vitess-messages.api.md` (`npm run api` regenerates it).
+ *
+ * @packageDocumentation
  */
-export * from './core/errors';
-export * from './core/ids';
-export * from './core/time';
-export * from './core/identifiers';
-export * from './core/decode';
-export * from './core/spec';
-export * from './core/options';
+
+// The queue handle: a table bound to where its statements run.
+export {
+  messageQueue, type MessageQueue, type QueueHandleOptions, type QueueSubscribeOptions,
+  type QueuePayload, type DeliveredMessage, type QueueItem,
+} from './queue-handle';
+export type { QueueOperations } from './core/queue-operations';
+
+// Message tables without TypeORM, and their DDL (what `print-sql` prints).
+export { defineMessageTable, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
 export type { InferPayload, ColumnValue, SqlTypeValue } from './core/payload-type';
-export { defineMessageTable, BOOKKEEPING_COLUMNS, LEGACY_BOOKKEEPING_NAMES, type DefineMessageTableInput, type ColumnInput, type VindexInput } from './core/define';
-export * from './migration/ddl';
-export { buildUpgradeSql, buildDowngradeSql, missingBookkeeping, BOOKKEEPING_NAMES, type MissingBookkeeping } from './migration/upgrade';
-export * from './subscriber/transport';
-export * from './subscriber/grpc/vtgate-grpc-transport';
-export { toStreamError } from './subscriber/grpc/stream-error';
-export { subscribe, Subscriber, type MessageHandler } from './subscriber/subscriber';
-export { stream, MessageStream } from './subscriber/message-stream';
-export { plainHydrator, type Hydrator } from './subscriber/hydrator';
-export type { SubscriberOptions, StreamOptions, CloseOptions } from './subscriber/options';
-export type { SubscriberStats, SubscriberEvents } from './subscriber/events';
-export type { MessageContext, ReceivedMessage, Settlement } from './subscriber/message';
-export { backoffDelayMs, DEFAULT_RETRY_BACKOFF, DEFAULT_RECONNECT_BACKOFF, type Backoff } from './subscriber/backoff';
-export * from './subscriber/mysql/vtgate-mysql-transport';
-export { mysqlToStreamError } from './subscriber/mysql/mysql-stream-error';
-// Producer: operations over any Executor, adapters, pure SQL builders, the seed-compatible Queue.
-export type { Executor, ExecResult, SqlParam, Statement } from './core/executor';
+export type { MessageTableSpec, PayloadColumnSpec, IndexSpec, MessageTableOptions, payloadType } from './core/spec';
+export type { MessageTableOptionsInput } from './core/options';
+export { buildSchemaSql, buildDropSchemaSql } from './migration/ddl';
+export { buildUpgradeSql, buildDowngradeSql } from './migration/upgrade';
+
+// Producer: operations over any Executor, in the caller's transaction.
+export type { Executor, ExecResult, SqlParam } from './core/executor';
 export {
   enqueue, enqueueReporting, enqueueMany, ack, nack, fail, retry, extend, listFailed, getMessages,
   type EnqueueResult, type DeliveryOptions, type MessageOptions, type ValidationOptions, type EnqueueOptions, type EnqueueItem,
@@ -52,14 +49,33 @@ export {
 } from './core/queue-admin';
 export { fromMysql2, type Mysql2Like, type Mysql2PromiseLike, type Mysql2CallbackLike } from './adapters/mysql2';
 export { fromPrisma, type PrismaLike } from './adapters/prisma';
+export { idFromKey, type MessageId } from './core/ids';
+export type { Duration, DurationUnit } from './core/time';
+
+// Consumer: a subscriber (handler per message) or a stream (async iterator).
+export { subscribe, Subscriber, type MessageHandler } from './subscriber/subscriber';
+export { stream, MessageStream } from './subscriber/message-stream';
+export type { SubscriberCore } from './subscriber/subscriber-core';
+export type { TypedEmitter, EventMap } from './subscriber/typed-emitter';
+export type { Hydrator } from './subscriber/hydrator';
+export type { SubscriberOptions, StreamOptions, CloseOptions, HandlerOnlyOption } from './subscriber/options';
+export type { SubscriberStats, SubscriberEvents } from './subscriber/events';
+export type { MessageContext, ReceivedMessage, Settlement } from './subscriber/message';
+export type { Backoff } from './subscriber/backoff';
+
+// Transports: vtgate's gRPC port (the default) or its MySQL port, and the seam for another.
+export { VtgateGrpcTransport, type VtgateGrpcOptions } from './subscriber/grpc/vtgate-grpc-transport';
+export { VtgateMysqlTransport, type VtgateMysqlOptions } from './subscriber/mysql/vtgate-mysql-transport';
+export type { StreamTransport, StreamRequest, StreamCall, StreamPacket } from './subscriber/transport';
+export type { StreamField, WireRow } from './core/decode';
+
+// Errors: every one a VitessMessagesError.
 export {
-  buildEnqueue, buildAck, buildNack, buildFail, buildRetry, buildExtend, buildListFailed, buildGetMessages,
-  buildCounts, buildPurgeFailed, buildGet, buildShowShards, buildUseShard,
-  DEFAULT_VALUE, DB_NOW_NS, type EnqueueRow, type TargetBatch,
-} from './core/sql';
-export { Queue, type QueueOptions } from './queue';
-export type { QueueOperations } from './core/queue-operations';
-export {
-  messageQueue, type MessageQueue, type QueueHandleOptions, type QueueSubscribeOptions,
-  type QueuePayload, type DeliveredMessage, type QueueItem,
-} from './queue-handle';
+  VitessMessagesError, InvalidOptionError, StreamError, ConnectError, PayloadValidationError, QueryError,
+  PayloadTooLongError, DuplicateIdError, UnknownEntityError, NotAMessageTableError, UnrecoverableError,
+  RetryLaterError, AckWriteError, type PayloadProblem, type DuplicateIdClash,
+} from './core/errors';
+export { RowDecodeError } from './core/decode';
+
+// The Go client's Queue, for people porting from it.
+export { Queue, type QueueOptions, type QueueOpenOptions, type QueueGetOptions, type QueueMessage as QueueReceivedMessage } from './queue';

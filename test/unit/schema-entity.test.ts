@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { Column, CreateDateColumn, DataSource, DefaultNamingStrategy, Entity, Generated, PrimaryColumn } from 'typeorm';
 import { InvalidOptionError, NotAMessageTableError, UnknownEntityError } from '../../src/core/errors';
 import { buildTableComment } from '../../src/core/options';
-import { getMessageTableSpec, isMessageTable, MessageTable, messageTableClasses, VitessMessage } from '../../src/typeorm';
+import { getMessageTableSpec, isMessageTable, MessageTable, VitessMessage } from '../../src/typeorm';
+import { messageTableClasses } from '../../src/typeorm/registry';
 import { EmailJob } from '../../examples/entities/email-job';
 import { OrderEvent } from '../../examples/entities/order-event';
 
