@@ -22,6 +22,8 @@ let reported = false;
 process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath;
 step('prisma generate (test client)', process.execPath, ['node_modules/prisma/build/index.js', 'generate', '--schema', 'prisma/schema.prisma']);
 compile();
+// The public surface against the committed api/*.api.md (seconds; before Vitess).
+step('public API matches api/*.api.md (npm run api regenerates)', process.execPath, ['scripts/api.mjs'], { tolerate: process.env.VM_ALLOW_TYPE_ERRORS === '1' && process.env.CI !== 'true' });
 // CI catches drift: the example entities must match what the committed migrations produce.
 // Those were generated for the default keyspace (`commerce`); the entities follow
 // VITESS_SHARDED_KEYSPACE, so the check looks at them with the default.
