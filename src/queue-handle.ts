@@ -112,6 +112,23 @@ export function checkSubscribeOptions(options: unknown, subject: string, extra: 
  * TypeORM users: `messageQueue(Entity, { dataSource })` from
  * `vitess-messages/typeorm`.
  *
+ * @example
+ * ```ts
+ * import { defineMessageTable, messageQueue } from 'vitess-messages';
+ * import { fromMysql2 } from 'vitess-messages/mysql2';
+ *
+ * const emails = defineMessageTable({ table: 'email_job', keyspace: 'commerce',
+ *   columns: { recipient: 'varchar(320)', body: { type: 'json', nullable: true } } });
+ * const jobs = messageQueue(emails, { executor: fromMysql2(pool), address: 'vtgate:15991' });
+ *
+ * const conn = await pool.getConnection();
+ * await conn.beginTransaction();
+ * await jobs.with(fromMysql2(conn)).enqueue({ recipient: 'a@b.c' }, { delay: '30s' }); // commits with the transaction
+ * await conn.commit();
+ *
+ * const worker = jobs.subscribe(async (job) => send(job.recipient, job.body)); // resolve → ack, throw → nack
+ * ```
+ *
  * @throws InvalidOptionError for a missing executor or a misspelt option.
  */
 export function messageQueue<P>(spec: MessageTableSpec<P>, options: QueueHandleOptions): MessageQueue<P> {

@@ -24,6 +24,7 @@ import { QueueReceiver, type QueueGetOptions, type QueueMessage, type QueueOpenO
 
 export type { QueueGetOptions, QueueMessage, QueueOpenOptions };
 
+/** Options of `new Queue(name, fieldNames, options)`: where the table is and how its fields are typed. */
 export interface QueueOptions {
   /** Keyspace of the table. Default: the connection's default keyspace. */
   readonly keyspace?: string;
@@ -40,6 +41,22 @@ export interface QueueOptions {
   readonly fieldTypes?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The 2018 Go client's `Queue` (`NewQueue`, `Add`, `AddScheduled`, `Ack`,
+ * `Nack`, `Fail`), for code ported from it: each call takes the
+ * {@link Executor} to run on, so it joins the caller's transaction. New code
+ * should prefer {@link messageQueue}, which types payloads and handlers.
+ *
+ * @example
+ * ```ts
+ * const q = new Queue('email_job', ['recipient', 'body'], { keyspace: 'commerce', fieldTypes: { body: 'json' } });
+ * await q.add(fromMysql2(conn), 42n, 'a@b.c', { subject: 'Hi' }); // id, then the fields in order
+ * q.open('vtgate:15991', 'commerce@primary', { executor: fromMysql2(pool) });
+ * const m = await q.get();
+ * await q.ack(fromMysql2(pool), m.id);
+ * await q.close();
+ * ```
+ */
 export class Queue {
   /** The table name. */
   readonly name: string;

@@ -7,11 +7,13 @@ import { InvalidOptionError } from '../core/errors';
 
 /** What we need from mysql2: `query(options)` of its promise API (Pool, PoolConnection, Connection). */
 export interface Mysql2PromiseLike {
+  /** mysql2's promise `query(options)`: resolves to `[rows or result header, fields]`. */
   query(options: { sql: string; values?: unknown[]; supportBigNumbers?: boolean; bigNumberStrings?: boolean }): Promise<[unknown, unknown]>;
 }
 
 /** A mysql2 callback-API object; its `promise()` wrapper is used. */
 export interface Mysql2CallbackLike {
+  /** The promise-API wrapper of the same pool or connection. */
   promise(): Mysql2PromiseLike;
 }
 
@@ -26,6 +28,20 @@ export type Mysql2Like = Mysql2PromiseLike | Mysql2CallbackLike;
  *
  * 64-bit integers are read as decimal strings whatever the pool's
  * `supportBigNumbers` setting (per-query options), so ids stay exact.
+ *
+ * @example
+ * ```ts
+ * import { createPool } from 'mysql2';
+ * import { enqueue, fromMysql2 } from 'vitess-messages/mysql2';
+ *
+ * const pool = createPool('mysql://user:pass@vtgate:3306/commerce');
+ * await enqueue(fromMysql2(pool), emails, { to: 'a@b.c' });        // autocommit
+ * const conn = await pool.promise().getConnection();
+ * await conn.beginTransaction();
+ * await enqueue(fromMysql2(conn), emails, { to: 'b@c.d' });        // in the transaction
+ * await conn.commit();
+ * conn.release();
+ * ```
  */
 export function fromMysql2(poolOrConnection: Mysql2Like): Executor {
   const target: unknown = poolOrConnection;

@@ -10,7 +10,9 @@ import { InvalidOptionError } from '../core/errors';
  * `prisma.$transaction(async (tx) => …)`).
  */
 export interface PrismaLike {
+  /** Runs a write with positional parameters; resolves to the affected-row count. */
   $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
+  /** Runs a read with positional parameters; resolves to the rows. */
   $queryRawUnsafe(query: string, ...values: unknown[]): PromiseLike<unknown>;
 }
 
@@ -24,6 +26,16 @@ const READS = /^\s*(select|show|with)\b/i;
  *
  * Rows come back with 64-bit integers as bigint (Prisma's choice); the
  * operations turn them into decimal strings.
+ *
+ * @example
+ * ```ts
+ * import { enqueue, fromPrisma } from 'vitess-messages/prisma';
+ *
+ * await prisma.$transaction(async (tx) => {
+ *   const order = await tx.order.create({ data });
+ *   await enqueue(fromPrisma(tx), emails, { to: order.email }); // commits with the order
+ * });
+ * ```
  */
 export function fromPrisma(txOrClient: PrismaLike): Executor {
   const target: unknown = txOrClient;

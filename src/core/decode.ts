@@ -12,6 +12,7 @@ import { VitessMessagesError } from './errors';
  * failed for it says which one.
  */
 export class RowDecodeError extends VitessMessagesError {
+  /** `'RowDecodeError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'RowDecodeError';
   constructor(
     /** The column (its database name) whose value could not be read. */
@@ -25,13 +26,17 @@ export class RowDecodeError extends VitessMessagesError {
 
 /** A column of a streamed result: its name and vtgate's type name (query.Type). */
 export interface StreamField {
+  /** The column name (its database name). */
   readonly name: string;
+  /** vtgate's type name, e.g. `INT64`, `VARCHAR`, `JSON`: how the value is decoded. */
   readonly type: string;
 }
 
 /** A row as it comes off the wire. Lengths may arrive as strings (64-bit on the wire). */
 export interface WireRow {
+  /** Each column's byte length in `values`, in field order; -1 for NULL. */
   readonly lengths: ReadonlyArray<number | string>;
+  /** The row's column values, concatenated (their text or binary form). */
   readonly values: Uint8Array;
 }
 

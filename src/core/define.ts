@@ -252,14 +252,7 @@ function indexKind(ix: { name?: string; columns: readonly string[]; fulltext?: b
 }
 
 /**
- * A message table for Prisma, mysql2 and raw-SQL users:
- * ```ts
- * const emails = defineMessageTable({
- *   table: 'email_job', keyspace: 'commerce',
- *   columns: { to: 'varchar(320)', body: { type: 'json', nullable: true } },
- *   ackWait: '1m',
- * });
- * ```
+ * A message table for Prisma, mysql2 and raw-SQL users (see the example below).
  * Throws {@link InvalidOptionError} (nothing is written anywhere) on a bad name,
  * type, option or vindex column. Print its DDL with `buildSchemaSql` (also from
  * `vitess-messages`) or `npx vitess-messages print-sql --spec <file>` (which
@@ -271,6 +264,19 @@ function indexKind(ix: { name?: string; columns: readonly string[]; fulltext?: b
  * `'varchar(320)'` → `string`, `json` → `unknown`, integers →
  * `number | bigint | string`, nullable → optional `| null`, a default →
  * optional, generated → absent); or name it: `defineMessageTable<EmailPayload>({…})`.
+ *
+ * @example
+ * ```ts
+ * import { buildSchemaSql, defineMessageTable } from 'vitess-messages';
+ *
+ * export const emails = defineMessageTable({
+ *   table: 'email_job', keyspace: 'commerce',
+ *   columns: { to: 'varchar(320)', body: { type: 'json', nullable: true } },
+ *   ackWait: '1m',
+ * });
+ * // payload type: { to: string; body?: unknown }
+ * console.log(buildSchemaSql(emails).join(';\n')); // or: npx vitess-messages print-sql --spec emails.ts
+ * ```
  */
 export function defineMessageTable<P = never, const I extends DefineMessageTableInput = DefineMessageTableInput>(
   input: I & { readonly [K in Exclude<keyof I, keyof DefineMessageTableInput>]: never },

@@ -5,6 +5,7 @@ import { toMs, type Duration } from './time';
  * carries the data needed to act on it (table, ids, option, SQL, `cause`).
  */
 export class VitessMessagesError extends Error {
+  /** `'VitessMessagesError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'VitessMessagesError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -13,6 +14,7 @@ export class VitessMessagesError extends Error {
 
 /** An option or argument failed validation; nothing was sent to the database. */
 export class InvalidOptionError extends VitessMessagesError {
+  /** `'InvalidOptionError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'InvalidOptionError';
   constructor(
     /** Where the option was given, e.g. a class name or a function. */
@@ -21,6 +23,7 @@ export class InvalidOptionError extends VitessMessagesError {
     readonly option: string,
     /** The rule it broke, in words. */
     readonly rule: string,
+    /** The value given (absent when the rule is about its absence). */
     readonly value?: unknown,
   ) {
     super(`${subject}: option '${option}' ${rule}${value === undefined ? '' : ` (got ${describe(value)})`}`);
@@ -33,11 +36,13 @@ export class InvalidOptionError extends VitessMessagesError {
  * message table, a non-primary target).
  */
 export class StreamError extends VitessMessagesError {
+  /** `'StreamError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'StreamError';
   constructor(
     message: string,
     /** The transport's status name, e.g. gRPC's `UNAVAILABLE` or `NOT_FOUND`. */
     readonly code: string,
+    /** True when reopening the stream can help; the subscriber then reconnects with its backoff. */
     readonly retryable: boolean,
     /** The table the stream was reading, when known. */
     readonly table?: string,
@@ -54,6 +59,7 @@ export class StreamError extends VitessMessagesError {
  * retrying silently. `cause` is the last failure (often a {@link StreamError}).
  */
 export class ConnectError extends VitessMessagesError {
+  /** `'ConnectError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'ConnectError';
   constructor(
     /** The table the stream reads. */
@@ -79,6 +85,7 @@ function describe(value: unknown): string {
 
 /** One payload property that failed validation, with the rules it broke. */
 export interface PayloadProblem {
+  /** The payload property, e.g. `recipient` (a nested one as `address.city`). */
   readonly property: string;
   /** Human-readable rules, e.g. class-validator's constraint messages. */
   readonly constraints: readonly string[];
@@ -86,9 +93,12 @@ export interface PayloadProblem {
 
 /** A payload failed validation (unknown key, wrong type, class-validator rule); nothing was written. */
 export class PayloadValidationError extends VitessMessagesError {
+  /** `'PayloadValidationError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'PayloadValidationError';
   constructor(
+    /** The message table. */
     readonly table: string,
+    /** Every property that failed, each with its rules. */
     readonly problems: readonly PayloadProblem[],
     /** Index of the message within an `enqueueMany` batch. */
     readonly index?: number,
@@ -102,11 +112,14 @@ export class PayloadValidationError extends VitessMessagesError {
  * error; the stack is the caller's (where `enqueue`/`ack`/… was called).
  */
 export class QueryError extends VitessMessagesError {
+  /** `'QueryError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'QueryError';
   constructor(
     /** The library operation, e.g. `enqueue`, `ack`. */
     readonly operation: string,
+    /** The message table. */
     readonly table: string,
+    /** The statement's text (values travel as parameters, so none is in it). */
     readonly sql: string,
     /** Message ids the statement was about (the first 100). */
     readonly ids: readonly string[],
@@ -122,6 +135,7 @@ export class QueryError extends VitessMessagesError {
  * truncates silently.
  */
 export class PayloadTooLongError extends QueryError {
+  /** `'PayloadTooLongError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'PayloadTooLongError';
   constructor(
     operation: string,
@@ -159,8 +173,9 @@ export interface DuplicateIdClash {
  * never this error.
  */
 export class DuplicateIdError extends QueryError {
+  /** `'DuplicateIdError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'DuplicateIdError';
-  /** The first clashing id (see {@link clashes} for all that were found). */
+  /** The first clashing id (see `clashes` for all that were found). */
   readonly id: string;
   constructor(
     operation: string,
@@ -187,6 +202,7 @@ export class DuplicateIdError extends QueryError {
 
 /** A class given as a message table is not an entity of the DataSource at hand. */
 export class UnknownEntityError extends VitessMessagesError {
+  /** `'UnknownEntityError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'UnknownEntityError';
   constructor(
     /** The class (or entity name) that was looked up. */
@@ -199,6 +215,7 @@ export class UnknownEntityError extends VitessMessagesError {
 
 /** A class (or entity) used as a message table has no `@MessageTable` decorator. */
 export class NotAMessageTableError extends VitessMessagesError {
+  /** `'NotAMessageTableError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'NotAMessageTableError';
   constructor(
     /** The class (or entity name) that was looked up. */
@@ -214,6 +231,7 @@ export class NotAMessageTableError extends VitessMessagesError {
  * message as the reason) instead of retrying.
  */
 export class UnrecoverableError extends VitessMessagesError {
+  /** `'UnrecoverableError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'UnrecoverableError';
 }
 
@@ -223,6 +241,7 @@ export class UnrecoverableError extends VitessMessagesError {
  * counts as an attempt.
  */
 export class RetryLaterError extends VitessMessagesError {
+  /** `'RetryLaterError'`, for logs; test the class with `instanceof`. */
   override readonly name: string = 'RetryLaterError';
   /** The delay in ms, as read from `delay` when the error was made. */
   readonly delayMs: number;
@@ -248,8 +267,10 @@ export class RetryLaterError extends VitessMessagesError {
  * tablet sends them again anyway (each comes back as a duplicate delivery).
  */
 export class AckWriteError extends VitessMessagesError {
+  /** `'AckWriteError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'AckWriteError';
   constructor(
+    /** The message table. */
     readonly table: string,
     /** Acks in the failed UPDATE. */
     readonly count: number,

@@ -18,6 +18,7 @@ export interface Executor {
 /** What a statement may bind: 64-bit integers go as decimal strings. */
 export type SqlParam = string | number | null | Buffer | Date | boolean;
 
+/** What an {@link Executor} returns for one statement: rows for a read, a count for a write. */
 export interface ExecResult {
   /** Rows of a SELECT (empty for writes). */
   readonly rows: ReadonlyArray<Record<string, unknown>>;

@@ -90,13 +90,16 @@ export interface ValidationOptions {
   readonly entity?: Function;
 }
 
+/** Options of one {@link enqueue}: when and how the message is delivered, and how its payload is checked. */
 export type EnqueueOptions = MessageOptions & ValidationOptions;
 
 /** One message of an {@link enqueueMany} batch. */
 export interface EnqueueItem<P extends object = Record<string, unknown>> extends MessageOptions {
+  /** The message's payload: one value per payload column, by property name. */
   readonly payload: P;
 }
 
+/** Options of {@link enqueueMany}: the batch's statement size and how payloads are checked. */
 export interface EnqueueManyOptions extends ValidationOptions {
   /**
    * Rows per INSERT statement. Default 500: multi-row INSERTs of 500 through
@@ -117,6 +120,10 @@ export interface EnqueueManyOptions extends ValidationOptions {
  */
 export type MessageRef = MessageId | { readonly id: MessageId; readonly epoch?: number; readonly vindexValue?: unknown };
 
+/**
+ * How a nack, fail or extend of a just-streamed message waits out the
+ * tablet's postpone of it (its epoch bump), so the postpone cannot undo it.
+ */
 export interface RaceOptions {
   /**
    * With a streamed `epoch`, how long (milliseconds or `'30s'`) to keep retrying while no row matches and
@@ -141,6 +148,7 @@ export interface RaceOptions {
  */
 export interface NackOptions extends DeliveryOptions, RaceOptions {}
 
+/** Options of a fail (dead letter): `fail()`, the repository's `fail` and `ctx.fail`. */
 export interface FailOptions extends RaceOptions {
   /**
    * Stored in the failure-reason column (e.g. the handler's last error). Default:
@@ -160,6 +168,7 @@ export interface ExtendOptions extends RaceOptions {
   readonly by: Duration;
 }
 
+/** A page of {@link listFailed}: keyset pagination by id, so pages stay stable while messages fail or are retried. */
 export interface ListFailedOptions {
   /** Id of the last message of the previous page (`page.next`). Default: from the start. */
   readonly after?: MessageId;
@@ -167,9 +176,11 @@ export interface ListFailedOptions {
   readonly limit?: number;
 }
 
+/** A dead letter as {@link listFailed} returns it: bookkeeping, reason and payload. */
 export interface FailedMessage {
   /** Decimal id. */
   readonly id: string;
+  /** Its priority (0–127, lower first), as enqueued. */
   readonly priority: number;
   /** Deliveries before it was failed (a number, as the stream's `epoch` and `ctx.epoch`). */
   readonly epoch: number;
@@ -183,17 +194,28 @@ export interface FailedMessage {
   readonly payload: Record<string, unknown>;
 }
 
+/** One page of {@link listFailed}. */
 export interface FailedPage {
+  /** The failed messages of this page, by id. */
   readonly messages: readonly FailedMessage[];
   /** Pass as `after` for the next page; absent on the last page. */
   readonly next?: string;
 }
 
+/**
+ * A message's state as {@link getMessages} reads it: `pending` (not yet acked
+ * nor failed: due, scheduled or in flight), `acked` (awaiting the purge) or
+ * `failed` (a dead letter). The queue's `get` tells the pending ones apart.
+ */
 export type MessageState = 'pending' | 'acked' | 'failed';
 
+/** The bookkeeping of one message, as {@link getMessages} returns it (no payload). */
 export interface MessageStatus {
+  /** Decimal id. */
   readonly id: string;
+  /** Pending, acked or failed. */
   readonly state: MessageState;
+  /** Its priority (0–127, lower first). */
   readonly priority: number;
   /** Deliveries so far (a number, as the stream's `epoch` and `ctx.epoch`). */
   readonly epoch: number;
@@ -201,6 +223,7 @@ export interface MessageStatus {
   readonly timeNextNs: string | null;
   /** When it was acked: Unix ns (decimal) on the database's clock; null unless acked. */
   readonly timeAckedNs: string | null;
+  /** Why it was failed (the failure-reason column); null unless failed. */
   readonly reason: string | null;
   /** When it was enqueued: Unix ns (decimal) on the database's clock; null for rows enqueued before the column existed (or by other producers). */
   readonly enqueuedAtNs: string | null;
@@ -234,6 +257,18 @@ const ACK_CHUNK = 500;
  * @throws PayloadValidationError / InvalidOptionError (also for a misspelt
  *   option name) before any SQL; PayloadTooLongError, DuplicateIdError or
  *   QueryError when the database refuses the INSERT.
+ *
+ * @example
+ * ```ts
+ * import { enqueue, fromMysql2 } from 'vitess-messages/mysql2';
+ *
+ * const conn = await pool.getConnection();
+ * await conn.beginTransaction();
+ * await conn.query('insert into orders …', [...]);
+ * const id = await enqueue(fromMysql2(conn), emails, { to: 'a@b.c', body: null },
+ *   { delay: '30s', key: `order-${orderId}:confirmation` }); // due in 30 s; a retried transaction enqueues it once
+ * await conn.commit(); // the message exists if and only if this commits
+ * ```
  */
 export async function enqueue<P extends object>(executor: Executor, spec: MessageTableSpec, payload: P, options: EnqueueOptions = {}): Promise<string> {
   const site = callSite(enqueue);

@@ -70,11 +70,12 @@ export interface ShardConnection {
   close(): Promise<void> | void;
 }
 
+/** Options of {@link counts}. */
 export interface CountsOptions {
   /**
    * Opens a new connection to vtgate, for per-shard figures. Default: none,
    * and only table totals come back. Why a factory: vtgate answers one shard
-   * only on a session targeted with `use \`ks:shard\`` (v0.24.4 refuses a
+   * only on a session targeted with a `use` of `ks:shard` (v0.24.4 refuses a
    * shard in a SELECT's table name, VT09017, and no column tells shards
    * apart), and that cannot be done on the executor given, which may be a pool
    * (the `use` and the query could land on different connections, and the
@@ -86,6 +87,7 @@ export interface CountsOptions {
   readonly openConnection?: () => Promise<ShardConnection>;
 }
 
+/** Options of {@link purgeFailed}: which dead letters to delete. */
 export interface PurgeFailedOptions {
   /**
    * Delete failed messages whose `failed_at` is older than this (milliseconds
@@ -102,6 +104,7 @@ export interface PurgeFailedOptions {
 
 /** One message as {@link get} returns it: its bookkeeping (as `getMessages` reports it), a finer state, and its payload. */
 export interface QueueMessage extends Omit<MessageStatus, 'state'> {
+  /** Due, scheduled, in flight, failed or acked, on the database's clock. */
   readonly state: QueueMessageState;
   /** The payload columns, keyed by property name (json parsed; 64-bit integers as strings). */
   readonly payload: Record<string, unknown>;

@@ -33,6 +33,7 @@ export const POLLER_INDEX = 'poller_idx';
  */
 export const UNSTREAMED_BOOKKEEPING: ReadonlySet<string> = new Set([BOOKKEEPING.failureReason, BOOKKEEPING.enqueuedAt, BOOKKEEPING.failedAt]);
 
+/** One payload column of a message table (or a bookkeeping one), as the DDL and the operations see it. */
 export interface PayloadColumnSpec {
   /** The column's name in the database. */
   readonly name: string;
@@ -40,6 +41,7 @@ export interface PayloadColumnSpec {
   readonly property: string;
   /** The full column type as DDL, e.g. `varchar(255)`, `json`, `decimal(30,10)`. */
   readonly sqlType: string;
+  /** Whether the column takes NULL (then a payload may leave it out). */
   readonly nullable: boolean;
   /** A DDL default expression, already rendered (e.g. `'pending'`, `0`), if any. */
   readonly default?: string;
@@ -56,10 +58,15 @@ export interface PayloadColumnSpec {
 
 /** Table options, in the JS units (milliseconds). */
 export interface MessageTableOptions {
+  /** `vt_ack_wait`: how long a sent message is not sent again (its lease). Default 30 s. */
   readonly ackWaitMs: number;
+  /** `vt_purge_after`: how long after its ack a message is deleted by the tablet. Default 1 day. */
   readonly purgeAfterMs: number;
+  /** `vt_poller_interval`: how often the tablet reads due messages into its cache. Default 1 s (for `defineMessageTable` and `@MessageTable`). */
   readonly pollerIntervalMs: number;
+  /** `vt_batch_size`: most rows per stream packet. Default 500. */
   readonly batchSize: number;
+  /** `vt_cache_size`: most messages the tablet holds ready to send. Default 10,000. */
   readonly cacheSize: number;
   /** Absent: Vitess uses the ack wait. */
   readonly minBackoffMs?: number;
@@ -85,14 +92,17 @@ export declare const payloadType: unique symbol;
 export interface MessageTableSpec<P = unknown> {
   /** Phantom: the payload type (see above); never present at run time. */
   readonly [payloadType]?: P;
+  /** The table name (validated: a plain identifier). */
   readonly table: string;
   /** Keyspace that holds the table; absent = the connection's default. */
   readonly keyspace?: string;
+  /** The payload columns, in DDL order (the bookkeeping columns are implied). */
   readonly payload: readonly PayloadColumnSpec[];
   /** Columns the stream carries (`vt_message_cols`): id, epoch, the vindex column if not id, then payload. */
   readonly streamed: readonly string[];
   /** Primary vindex for a sharded keyspace (column + vindex type, e.g. `hash`). */
   readonly vindex?: { readonly column: string; readonly type: string };
+  /** The table's messaging options (its comment), resolved with their defaults. */
   readonly options: MessageTableOptions;
   /** Secondary indexes of the user's (the primary key and `poller_idx` are implied). Absent = none. */
   readonly indexes?: readonly IndexSpec[];
@@ -100,9 +110,11 @@ export interface MessageTableSpec<P = unknown> {
 
 /** A user index on payload (or bookkeeping) columns. */
 export interface IndexSpec {
+  /** The index name. */
   readonly name: string;
   /** Column names in the database, in index order. */
   readonly columns: readonly string[];
+  /** A UNIQUE index. */
   readonly unique: boolean;
   /** A FULLTEXT or SPATIAL index (never unique); absent: an ordinary B-tree index. */
   readonly kind?: 'fulltext' | 'spatial';

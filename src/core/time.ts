@@ -6,6 +6,7 @@ import { InvalidOptionError } from './errors';
  * nanoseconds as bigint (beyond 2^53, never a JS number).
  */
 export type Duration = number | `${number}${DurationUnit}`;
+/** The units a {@link Duration} string may end in: milliseconds, seconds, minutes, hours, days. */
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 
 const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -12,6 +12,10 @@ import { diffTables, tableKey } from './diff';
 import { renderMigration } from './render';
 import { readMigratedTables, SNAPSHOT_VERSION } from './snapshot';
 
+/**
+ * What the migration generator compares and writes: the wanted message tables
+ * against the snapshot the committed migrations in `dir` declare.
+ */
 export interface GenerateMigrationOptions {
   /** Where migrations live (read for the snapshot, written to). Default `migrations`. */
   readonly dir?: string;
@@ -27,14 +31,21 @@ export interface GenerateMigrationOptions {
   readonly timestamp?: number;
 }
 
+/** What the migration generator did or found; only the CLI turns it into output and an exit code. */
 export interface GenerateMigrationResult {
   /** `written`: a file was written; `dryrun`: rendered only; `drift`: `check` found changes; `up-to-date`: nothing to do. */
   readonly status: 'written' | 'dryrun' | 'drift' | 'up-to-date';
+  /** One line for people, e.g. what was written or why nothing was. */
   readonly message: string;
+  /** The changes found, one line each (e.g. a table created, a column added). */
   readonly changes: readonly string[];
+  /** The migration's `up` statements (DDL and vschema), in order. */
   readonly up: readonly string[];
+  /** The migration's `down` statements, undoing `up` in reverse order. */
   readonly down: readonly string[];
+  /** The migration class name (name + timestamp), when one was rendered. */
   readonly className?: string;
+  /** The path of the migration file (written, or that would be written). */
   readonly file?: string;
   /** The migration's source text (written or dry-run). */
   readonly text?: string;

@@ -11,11 +11,14 @@ export interface SubscriberStats {
   readonly running: number;
   /** Rows received from the stream. */
   readonly received: number;
+  /** Messages acked (their ack written). */
   readonly acked: number;
+  /** Messages nacked: by a throwing handler, a timeout, `ctx.nack` or close. */
   readonly nacked: number;
+  /** Messages failed (dead letters): `UnrecoverableError`, the attempt limit, `ctx.fail`, unreadable rows. */
   readonly failed: number;
   /**
-   * Deliveries with epoch > 0: the tablet sent the message before, to this
+   * Deliveries with an epoch above 0: the tablet sent the message before, to this
    * subscriber or to any other stream — including copies it sent into a
    * stream that was already dead (a crashed or closed subscriber), which no
    * handler saw. So it overstates work done twice; see {@link duplicates}.

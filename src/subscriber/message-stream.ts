@@ -16,24 +16,29 @@ import { SubscriberCore } from './subscriber-core';
  */
 export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T> implements AsyncIterable<ReceivedMessage<T>> {
   #waiter: (() => void) | undefined;
+  /** @internal */
   static override readonly optionNames: readonly string[] = STREAM_OPTION_NAMES;
 
   constructor(spec: MessageTableSpec, options: StreamOptions<T>) {
     super(spec, options, 'stream');
   }
 
+  /** @internal */
   protected onQueued(): void {
     this.#wake();
   }
 
+  /** @internal */
   protected override onResumed(): void {
     this.#wake();
   }
 
+  /** @internal */
   protected override onClosing(): void {
     this.#wake();
   }
 
+  /** @internal */
   protected override onClosed(): void {
     this.#wake();
   }
@@ -44,6 +49,11 @@ export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T
     w?.();
   }
 
+  /**
+   * The messages, one per pull; each must be settled (`ack`, `nack`, `fail`).
+   * Iterating starts a stream made with `autorun: false`; leaving the loop
+   * closes it and hands the unsettled message in hand back.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage<T>> {
     // The delivery the consumer's loop body is running with: still set when
     // the loop is left from inside the body (break, return, throw).
@@ -71,6 +81,7 @@ export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T
     await this.wait();
   }
 
+  /** Closes the stream as {@link SubscriberCore.close} does, and ends a loop waiting for the next message. */
   override close(options?: CloseOptions): Promise<void> {
     const p = super.close(options);
     this.#wake();
@@ -83,7 +94,13 @@ export class MessageStream<T = Record<string, unknown>> extends SubscriberCore<T
  * `m.ack()` / `m.nack()` / `m.fail(reason)`.
  *
  * @example
- * for await (const m of stream(spec, { executor, address, signal })) { await work(m.message); await m.ack(); }
+ * ```ts
+ * const emails = defineMessageTable({ table: 'email_job', keyspace: 'commerce', columns: { recipient: 'varchar(320)' } });
+ * for await (const m of stream(emails, { executor: fromMysql2(pool), address: 'vtgate:15991', signal })) {
+ *   await send(m.message.recipient);
+ *   await m.ack(); // or m.nack({ delay: '30s' }), m.fail('reason')
+ * }
+ * ```
  */
 export function stream<T = Record<string, unknown>>(spec: MessageTableSpec, options: StreamOptions<T>): MessageStream<T> {
   return new MessageStream<T>(spec, options);

@@ -73,5 +73,6 @@ export interface MessageContext {
 
 /** An item of {@link stream}: the decoded message and its settle methods. */
 export interface ReceivedMessage<T> extends MessageContext {
+  /** The decoded message: id, epoch and the streamed payload columns (or what `hydrate` made of them). */
   readonly message: T;
 }

@@ -26,8 +26,16 @@ import { TypedEmitter } from './typed-emitter';
 /** Ids a subscriber remembers having started, to count `duplicates`. */
 const RECENT_IDS = 10_000;
 
+/**
+ * What both subscriber forms share — {@link Subscriber} (a handler per
+ * message) and {@link MessageStream} (an async iterator): reading the stream
+ * with flow control, lifecycle (`run`, `pause`, `resume`, `close`), stats and
+ * the typed events. Not for subclassing: its protected members are internal.
+ */
 export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>> {
+  /** @internal */
   protected readonly spec: MessageTableSpec;
+  /** @internal */
   protected readonly opts: ResolvedSubscriberOptions<T>;
   readonly #settler: Settler;
   readonly #hydrate: Hydrator<T>;
@@ -51,19 +59,22 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   readonly #owner: DeliveryOwner<T>;
   /** Ids started lately (oldest first), for `duplicates`. */
   readonly #recentIds = new Set<string>();
-  /** Handlers aborted by their timeout that have not returned (a gauge). */
+  /** @internal Handlers aborted by their timeout that have not returned (a gauge). */
   protected stuck = 0;
-  /** Deliveries whose handler (or iterator consumer) started and that are not settled. */
+  /** @internal Deliveries whose handler (or iterator consumer) started and that are not settled. */
   protected readonly started = new Set<Delivery<T>>();
+  /** @internal */
   protected readonly queue: Delivery<T>[] = [];
+  /** @internal */
   protected running = 0;
+  /** @internal */
   protected closed = false;
   #routingColumn: string | undefined;
   #closing: Promise<void> | undefined;
   #onAbort: (() => void) | undefined;
   /** Deliveries handed back unsettled (the iterator was left): nacked on close with their epoch restored. */
   readonly #handedBack: Delivery<T>[] = [];
-  /** The option names this form accepts (the iterator form accepts fewer). */
+  /** @internal The option names this form accepts (the iterator form accepts fewer). */
   static readonly optionNames: readonly string[] = SUBSCRIBER_OPTION_NAMES;
 
   constructor(spec: MessageTableSpec, options: SubscriberOptions<T>, subject: string) {
@@ -97,8 +108,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   }
 
   /**
-   * Starts reading the stream (what the constructor does unless `autorun:
-   * false`). Idempotent; returns the subscriber. Throws a
+   * Starts reading the stream (what the constructor does unless
+   * `autorun: false`). Idempotent; returns the subscriber. Throws a
    * {@link VitessMessagesError} once it is closing.
    */
   run(): this {
@@ -175,7 +186,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     return this.#paused;
   }
 
-  /** Hook: resumed; start what is queued. */
+  /** @internal Hook: resumed; start what is queued. */
   protected onResumed(): void {}
 
   #settledOne(d: Delivery<T>): void {
@@ -268,10 +279,10 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     }).finally(() => this.#inFlight.release());
   }
 
-  /** A delivery joined the queue. */
+  /** @internal A delivery joined the queue. */
   protected abstract onQueued(): void;
 
-  /** Marks a delivery as started (expiry is judged here). */
+  /** @internal Marks a delivery as started (expiry is judged here). */
   protected start(d: Delivery<T>): void {
     this.started.add(d);
     if (this.#recentIds.has(d.idText)) {
@@ -288,11 +299,12 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     this.emit('active', d.message, d);
   }
 
+  /** @internal */
   protected countHandlerError(): void {
     this.#counts.handlerErrors++;
   }
 
-  /** A handler ran past `handlerTimeout`. */
+  /** @internal A handler ran past `handlerTimeout`. */
   protected noteTimeout(): void {
     this.#counts.timeouts++;
   }
@@ -358,6 +370,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
    * `autoExtend`: pushes `d`'s lease out to now + the table's ack wait every
    * half ack wait until it settles or the subscriber closes (see
    * {@link renewLease}). Returns the stop function.
+   * @internal
    */
   protected keepLeased(d: Delivery<T>): () => void {
     const ackWaitMs = this.spec.options.ackWaitMs;
@@ -370,7 +383,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     });
   }
 
-  /** How a failed handler's message is settled: dead letter, a delay, or the backoff. */
+  /** @internal How a failed handler's message is settled: dead letter, a delay, or the backoff. */
   protected settleAfterError(d: Delivery<T>, err: unknown): void {
     if (d.isSettling) return;
     const max = this.opts.maxAttempts ?? this.spec.options.maxAttempts ?? 0;
@@ -491,14 +504,14 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     return out;
   }
 
-  /** True once `close()` was called (or the stream ended). */
+  /** @internal True once `close()` was called (or the stream ended). */
   protected get closing(): boolean {
     return this.#closing !== undefined;
   }
 
-  /** Hook: receiving stopped; the queue is about to be nacked. */
+  /** @internal Hook: receiving stopped; the queue is about to be nacked. */
   protected onClosing(): void {}
-  /** Hook: close finished. */
+  /** @internal Hook: close finished. */
   protected onClosed(): void {}
 
   /** Resolves when the subscriber has closed; rejects with the stream's error if it ended with one. */
@@ -507,6 +520,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     if (this.#reader?.fatal !== undefined) throw this.#reader.fatal;
   }
 
+  /** `await using sub = subscribe(…)`: closes it on scope exit, bounded by `closeTimeout`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close({ timeout: this.opts.closeTimeoutMs });
   }

@@ -31,10 +31,12 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
     this.#handler = handler;
   }
 
+  /** @internal */
   protected onQueued(): void {
     this.#drain();
   }
 
+  /** @internal */
   protected override onResumed(): void {
     this.#drain();
   }
@@ -96,8 +98,13 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
  * handler resolves, nacked (due again now) when it throws.
  *
  * @example
- * const sub = subscribe(spec, async (job) => send(job.payload), { executor, address: 'vtgate:15991' });
- * process.on('SIGTERM', () => sub.close({ timeout: '10s' }));
+ * ```ts
+ * const emails = defineMessageTable({ table: 'email_job', keyspace: 'commerce', columns: { recipient: 'varchar(320)' } });
+ * const worker = subscribe(emails, async (job, ctx) => send(job.recipient), {
+ *   executor: fromMysql2(pool), address: 'vtgate:15991', concurrency: 10,
+ * });
+ * process.on('SIGTERM', () => worker.close({ timeout: '10s' })); // drains: running handlers finish
+ * ```
  */
 export function subscribe<T = Record<string, unknown>>(spec: MessageTableSpec, handler: MessageHandler<T>, options: SubscriberOptions<T>): Subscriber<T> {
   return new Subscriber<T>(spec, handler, options);

@@ -11,7 +11,9 @@ export interface StreamTransport {
   close(): void;
 }
 
+/** What a subscriber asks a {@link StreamTransport} to stream. */
 export interface StreamRequest {
+  /** The streaming statement, e.g. `stream * from ks.t`. */
   readonly sql: string;
   /** vtgate target: `keyspace@primary`, or `keyspace:shard@primary` for one shard. */
   readonly target: string;
@@ -31,7 +33,9 @@ export interface StreamCall extends AsyncIterable<StreamPacket> {
 
 /** The first packet carries `fields`, later ones `rows`. */
 export interface StreamPacket {
+  /** The columns of the rows to come (first packet only). */
   readonly fields?: readonly StreamField[];
+  /** Rows: messages that became due, in the fields' order. */
   readonly rows?: readonly WireRow[];
   /**
    * `Date.now()` when the packet came off the connection, for a transport that

@@ -18,25 +18,30 @@ export type EventMap = { [event: string]: unknown[] };
 export class TypedEmitter<E extends EventMap> {
   readonly #ee = new EventEmitter();
 
+  /** Adds `listener` for `event`, typed by the event map. Returns this emitter. */
   on<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
     this.#ee.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
+  /** Adds `listener` for the next `event` only. Returns this emitter. */
   once<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
     this.#ee.once(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
+  /** Removes `listener` from `event`. Returns this emitter. */
   off<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
     this.#ee.off(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
+  /** How many listeners `event` has. */
   listenerCount<K extends keyof E & string>(event: K): number {
     return this.#ee.listenerCount(event);
   }
 
+  /** @internal */
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
     // rawListeners: `once` wrappers remove themselves when called.
     const listeners = this.#ee.rawListeners(event) as Array<(...a: unknown[]) => unknown>;

@@ -7,6 +7,7 @@ import { InvalidOptionError } from '../core/errors';
 
 /** What we need from a TypeORM EntityManager (or DataSource): `query(sql, params)`. */
 export interface EntityManagerLike {
+  /** TypeORM's raw query: rows for a read, the driver's result header for a write. */
   query(query: string, parameters?: unknown[]): Promise<unknown>;
   /** Set on a transactional manager (`manager.transaction(m => …)`). */
   readonly queryRunner?: QueryRunnerLike;
@@ -14,7 +15,9 @@ export interface EntityManagerLike {
 
 /** What we need from a TypeORM QueryRunner. */
 export interface QueryRunnerLike {
+  /** TypeORM's raw query with a structured result (`records`, `raw`, `affected`). */
   query(query: string, parameters: unknown[] | undefined, useStructuredResult: true): Promise<{ records?: unknown[]; raw?: unknown; affected?: number }>;
+  /** The runner's EntityManager (how a QueryRunner is told from a manager). */
   readonly manager: unknown;
 }
 

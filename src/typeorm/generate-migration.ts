@@ -14,6 +14,10 @@ import { getMessageTableSpec, isMessageTable } from './registry';
 
 export type { GenerateMigrationResult };
 
+/**
+ * Options of {@link generateMigration}: the generator's own, plus a DataSource
+ * whose message entities are the wanted schema.
+ */
 export interface GenerateMigrationOptions extends SpecGenerateMigrationOptions {
   /** The DataSource whose `@MessageTable` entities are the wanted schema (with `tables`, if both are given). */
   readonly dataSource?: DataSource;

@@ -182,6 +182,19 @@ function definitionText(options: MessageTableDecoratorOptions, chain: Function[]
  * copies, e.g. `src/` through ts-node and `dist/`) becomes the table's class
  * (the earlier one stays usable). A class of the same name from another file
  * with another definition is a duplicate.
+ *
+ * @example
+ * ```ts
+ * import { Column } from 'typeorm';
+ * import { MessageTable, VitessMessage } from 'vitess-messages/typeorm';
+ *
+ * @MessageTable({ name: 'email_job', keyspace: 'commerce', ackWait: '1m', vindex: { column: 'customerId' } })
+ * export class EmailJob extends VitessMessage {
+ *   @Column({ type: 'bigint' }) customerId!: string;
+ *   @Column({ type: 'varchar', length: 320 }) recipient!: string;
+ *   @Column({ type: 'json', nullable: true }) body!: object | null;
+ * }
+ * ```
  */
 export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassDecorator {
   return (target: Function) => {

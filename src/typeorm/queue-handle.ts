@@ -77,6 +77,20 @@ export interface EntityMessageQueue<T extends ObjectLiteral> extends QueueOperat
  * (`messageRepositoryMethods`) and the free functions remain and take the same
  * options.
  *
+ * @example
+ * ```ts
+ * import { messageQueue } from 'vitess-messages/typeorm';
+ *
+ * const jobs = messageQueue(EmailJob, { dataSource, address: 'vtgate:15991' });
+ * const { id, inserted } = await dataSource.transaction(async (m) => {
+ *   await m.save(order);
+ *   return jobs.with(m).enqueue({ recipient: order.email, body: null },
+ *     { key: `order-${order.id}:shipped` }); // commits with the order; a retry enqueues nothing twice
+ * });
+ * const worker = jobs.subscribe(async (job, ctx) => send(job.recipient, job.body), { concurrency: 10 });
+ * process.once('SIGTERM', () => worker.close({ timeout: '10s' }));
+ * ```
+ *
  * @throws InvalidOptionError for an uninitialized DataSource or a misspelt
  *   option; NotAMessageTableError / UnknownEntityError for a class that is not
  *   a message table of the DataSource.

@@ -61,9 +61,15 @@ export interface EntityEnqueueOptions extends MessageOptions {
 
 /** One message of an entity's `enqueueMany`. */
 export interface EntityEnqueueItem<T> extends MessageOptions {
+  /** The message's payload: the entity's own properties (see {@link MessagePayload}). */
   readonly payload: MessagePayload<T>;
 }
 
+/**
+ * Options of an entity's `enqueueMany`: `chunkSize` as for the free function;
+ * `validate` runs class-validator on each payload as an entity instance
+ * (default: when the entity has class-validator decorators).
+ */
 export type EntityEnqueueManyOptions = Omit<EnqueueManyOptions, 'entity' | 'validate'> & { readonly validate?: boolean };
 
 /**

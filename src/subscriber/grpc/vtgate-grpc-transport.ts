@@ -13,6 +13,7 @@ import { toStreamError } from './stream-error';
  */
 export const MIN_KEEPALIVE_MS = 10_000;
 
+/** Options of {@link VtgateGrpcTransport} (a subscriber's `grpc` option takes the same, without `address`). */
 export interface VtgateGrpcOptions {
   /** vtgate's gRPC address, `host:port`. */
   readonly address: string;
@@ -95,10 +96,12 @@ export class VtgateGrpcTransport implements StreamTransport {
     this.#client = new Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), vtgateChannelOptions(options));
   }
 
+  /** Opens one StreamExecute call on vtgate for `request`; its packets are read one per pull. */
   stream(request: StreamRequest): StreamCall {
     return new GrpcStreamCall(this.#client, this.#options, request);
   }
 
+  /** Closes the gRPC channel; open calls end. */
   close(): void {
     this.#client.close();
   }

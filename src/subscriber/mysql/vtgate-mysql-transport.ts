@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../../core/errors';
 import { checkNames } from '../option-names';
 import { mysqlToStreamError } from './mysql-stream-error';
 
+/** Options of {@link VtgateMysqlTransport}. */
 export interface VtgateMysqlOptions {
   /** vtgate's MySQL-protocol endpoint: a `mysql://user:pass@host:port/` URL or mysql2 connection options. */
   readonly connection: string | ConnectionOptions;
@@ -33,12 +34,14 @@ export class VtgateMysqlTransport implements StreamTransport {
     this.#options = options;
   }
 
+  /** Opens a dedicated connection for `request` and streams its rows (it is closed when the call ends). */
   stream(request: StreamRequest): StreamCall {
     const call = new MysqlStreamCall(this.#options, request, () => this.#open.delete(call));
     this.#open.add(call);
     return call;
   }
 
+  /** Cancels every open call and closes their connections. */
   close(): void {
     for (const call of this.#open) call.cancel();
     this.#open.clear();
