@@ -7,8 +7,13 @@
 //   node scripts/api.mjs --local    regenerate api/*.api.md (`npm run api` builds first)
 //   --build                         run `tsc -p tsconfig.build.json` first
 //
-// Fails on a changed surface, an undocumented export (ae-undocumented), a public
-// type naming one the entry does not export (ae-forgotten-export) and bad TSDoc.
+// Fails on a changed surface, an undocumented export or member (ae-undocumented),
+// bad TSDoc, and a public type naming one its entry does not export
+// (ae-forgotten-export) — except a type the main entry exports (a subpath
+// entry's users import shared types from there), a type alias no module exports
+// (a type-level helper such as InferPayload's RequiredKeys), and what only an
+// @internal member names (the subscriber's protected hooks). Reading those tags
+// needs the declaration maps of tsconfig.build.json (messages point into src/).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,7 +39,7 @@ const { Extractor, ExtractorConfig, CompilerState } = require('@microsoft/api-ex
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** The report name of an export subpath: the package name for ".", else the subpath (`./typeorm` → `typeorm`). */
-export function reportName(subpath, packageName) {
+function reportName(subpath, packageName) {
   return subpath === '.' ? packageName.replace(/^@[^/]+\//, '') : subpath.replace(/^\.\//, '').replace(/\//g, '-');
 }
 

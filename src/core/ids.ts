@@ -40,7 +40,7 @@ export const MAX_KEY_BYTES = 1024;
  * on the same shard it is a DuplicateIdError).
  *
  * @throws InvalidOptionError for a key that is not a non-empty string of well-formed
- *   Unicode of at most {@link MAX_KEY_BYTES} UTF-8 bytes.
+ *   Unicode of at most 1,024 UTF-8 bytes ({@link MAX_KEY_BYTES}).
  */
 export function idFromKey(key: string, subject = 'vitess-messages'): string {
   if (typeof key !== 'string' || key.length === 0 || /\p{Cs}/u.test(key) || Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
