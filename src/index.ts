@@ -58,6 +58,8 @@ export {
   DEFAULT_VALUE, DB_NOW_NS, type EnqueueRow, type TargetBatch,
 } from './core/sql';
 export { Queue, type QueueOptions } from './queue';
+export { serveDashboard, type DashboardOptions, type Dashboard } from './dashboard/server';
+export { DashboardRequestError } from './dashboard/request-error';
 export type { QueueOperations } from './core/queue-operations';
 export {
   messageQueue, type MessageQueue, type QueueHandleOptions, type QueueSubscribeOptions,
