@@ -199,7 +199,7 @@ export async function explainMessage(
   };
   const when = (ns: string): string => {
     const ms = nsDiffMs(nowNs, ns);
-    return `${nsToIso(ns)} (${ms >= 0 ? `in ${formatDurationMs(ms)}` : `${formatDurationMs(-ms)} ago`})`;
+    return `${nsToIso(ns)} (${ms > 0 ? `in ${formatDurationMs(ms)}` : `${formatDurationMs(-ms)} ago`})`;
   };
   const deliveries = `${epoch} deliver${epoch === 1 ? 'y' : 'ies'}`;
 
