@@ -206,6 +206,7 @@ const SCRIPT = `
         });
       }
     });
+    if (rows.length === 0) rows.push(el('tr', {}, [el('td', { colspan: '9', text: 'No message tables to show.' })]));
     body.replaceChildren.apply(body, rows);
   }
 
@@ -265,9 +266,11 @@ const SCRIPT = `
   }
 
   function showExplain(id) {
-    api('GET', '/api/message?table=' + encodeURIComponent(state.failedTable) + '&id=' + encodeURIComponent(id)).then(function (m) {
+    api('GET', '/api/explain?table=' + encodeURIComponent(state.failedTable) + '&id=' + encodeURIComponent(id)).then(function (e) {
       var pre = $('explain');
-      pre.textContent = m.summary ? m.summary + '\\n\\n' + JSON.stringify(m, null, 2) : JSON.stringify(m, null, 2);
+      pre.textContent = e.text;
+      pre.setAttribute('data-state', e.state);
+      pre.setAttribute('data-id', id);
       pre.hidden = false;
     }).catch(function (err) { status('explain ' + id + ': ' + err.message, true); });
   }

@@ -8,16 +8,20 @@
  *
  * Routes: `GET /` the page; `GET /api/tables` counts and sparklines;
  * `GET /api/failed?table=&after=&limit=` a page of failed messages;
- * `GET /api/message?table=&id=` one message and its state;
+ * `GET /api/explain?table=&id=` why a message is (not) delivered (`explainMessage`);
  * `POST /api/retry {table, ids}`; `POST /api/purge-failed {table, olderThan, includeUnknownAge?}`.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
+import { explainMessage, formatExplanation } from '../admin/explain';
+import { listMessageTables, specFromTable } from '../admin/tables';
+import { TabletHttpError } from '../admin/tablet-counters';
 import { InvalidOptionError, QueryError } from '../core/errors';
+import { checkKeyspace } from '../core/identifiers';
 import type { Executor } from '../core/executor';
 import { listFailed, retry } from '../core/operations';
-import { get, purgeFailed, type ShardConnection } from '../core/queue-admin';
+import { purgeFailed, type ShardConnection } from '../core/queue-admin';
 import type { MessageTableSpec } from '../core/spec';
 import { toMs, type Duration } from '../core/time';
 import { CountPoller, tableKey } from './count-poller';
@@ -46,8 +50,25 @@ export interface DashboardOptions {
    * given; none with an `executor`, and then only table totals are shown.
    */
   readonly openConnection?: () => Promise<ShardConnection>;
-  /** The message tables to show (`defineMessageTable` results or resolved entities). Required, at least one. */
-  readonly tables: readonly MessageTableSpec[];
+  /**
+   * The message tables to show (`defineMessageTable` results or resolved
+   * entities). Default: those of `keyspace`. Give this, `keyspace`, or both.
+   */
+  readonly tables?: readonly MessageTableSpec[];
+  /**
+   * Show every message table of this keyspace (or these), as listed when the
+   * dashboard starts (`listMessageTables`; a table made later needs a
+   * restart), each described from its comment and columns. A table also in
+   * `tables` keeps the spec given there.
+   */
+  readonly keyspace?: string | readonly string[];
+  /**
+   * Tablet HTTP addresses (`host:port` of vttablet, or vtcombo's port) whose
+   * `/debug/vars` counters let Explain say whether a subscriber is connected.
+   * Default: none (Explain then cannot tell a due message with no receiver
+   * from one about to be sent).
+   */
+  readonly tabletHttp?: string | readonly string[];
   /**
    * Address to listen on. Default `'127.0.0.1'`: only this machine. Another
    * address exposes retry and purge to the network: use `basicAuth` then.
@@ -86,7 +107,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-const OPTION_NAMES = ['executor', 'connection', 'openConnection', 'tables', 'host', 'port', 'basicAuth', 'allowedHosts', 'pollInterval', 'history', 'onError'];
+const OPTION_NAMES = ['executor', 'connection', 'openConnection', 'tables', 'keyspace', 'tabletHttp', 'host', 'port', 'basicAuth', 'allowedHosts', 'pollInterval', 'history', 'onError'];
 const SUBJECT = 'serveDashboard';
 /** Largest request body: a retry of 1000 ids is about 25 KB. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -99,7 +120,14 @@ const MAX_BODY_BYTES = 64 * 1024;
 export async function serveDashboard(options: DashboardOptions): Promise<Dashboard> {
   const o = checkOptions(options);
   const { executor, openConnection, closePool } = connect(o);
-  const poller = new CountPoller(executor, o.tables, o.pollIntervalMs, o.history, openConnection);
+  let tables: MessageTableSpec[];
+  try {
+    tables = await tablesToShow(executor, o);
+  } catch (err) {
+    await closePool();
+    throw err;
+  }
+  const poller = new CountPoller(executor, tables, o.pollIntervalMs, o.history, openConnection);
   const token = newToken();
   const server = createServer();
   server.on('clientError', (_err, socket) => socket.destroy());
@@ -115,7 +143,7 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
   });
   const port = (server.address() as AddressInfo).port;
   const allowed = allowedHostsFor(o.host, port, o.allowedHosts);
-  const context: Context = { poller, token, allowed, basicAuth: o.basicAuth, pollIntervalMs: o.pollIntervalMs, executor };
+  const context: Context = { poller, token, allowed, basicAuth: o.basicAuth, pollIntervalMs: o.pollIntervalMs, executor, tabletHttp: o.tabletHttp };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(context, req, res).catch((err: unknown) => {
       o.onError?.(err);
@@ -145,6 +173,8 @@ interface CheckedOptions {
   readonly connection?: string;
   readonly openConnection?: () => Promise<ShardConnection>;
   readonly tables: readonly MessageTableSpec[];
+  readonly keyspaces: readonly string[];
+  readonly tabletHttp: readonly string[];
   readonly host: string;
   readonly port: number;
   readonly basicAuth?: BasicAuthCredentials;
@@ -159,12 +189,20 @@ function checkOptions(options: DashboardOptions): CheckedOptions {
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.includes(key)) throw new InvalidOptionError(SUBJECT, key, `is not an option (known: ${OPTION_NAMES.join(', ')})`);
   }
-  const { executor, connection, openConnection, tables, basicAuth, onError } = options;
+  const { executor, connection, openConnection, basicAuth, onError } = options;
   if ((executor === undefined) === (connection === undefined)) throw new InvalidOptionError(SUBJECT, 'executor', 'or connection (a mysql:// URL) is required, not both');
   if (executor !== undefined && (executor === null || typeof executor.query !== 'function')) throw new InvalidOptionError(SUBJECT, 'executor', 'must have a query(sql, params) method', typeof executor);
   if (connection !== undefined && (typeof connection !== 'string' || !/^mysql:\/\//.test(connection))) throw new InvalidOptionError(SUBJECT, 'connection', 'must be a mysql:// URL', typeof connection === 'string' ? connection.replace(/\/\/[^@/]*@/, '//…@') : connection);
   if (openConnection !== undefined && typeof openConnection !== 'function') throw new InvalidOptionError(SUBJECT, 'openConnection', 'must be a function returning { executor, close }', openConnection);
-  if (!Array.isArray(tables) || tables.length === 0) throw new InvalidOptionError(SUBJECT, 'tables', 'must list at least one message table (defineMessageTable results or resolved entities)', tables);
+  const tables = options.tables ?? [];
+  const keyspaces = options.keyspace === undefined ? [] : typeof options.keyspace === 'string' ? [options.keyspace] : options.keyspace;
+  if (!Array.isArray(keyspaces)) throw new InvalidOptionError(SUBJECT, 'keyspace', 'must be a keyspace name or an array of them', options.keyspace);
+  for (const k of keyspaces) checkKeyspace(k, SUBJECT);
+  if (!Array.isArray(tables) || (tables.length === 0 && keyspaces.length === 0)) throw new InvalidOptionError(SUBJECT, 'tables', 'must list at least one message table (defineMessageTable results or resolved entities), or give keyspace', options.tables);
+  const tabletHttp = options.tabletHttp === undefined ? [] : typeof options.tabletHttp === 'string' ? [options.tabletHttp] : options.tabletHttp;
+  if (!Array.isArray(tabletHttp) || tabletHttp.some((a) => typeof a !== 'string' || !/^[A-Za-z0-9.[\]:_-]{1,260}$|^https?:\/\/[A-Za-z0-9.[\]:_-]{1,260}\/?$/.test(a))) {
+    throw new InvalidOptionError(SUBJECT, 'tabletHttp', 'must be host:port (or http://host:port) strings', options.tabletHttp);
+  }
   const keys = new Set<string>();
   for (const spec of tables) {
     if (spec === null || typeof spec !== 'object' || typeof spec.table !== 'string' || !Array.isArray(spec.payload)) throw new InvalidOptionError(SUBJECT, 'tables', 'must hold message table specs', spec);
@@ -189,7 +227,21 @@ function checkOptions(options: DashboardOptions): CheckedOptions {
   const history = options.history ?? 60;
   if (!Number.isInteger(history) || history < 2 || history > 10_000) throw new InvalidOptionError(SUBJECT, 'history', 'must be an integer from 2 to 10000', history);
   if (onError !== undefined && typeof onError !== 'function') throw new InvalidOptionError(SUBJECT, 'onError', 'must be a function', onError);
-  return { ...(executor ? { executor } : {}), ...(connection ? { connection } : {}), ...(openConnection ? { openConnection } : {}), tables, host, port, ...(basicAuth ? { basicAuth } : {}), allowedHosts, pollIntervalMs, history, ...(onError ? { onError } : {}) };
+  return { ...(executor ? { executor } : {}), ...(connection ? { connection } : {}), ...(openConnection ? { openConnection } : {}), tables, keyspaces, tabletHttp, host, port, ...(basicAuth ? { basicAuth } : {}), allowedHosts, pollIntervalMs, history, ...(onError ? { onError } : {}) };
+}
+
+/** The tables given, then those of the keyspaces not given already (sorted by name, as listed). */
+async function tablesToShow(executor: Executor, o: CheckedOptions): Promise<MessageTableSpec[]> {
+  const out = [...o.tables];
+  const given = new Set(out.map(tableKey));
+  for (const keyspace of o.keyspaces) {
+    for (const info of await listMessageTables(executor, { keyspace })) {
+      // A comment without readable options cannot be counted by state: Explain still says why on a direct question.
+      if (!info.options || given.has(`${info.keyspace}.${info.table}`)) continue;
+      out.push(specFromTable(info));
+    }
+  }
+  return out;
 }
 
 /** The executor to use, and a pool of our own when given a URL. */
@@ -214,6 +266,7 @@ interface Context {
   readonly basicAuth: BasicAuthCredentials | undefined;
   readonly pollIntervalMs: number;
   readonly executor: Executor;
+  readonly tabletHttp: readonly string[];
 }
 
 async function handle(c: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -233,11 +286,10 @@ async function handle(c: Context, req: IncomingMessage, res: ServerResponse): Pr
         const page = await listFailed(c.executor, spec, { limit: parseLimit(url.searchParams.get('limit'), 50), ...(after === null ? {} : { after: parseMessageId(after, 'after') }) });
         return send(res, 200, page);
       }
-      case 'GET /api/message': {
+      case 'GET /api/explain': {
         const spec = tableOf(c, url.searchParams.get('table'));
-        const message = await get(c.executor, spec, parseMessageId(url.searchParams.get('id')));
-        if (!message) throw new DashboardRequestError(404, 'no message with this id (never committed, or purged)', 'id');
-        return send(res, 200, message);
+        const explanation = await explainMessage(c.executor, spec, parseMessageId(url.searchParams.get('id')), c.tabletHttp.length > 0 ? { tabletHttp: c.tabletHttp } : {});
+        return send(res, 200, { ...explanation, text: formatExplanation(explanation) });
       }
       case 'POST /api/retry': {
         const body = await readBody(c, req, ['table', 'ids']);
@@ -253,7 +305,7 @@ async function handle(c: Context, req: IncomingMessage, res: ServerResponse): Pr
         return send(res, 200, { deleted, table: await c.poller.refresh(tableKey(spec)) });
       }
       default:
-        if (['/', '/api/tables', '/api/failed', '/api/message', '/api/retry', '/api/purge-failed'].includes(url.pathname)) {
+        if (['/', '/api/tables', '/api/failed', '/api/explain', '/api/retry', '/api/purge-failed'].includes(url.pathname)) {
           res.setHeader('Allow', ['/api/retry', '/api/purge-failed'].includes(url.pathname) ? 'POST' : 'GET');
           throw new DashboardRequestError(405, `${req.method} is not allowed here`, 'method');
         }
@@ -265,7 +317,8 @@ async function handle(c: Context, req: IncomingMessage, res: ServerResponse): Pr
       return send(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) });
     }
     if (err instanceof InvalidOptionError) return send(res, 400, { error: err.message, field: err.option });
-    if (err instanceof QueryError) return send(res, 502, { error: err.message });
+    // The database or a tablet failed: the request was fine, what it needs was not.
+    if (err instanceof QueryError || err instanceof TabletHttpError) return send(res, 502, { error: err.message });
     throw err;
   }
 }

@@ -9,10 +9,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
+import { defineMessageTable } from '../../src/core/define';
+import { enqueueMany, fail } from '../../src/core/operations';
 import { counts, get } from '../../src/core/queue-admin';
 import { serveDashboard, type Dashboard } from '../../src/dashboard/server';
 import { openShardConnection, statefulTable, FAILED_REASONS, type StatefulTable } from '../helpers/dashboard-fixture';
-import { closePool, vitess } from '../helpers/vitess';
+import { createFromSpec, mysql2Harness } from '../helpers/producer-harness';
+import { closePool, uniqueName, vitess } from '../helpers/vitess';
 
 test.after(() => closePool());
 
@@ -96,11 +99,15 @@ test('the API shows what counts() reads, lists failed messages, retries and purg
   assert.deepEqual(listed.map((m: any) => m.id).sort(), [...s.failed].sort());
   for (const m of listed) assert.equal(m.reason, FAILED_REASONS[s.failed.indexOf(m.id)]);
 
-  const one = await call(dashboard, 'GET', `/api/message?table=${encodeURIComponent(s.key)}&id=${s.failed[0]}`);
-  assert.equal(one.status, 200);
+  // Explain: explainMessage's answer and its text.
+  const one = await call(dashboard, 'GET', `/api/explain?table=${encodeURIComponent(s.key)}&id=${s.failed[0]}`);
+  assert.equal(one.status, 200, one.text);
   assert.equal(one.json.state, 'failed');
-  assert.equal(one.json.reason, FAILED_REASONS[0]);
-  assert.equal((await call(dashboard, 'GET', `/api/message?table=${encodeURIComponent(s.key)}&id=1`)).status, 404);
+  assert.equal(one.json.facts.reason, FAILED_REASONS[0]);
+  assert.ok(one.json.text.startsWith(one.json.summary) && one.json.text.includes(FAILED_REASONS[0]), one.json.text);
+  const none = await call(dashboard, 'GET', `/api/explain?table=${encodeURIComponent(s.key)}&id=1`);
+  assert.equal(none.status, 200, none.text);
+  assert.equal(none.json.state, 'no-such-row');
 
   // Retry revives the message on Vitess; the answer carries the table's new counts.
   const retried = await call(dashboard, 'POST', '/api/retry', { body: { table: s.key, ids: [s.failed[0]] } });
@@ -155,6 +162,8 @@ test('refusals: no or wrong token, another origin, a wrong Host, bad input; noth
     ['a non-boolean flag', call(dashboard, 'POST', '/api/purge-failed', { body: { table: s.key, olderThan: '7d', includeUnknownAge: 'yes' } }), 400, 'includeUnknownAge'],
     ['a bad page size', call(dashboard, 'GET', `/api/failed?table=${encodeURIComponent(s.key)}&limit=0`), 400, 'limit'],
     ['a bad after id', call(dashboard, 'GET', `/api/failed?table=${encodeURIComponent(s.key)}&after=-1`), 400, 'after'],
+    ['a bad id to explain', call(dashboard, 'GET', `/api/explain?table=${encodeURIComponent(s.key)}&id=1%20or%201`), 400, 'id'],
+    ['no table to explain', call(dashboard, 'GET', '/api/explain?id=1'), 400, 'table'],
     ['a GET of a mutation', call(dashboard, 'GET', '/api/retry'), 405, 'method'],
     ['an unknown path', call(dashboard, 'GET', '/admin'), 404, 'path'],
   ];
@@ -171,6 +180,30 @@ test('refusals: no or wrong token, another origin, a wrong Host, bad input; noth
   const ok = await call(dashboard, 'POST', '/api/retry', { body, headers: { origin: new URL(dashboard.url).origin, 'sec-fetch-site': 'same-origin' } });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.retried, 1);
+});
+
+test('keyspace: every message table of the keyspace, described from the database; retry and explain work on them', async (t) => {
+  // The unsharded keyspace: small tables only, so listing and counting it all stays cheap.
+  const tt = await createFromSpec(defineMessageTable({ table: uniqueName('dash_ks'), keyspace: vitess.unsharded, vindex: false, columns: { body: { type: 'json', nullable: true } } }));
+  t.after(() => tt.drop());
+  const x = mysql2Harness().executor();
+  const [a, b] = await enqueueMany(x, tt.spec, [{ payload: { body: 1 } }, { payload: { body: 2 } }]) as [string, string];
+  assert.equal(await fail(x, tt.spec, a, { reason: 'bad' }), 1);
+  const dashboard = await serveDashboard({ executor: x, keyspace: vitess.unsharded, port: 0, pollInterval: '1h' });
+  t.after(() => dashboard.close());
+  const key = `${vitess.unsharded}.${tt.table}`;
+  const overview = await call(dashboard, 'GET', '/api/tables');
+  const row = overview.json.tables.find((r: any) => r.key === key);
+  assert.ok(row, `${key} is listed among ${overview.json.tables.map((r: any) => r.key).join(', ')}`);
+  assert.deepEqual({ due: row.counts.due, failed: row.counts.failed }, { due: 1, failed: 1 });
+  const failed = await call(dashboard, 'GET', `/api/failed?table=${encodeURIComponent(key)}`);
+  assert.deepEqual(failed.json.messages.map((m: any) => [m.id, m.reason, m.payload.body]), [[a, 'bad', 1]]);
+  const retried = await call(dashboard, 'POST', '/api/retry', { body: { table: key, ids: [a, b] } });
+  assert.equal(retried.status, 200, retried.text);
+  assert.equal(retried.json.retried, 1, 'only the failed one is retried');
+  assert.equal(retried.json.table.counts.due, 2);
+  const explained = await call(dashboard, 'GET', `/api/explain?table=${encodeURIComponent(key)}&id=${a}`);
+  assert.equal(explained.json.state, 'due', explained.json.text);
 });
 
 test('basic auth: every request needs the credentials; close() stops listening', async (t) => {
