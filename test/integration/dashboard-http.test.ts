@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
 import { defineMessageTable } from '../../src/core/define';
-import { enqueueMany, fail } from '../../src/core/operations';
+import { ack, enqueueMany, fail } from '../../src/core/operations';
 import { counts, get } from '../../src/core/queue-admin';
 import { serveDashboard, type Dashboard } from '../../src/dashboard/server';
 import { openShardConnection, statefulTable, FAILED_REASONS, type StatefulTable } from '../helpers/dashboard-fixture';
 import { createFromSpec, mysql2Harness } from '../helpers/producer-harness';
-import { closePool, uniqueName, vitess } from '../helpers/vitess';
+import { closePool, uniqueName, vitess, waitUntil } from '../helpers/vitess';
 
 test.after(() => closePool());
 
@@ -118,6 +118,14 @@ test('the API shows what counts() reads, lists failed messages, retries and purg
   assert.equal(revived?.state, 'due');
   assert.equal(revived?.epoch, 0);
   assert.equal(revived?.reason, null);
+
+  // The sparkline's rate: acks between two polls show as acks per second.
+  assert.equal(await ack(s.x, s.tt.spec, s.due.slice(0, 2)), 2);
+  const rated = await waitUntil(async () => {
+    const [r] = (await call(dashboard, 'GET', '/api/tables')).json.tables;
+    return r.counts.acked === 4 && r.throughput.some((p: any) => p.ackedPerSec > 0) ? r : undefined;
+  }, 30_000, 'a poll that sees the two acks');
+  assert.ok(rated.throughput.every((p: any) => p.ackedPerSec === null || p.ackedPerSec >= 0));
 
   // Purge: only what failed longer ago than olderThan.
   await s.x.query(`update ${s.tt.qualified} set failed_at = failed_at - ? where id = ?`, [(8n * 86_400_000_000_000n).toString(), s.failed[1]!]);
