@@ -314,6 +314,8 @@ async function handle(c: Context, req: IncomingMessage, res: ServerResponse): Pr
   } catch (err) {
     if (err instanceof DashboardRequestError) {
       if (err.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="vitess-messages dashboard", charset="UTF-8"');
+      // The rest of an oversized body is not read: end the connection with the answer.
+      if (err.status === 413) res.setHeader('Connection', 'close');
       return send(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) });
     }
     if (err instanceof InvalidOptionError) return send(res, 400, { error: err.message, field: err.option });
