@@ -165,6 +165,7 @@ test('refusals: no or wrong token, another origin, a wrong Host, bad input; noth
     ['a body that is not JSON', call(dashboard, 'POST', '/api/retry', { raw: '{"table":' }), 400, 'body'],
     ['a form post', call(dashboard, 'POST', '/api/retry', { raw: 'table=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'content-type'],
     ['a body too large', call(dashboard, 'POST', '/api/retry', { raw: JSON.stringify({ table: s.key, ids: [target], pad: 'x'.repeat(70_000) }) }), 413, 'body'],
+    ['a body too large, sent in chunks', call(dashboard, 'POST', '/api/retry', { raw: JSON.stringify({ table: s.key, ids: [target], pad: 'x'.repeat(70_000) }), headers: { 'content-length': null } }), 413, 'body'],
     ['a bad duration', call(dashboard, 'POST', '/api/purge-failed', { body: { table: s.key, olderThan: '7 days' } }), 400, 'olderThan'],
     ['a duration beyond 2^63 ns', call(dashboard, 'POST', '/api/purge-failed', { body: { table: s.key, olderThan: '999999999d' } }), 400, 'olderThan'],
     ['a non-boolean flag', call(dashboard, 'POST', '/api/purge-failed', { body: { table: s.key, olderThan: '7d', includeUnknownAge: 'yes' } }), 400, 'includeUnknownAge'],
