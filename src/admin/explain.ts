@@ -10,6 +10,7 @@ import { InvalidOptionError } from '../core/errors';
 import type { Executor } from '../core/executor';
 import { hashKeyspaceId, inKeyRange, shardKeyRange } from '../core/keyrange';
 import { callSite, int64Text, normalizeRefs, nullableInt64, run, type MessageRef } from '../core/operations';
+import { checkOptionNames } from '../core/options';
 import { targetBatch } from '../core/race';
 import { BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from '../core/spec';
 import { clearRepeatMark } from '../core/sql/enqueue';
@@ -127,8 +128,7 @@ export async function explainMessage(
 ): Promise<Explanation> {
   const site = callSite(explainMessage);
   const subject = `explain(${tableLabel(specOrTable)})`;
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError(subject, 'options', 'must be an object', options);
-  for (const key of Object.keys(options)) if (!EXPLAIN_OPTIONS.includes(key)) throw new InvalidOptionError(subject, key, `is not an option (known: ${EXPLAIN_OPTIONS.join(', ')})`);
+  checkOptionNames(options, EXPLAIN_OPTIONS, subject);
   const { keyspace, table } = specOrTable;
   if (!keyspace) throw new InvalidOptionError(subject, 'keyspace', 'is required (the table is looked up in its keyspace)');
   const tablets = options.tablets ?? (await readTablets(options.tabletHttp));

@@ -10,6 +10,7 @@ import type { Executor } from '../core/executor';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import { messageTableProblem, parseMessageComment } from '../core/message-comment';
 import { callSite, run, type CallSite } from '../core/operations';
+import { checkOptionNames } from '../core/options';
 import { BOOKKEEPING, type MessageTableOptions, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
 import { buildShowShards } from '../core/sql/shards';
 import { buildListColumns, buildListTables, buildShowKeyspaces, buildShowVindexes, COLUMN_INFO_COLUMNS, TABLE_INFO_COLUMNS } from '../core/sql/table-info';
@@ -88,8 +89,8 @@ const HIDDEN = new Set<string>([BOOKKEEPING.priority, BOOKKEEPING.timeNext, BOOK
 export async function listMessageTables(executor: Executor, options: ListTablesOptions): Promise<MessageTableInfo[]> {
   const site = callSite(listMessageTables);
   const subject = 'listMessageTables';
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError(subject, 'options', 'must be { keyspace, … }', options);
-  for (const key of Object.keys(options)) if (!LIST_OPTIONS.includes(key)) throw new InvalidOptionError(subject, key, `is not an option (known: ${LIST_OPTIONS.join(', ')})`);
+  if (options === undefined) throw new InvalidOptionError(subject, 'keyspace', 'is required');
+  checkOptionNames(options, LIST_OPTIONS, subject);
   const keyspace = checkKeyspace(options.keyspace, subject);
   if (options.table !== undefined) checkIdentifier(options.table, 'table', subject);
   const label = { table: options.table ?? '(tables)', keyspace, payload: [], streamed: [], options: {} } as unknown as MessageTableSpec;
@@ -200,4 +201,12 @@ async function primaryVindex(executor: Executor, keyspace: string, table: string
 /** A cell by alias, whatever case the driver reports it in. */
 function cell(row: Record<string, unknown>, alias: string): unknown {
   return row[alias] ?? row[alias.toUpperCase()];
+}
+
+/** The keyspaces vtgate serves (`show vitess_shards`), in its order, each once. */
+export async function servedKeyspaces(executor: Executor): Promise<string[]> {
+  const site = callSite(servedKeyspaces);
+  const label = { table: '(keyspaces)', payload: [], streamed: [], options: {} } as unknown as MessageTableSpec;
+  const { rows } = await run(executor, buildShowShards(), label, 'keyspaces', [], site);
+  return [...new Set(rows.map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/')[0]!))];
 }

@@ -18,3 +18,4 @@ export * from './get';
 export * from './shards';
 export * from './table-info';
 export * from './explain';
+export * from './failed-ids';
