@@ -12,6 +12,7 @@ import type { MessageTableSpec } from '../core/spec';
 import { generator, loadDataSource, loadModule } from '../cli/load-module';
 
 export { loadDataSource, loadModule };
+import { registerDashboard } from '../cli/dashboard';
 import { registerExplain } from '../cli/explain';
 import { registerFailed } from '../cli/failed';
 import { registerPeek } from '../cli/peek';
@@ -95,6 +96,7 @@ export function buildProgram(): Command {
   registerPurgeFailed(program);
   registerPeek(program);
   registerExplain(program);
+  registerDashboard(program);
   return program;
 }
 

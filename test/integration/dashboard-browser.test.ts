@@ -1,8 +1,8 @@
 /**
  * The dashboard in a real headless Chromium (Debian's `chromium`, installed by
  * scripts/chromium.sh when missing) on the real Vitess: the page loads behind
- * basic auth, shows the numbers `counts()` reads (what the CLI's `stats`
- * prints) per table and per shard, lists the failed messages with their
+ * basic auth, shows the numbers the CLI's `stats --json` prints (and
+ * `counts()` reads) per table and per shard, lists the failed messages with their
  * reasons as text, explains one, and a click on Retry revives a failed
  * message on Vitess. A screenshot goes to build/dashboard.png for review.
  */
@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { counts, get, type QueueCounts } from '../../src/core/queue-admin';
+import { counts, get, type CountsResult, type QueueCounts } from '../../src/core/queue-admin';
 import { serveDashboard } from '../../src/dashboard/server';
 import { FAILED_REASONS, openShardConnection, statefulTable } from '../helpers/dashboard-fixture';
 import { closePool, vitess } from '../helpers/vitess';
@@ -51,7 +51,7 @@ function pick(c: QueueCounts): Shown {
   return { due: c.due, scheduled: c.scheduled, inFlight: c.inFlight, failed: c.failed, acked: c.acked };
 }
 
-test('the dashboard in Chromium: the numbers counts() reads, failed messages with reasons, retry revives one on Vitess', async (t) => {
+test('the dashboard in Chromium: the numbers stats --json prints, failed messages with reasons, retry revives one on Vitess', async (t) => {
   const executablePath = chromium();
   const s = await statefulTable('dash_browser');
   t.after(() => s.tt.drop());
@@ -74,9 +74,12 @@ test('the dashboard in Chromium: the numbers counts() reads, failed messages wit
   const row = `tr.table-row[data-table="${s.key}"]`;
   await page.waitForSelector(`${row} [data-count="due"]`);
 
-  // The same numbers as counts() with per-shard connections (the CLI's stats), table and shards.
-  const expected = await counts(s.x, s.tt.spec, { openConnection: openShardConnection });
+  // The same numbers as `vitess-messages stats --json` (the built bin), table and shards, and as counts().
+  const { VTGATE_MYSQL_URL: _u, ...env } = process.env;
+  const stats = execFileSync(process.execPath, [join(root, 'build/src/migration/cli.js'), 'stats', s.key, '--url', vitess.mysqlUrl, '--json'], { encoding: 'utf8', env });
+  const expected = JSON.parse(stats) as CountsResult;
   assert.deepEqual(pick(expected), { due: 4, scheduled: 2, inFlight: 1, failed: 3, acked: 2 });
+  assert.deepEqual(pick(await counts(s.x, s.tt.spec, { openConnection: openShardConnection })), pick(expected));
   assert.deepEqual(await shownCounts(page, row), pick(expected));
   for (const [shard, c] of Object.entries(expected.shards!)) {
     assert.deepEqual(await shownCounts(page, `tr.shard-row[data-table="${s.key}"][data-shard="${shard}"]`), pick(c), `shard ${shard}`);
