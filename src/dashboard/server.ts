@@ -17,7 +17,7 @@ import { isIPv6, type AddressInfo } from 'node:net';
 import { explainMessage, formatExplanation } from '../admin/explain';
 import { listMessageTables, specFromTable } from '../admin/tables';
 import { TabletHttpError } from '../admin/tablet-counters';
-import { InvalidOptionError, QueryError } from '../core/errors';
+import { InvalidOptionError, QueryError, VitessMessagesError } from '../core/errors';
 import { checkKeyspace } from '../core/identifiers';
 import type { Executor } from '../core/executor';
 import { listFailed, retry } from '../core/operations';
@@ -115,7 +115,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 /**
  * Starts the dashboard and resolves once it listens.
  *
- * @throws InvalidOptionError for a bad option (nothing listens then).
+ * @throws InvalidOptionError for a bad option (nothing listens then);
+ *   VitessMessagesError when it cannot listen (a port in use); QueryError when
+ *   listing a keyspace's tables fails.
  */
 export async function serveDashboard(options: DashboardOptions): Promise<Dashboard> {
   const o = checkOptions(options);
@@ -139,7 +141,8 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
     });
   }).catch(async (err: unknown) => {
     await closePool();
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new VitessMessagesError(`serveDashboard: cannot listen on ${o.host}:${o.port}${code === 'EADDRINUSE' ? ' (the port is in use: give another, or 0 for a free one)' : ''}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
   const port = (server.address() as AddressInfo).port;
   const allowed = allowedHostsFor(o.host, port, o.allowedHosts);

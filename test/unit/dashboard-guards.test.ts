@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidOptionError } from '../../src/core/errors';
+import { InvalidOptionError, VitessMessagesError } from '../../src/core/errors';
 import { defineMessageTable } from '../../src/core/define';
 import type { Executor } from '../../src/core/executor';
 import { parseBody, parseBoolean, parseDuration, parseIdList, parseLimit, parseMessageId, parseTableKey } from '../../src/dashboard/input';
@@ -156,4 +156,22 @@ test('serveDashboard refuses bad options before it listens', async () => {
       return true;
     });
   }
+});
+
+test('a port in use is a VitessMessagesError naming it; close() frees the port', async () => {
+  const executor: Executor = { query: async () => ({ rows: [], affectedRows: 0 }) };
+  const spec = defineMessageTable({ table: 'dash_port', keyspace: 'commerce', columns: { body: 'json' } });
+  const first = await serveDashboard({ executor, tables: [spec], port: 0 });
+  const port = Number(new URL(first.url).port);
+  try {
+    await assert.rejects(serveDashboard({ executor, tables: [spec], port }), (err: unknown) => {
+      assert.ok(err instanceof VitessMessagesError, String(err));
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port} \\(the port is in use`));
+      return true;
+    });
+  } finally {
+    await first.close();
+  }
+  const again = await serveDashboard({ executor, tables: [spec], port });
+  await again.close();
 });
