@@ -63,6 +63,12 @@ if (external) {
   phases[1].files = phases[1].files.filter((f) => !left.includes(f));
 }
 
+// The dashboard's browser test drives Debian's chromium: installed here, before
+// the clock of any test runs (an apt-get install is minutes on a slow mirror).
+if (phases.some((p) => p.files.some((f) => f.endsWith('dashboard-browser.test.js')))) {
+  step('chromium for the dashboard browser test (scripts/chromium.sh)', 'bash', ['scripts/chromium.sh'], { capture: true });
+}
+
 mkdirSync('build', { recursive: true });
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
 for (const phase of phases) {

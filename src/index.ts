@@ -79,3 +79,8 @@ export { RowDecodeError } from './core/decode';
 
 // The Go client's Queue, for people porting from it.
 export { Queue, type QueueOptions, type QueueOpenOptions, type QueueGetOptions, type QueueMessage as QueueReceivedMessage } from './queue';
+
+// The dashboard: one page over node:http for a team on call.
+export { serveDashboard, type DashboardOptions, type Dashboard } from './dashboard/server';
+export { DashboardRequestError } from './dashboard/request-error';
+export type { BasicAuthCredentials } from './dashboard/request-guard';

@@ -1,65 +1,27 @@
 #!/usr/bin/env node
 /**
  * `vitess-messages`: generate TypeORM migrations for `@MessageTable` entities,
- * check committed migrations for drift, print the DDL for Prisma/raw-SQL users.
+ * check committed migrations for drift, print the DDL for Prisma/raw-SQL users,
+ * and inspect or repair queues (tables, stats, failed, retry, purge-failed,
+ * peek, explain: each in src/cli/<command>.ts).
  * The only place in the library that prints and sets exit codes.
  */
 import 'reflect-metadata';
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { DataSource } from 'typeorm';
-import { InvalidOptionError, VitessMessagesError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
+import { generator, loadDataSource, loadModule } from '../cli/load-module';
+
+export { loadDataSource, loadModule };
+import { registerDashboard } from '../cli/dashboard';
+import { registerExplain } from '../cli/explain';
+import { registerFailed } from '../cli/failed';
+import { registerPeek } from '../cli/peek';
+import { registerPurgeFailed } from '../cli/purge-failed';
+import { registerRetry } from '../cli/retry';
+import { registerStats } from '../cli/stats';
+import { registerTables } from '../cli/tables';
 import { buildDropSchemaSql, buildSchemaSql } from './ddl';
 import { buildDowngradeSql, buildUpgradeSql } from './upgrade';
-
-/**
- * The TypeORM side of the generator, loaded only for a DataSource (`-d`): it
- * loads TypeORM, which Prisma and mysql2 users running `print-sql --spec` need
- * not have installed.
- */
-function generator(): typeof import('../typeorm/generate-migration') {
-  try {
-    return require('../typeorm/generate-migration') as typeof import('../typeorm/generate-migration');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'typeorm[/']/.test((err as Error).message)) {
-      throw new VitessMessagesError('-d/--dataSource needs typeorm installed; without TypeORM, export defineMessageTable() results and pass --spec <file>', { cause: err });
-    }
-    throw err;
-  }
-}
-
-/** Loads a module; `.ts` through ts-node (TypeScript 6: TypeScript 7 has no compiler API for it). */
-export function loadModule(file: string): Record<string, unknown> {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new InvalidOptionError('vitess-messages', 'file', 'does not exist', file);
-  if (/\.[cm]?ts$/.test(path)) {
-    // Type-checked builds are the job of tsc; here we only need the entities' decorator metadata.
-    let tsNode: { register(o: object): unknown };
-    try {
-      tsNode = require('ts-node') as typeof tsNode;
-    } catch (err) {
-      throw new VitessMessagesError(`loading ${file} needs ts-node (with TypeScript 6; TypeScript 7 has no compiler API for it); install it, or compile first and pass the .js file`, { cause: err });
-    }
-    const key = Symbol.for('vitess-messages.ts-node');
-    const g = globalThis as Record<symbol, unknown>;
-    if (!g[key]) g[key] = tsNode.register({ transpileOnly: true });
-  }
-  return require(path) as Record<string, unknown>;
-}
-
-function isDataSource(x: unknown): x is DataSource {
-  return typeof x === 'object' && x !== null && 'options' in x && 'entityMetadatas' in x && 'driver' in x;
-}
-
-/** The DataSource a module exports (default or named), like TypeORM's `-d`. */
-export function loadDataSource(file: string): DataSource {
-  const mod = loadModule(file);
-  const found = [mod.default, ...Object.values(mod)].find(isDataSource);
-  if (!found) throw new InvalidOptionError('vitess-messages', 'dataSource', 'must name a module that exports a TypeORM DataSource', file);
-  return found;
-}
 
 function isSpec(x: unknown): x is MessageTableSpec {
   return typeof x === 'object' && x !== null && 'table' in x && 'payload' in x && 'streamed' in x && 'options' in x;
@@ -75,7 +37,7 @@ async function tablesFrom(opts: { dataSource?: string; spec?: string }): Promise
 
 export function buildProgram(): Command {
   const program = new Command('vitess-messages')
-    .description('Vitess message tables: migrations for TypeORM entities, DDL for everyone else')
+    .description('Vitess message tables: migrations for TypeORM entities, DDL for everyone else, and inspecting or repairing queues')
     .showHelpAfterError();
 
   program
@@ -125,6 +87,16 @@ export function buildProgram(): Command {
         }
       }
     });
+
+  // Admin commands: they read and fix tables, and never stream (a stream would take deliveries).
+  registerTables(program);
+  registerStats(program);
+  registerFailed(program);
+  registerRetry(program);
+  registerPurgeFailed(program);
+  registerPeek(program);
+  registerExplain(program);
+  registerDashboard(program);
   return program;
 }
 

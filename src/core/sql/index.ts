@@ -16,3 +16,6 @@ export * from './counts';
 export * from './purge-failed';
 export * from './get';
 export * from './shards';
+export * from './table-info';
+export * from './explain';
+export * from './failed-ids';

@@ -1,0 +1,212 @@
+/**
+ * The message tables of a keyspace as the database holds them: each one's
+ * comment read as vttablet reads it (options, streamed columns), whether the
+ * tablet loads it as a message table (and why not), our bookkeeping columns it
+ * lacks, and — given a tablet's HTTP address — its live counters. Needs only
+ * an executor on vtgate: no entity, no spec. Read-only.
+ */
+import { InvalidOptionError } from '../core/errors';
+import type { Executor } from '../core/executor';
+import { checkIdentifier, checkKeyspace } from '../core/identifiers';
+import { messageTableProblem, parseMessageComment } from '../core/message-comment';
+import { callSite, run, type CallSite } from '../core/operations';
+import { checkOptionNames } from '../core/options';
+import { BOOKKEEPING, type MessageTableOptions, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
+import { buildShowShards } from '../core/sql/shards';
+import { buildListColumns, buildListTables, buildShowKeyspaces, buildShowVindexes, COLUMN_INFO_COLUMNS, TABLE_INFO_COLUMNS } from '../core/sql/table-info';
+import { OPTIONAL_BOOKKEEPING } from '../core/sql/explain';
+import { countersFor, readTablets, type TableCounters, type TabletCounters } from './tablet-counters';
+
+/** One column as `information_schema` lists it. */
+export interface ColumnInfo {
+  readonly name: string;
+  /** The full type, e.g. `varchar(320)`, `bigint`. */
+  readonly type: string;
+  readonly nullable: boolean;
+}
+
+/** A table of a keyspace, read from the database. */
+export interface MessageTableInfo {
+  readonly keyspace: string;
+  readonly table: string;
+  /** The table comment as stored. */
+  readonly comment: string;
+  /** What the comment makes of the table (see `parseMessageComment`). */
+  readonly kind: 'message' | 'sequence' | 'none';
+  /** The options the tablet runs it with (milliseconds), when the comment has them all. */
+  readonly options?: MessageTableOptions;
+  /** Streamed columns: `vt_message_cols`, or every non-bookkeeping column when absent (the tablet's default). */
+  readonly streamed: readonly string[];
+  readonly columns: readonly ColumnInfo[];
+  /**
+   * Whether vttablet loads it as a message table, judged from the comment
+   * and the columns by vttablet's own rules; `problem` says why not.
+   */
+  readonly loaded: boolean;
+  readonly problem?: string;
+  /** Our bookkeeping columns the table lacks (`failure_reason`, `enqueued_at`, `failed_at`): `print-sql --upgrade` adds them. */
+  readonly missingBookkeeping: readonly string[];
+  /** The primary vindex (first of `show vschema vindexes`), on a sharded keyspace. */
+  readonly vindex?: { readonly column: string; readonly type: string };
+  /** The keyspace's shards (`-80`, `80-`; `0` unsharded). */
+  readonly shards: readonly string[];
+  /**
+   * The tablet's counters for it, when tablet HTTP addresses were given and
+   * one of them speaks for this keyspace (a merged vtcombo address always
+   * does). `{}` when that tablet has none: no message manager has run for
+   * the table since the tablet started.
+   */
+  readonly counters?: TableCounters;
+  /** The address those counters came from, and whether it merges several tablets. */
+  readonly tablet?: { readonly address: string; readonly merged: boolean };
+}
+
+export interface ListTablesOptions {
+  /** The keyspace to list. Required. */
+  readonly keyspace: string;
+  /** Only this table. Default: every table. */
+  readonly table?: string;
+  /** Include tables whose comment does not name them message tables. Default false. */
+  readonly all?: boolean;
+  /** Tablet HTTP addresses (`host:port`) to read counters from, or counters already read. Default: none. */
+  readonly tabletHttp?: string | readonly string[];
+  readonly tablets?: readonly TabletCounters[];
+}
+
+const LIST_OPTIONS = ['keyspace', 'table', 'all', 'tabletHttp', 'tablets'];
+/** Columns that are not payload: Vitess's and ours. */
+const BOOKKEEPING_NAMES = new Set<string>(Object.values(BOOKKEEPING));
+/** vttablet's default stream leaves these out. */
+const HIDDEN = new Set<string>([BOOKKEEPING.priority, BOOKKEEPING.timeNext, BOOKKEEPING.epoch, BOOKKEEPING.timeAcked]);
+
+/**
+ * The message tables of a keyspace (every table with `all`), by name, each
+ * with its options, loaded state and (given tablet addresses) counters.
+ *
+ * @throws InvalidOptionError for a bad keyspace or table name or an unknown option;
+ *   QueryError when a statement fails; TabletHttpError when a tablet address cannot be read.
+ */
+export async function listMessageTables(executor: Executor, options: ListTablesOptions): Promise<MessageTableInfo[]> {
+  const site = callSite(listMessageTables);
+  const subject = 'listMessageTables';
+  if (options === undefined) throw new InvalidOptionError(subject, 'keyspace', 'is required');
+  checkOptionNames(options, LIST_OPTIONS, subject);
+  const keyspace = checkKeyspace(options.keyspace, subject);
+  if (options.table !== undefined) checkIdentifier(options.table, 'table', subject);
+  const label = { table: options.table ?? '(tables)', keyspace, payload: [], streamed: [], options: {} } as unknown as MessageTableSpec;
+  const [tableRows, columnRows, shards, sharded, tablets] = await Promise.all([
+    run(executor, buildListTables(keyspace, options.table), label, 'tables', [], site),
+    run(executor, buildListColumns(keyspace, options.table), label, 'tables', [], site),
+    keyspaceShards(executor, keyspace, label, site),
+    isSharded(executor, keyspace, label, site),
+    options.tablets ? Promise.resolve(options.tablets) : readTablets(options.tabletHttp),
+  ]);
+  const columnsOf = new Map<string, ColumnInfo[]>();
+  for (const row of columnRows.rows) {
+    const c = COLUMN_INFO_COLUMNS;
+    const name = String(cell(row, c.table));
+    (columnsOf.get(name) ?? columnsOf.set(name, []).get(name)!).push({
+      name: String(cell(row, c.column)),
+      type: String(cell(row, c.type)),
+      nullable: String(cell(row, c.nullable)).toUpperCase() === 'YES',
+    });
+  }
+  const out: MessageTableInfo[] = [];
+  for (const row of tableRows.rows) {
+    const table = String(cell(row, TABLE_INFO_COLUMNS.table));
+    const comment = String(cell(row, TABLE_INFO_COLUMNS.comment) ?? '');
+    const parsed = parseMessageComment(comment);
+    if (parsed.kind !== 'message' && !options.all) continue;
+    const columns = columnsOf.get(table) ?? [];
+    const names = columns.map((c) => c.name);
+    const problem = messageTableProblem(parsed, names);
+    const vindex = sharded ? await primaryVindex(executor, keyspace, table, label, site) : undefined;
+    const found = tablets.length > 0 ? countersFor(tablets, table, keyspace) : undefined;
+    out.push({
+      keyspace,
+      table,
+      comment,
+      kind: parsed.kind,
+      ...(parsed.options ? { options: parsed.options } : {}),
+      streamed: parsed.streamed ?? names.filter((n) => !HIDDEN.has(n)),
+      columns,
+      loaded: problem === undefined,
+      ...(problem !== undefined ? { problem } : {}),
+      missingBookkeeping: OPTIONAL_BOOKKEEPING.filter((c) => !names.includes(c)),
+      ...(vindex ? { vindex } : {}),
+      shards,
+      ...(found ? { counters: found.counters, tablet: { address: found.tablet.address, merged: found.tablet.merged } } : {}),
+    });
+  }
+  return out;
+}
+
+/** One table of a keyspace, message table or not; null when the keyspace has no such table. */
+export async function describeTable(executor: Executor, keyspace: string, table: string, options: Omit<ListTablesOptions, 'keyspace' | 'table' | 'all'> = {}): Promise<MessageTableInfo | null> {
+  const [info] = await listMessageTables(executor, { ...options, keyspace, table, all: true });
+  return info ?? null;
+}
+
+/**
+ * A spec for a live table, so the library's operations work on it with no
+ * entity or `defineMessageTable` at hand: its payload columns (every column
+ * that is not bookkeeping, by its database name), streamed columns, primary
+ * vindex, and the options of its comment.
+ *
+ * @throws InvalidOptionError when the table's comment has no readable options.
+ */
+export function specFromTable(info: MessageTableInfo): MessageTableSpec {
+  if (!info.options) {
+    throw new InvalidOptionError(`${info.keyspace}.${info.table}`, 'comment', `is not a readable message table comment (${info.problem ?? 'no options'})`, info.comment);
+  }
+  const payload: PayloadColumnSpec[] = info.columns
+    .filter((c) => !BOOKKEEPING_NAMES.has(c.name))
+    .map((c) => ({ name: c.name, property: c.name, sqlType: c.type, nullable: c.nullable }));
+  return {
+    table: info.table,
+    keyspace: info.keyspace,
+    payload,
+    streamed: info.streamed,
+    options: info.options,
+    ...(info.vindex ? { vindex: info.vindex } : {}),
+  };
+}
+
+/** The shards vtgate serves for a keyspace, from `show vitess_shards`. */
+export async function keyspaceShards(executor: Executor, keyspace: string, label: MessageTableSpec, site: CallSite): Promise<string[]> {
+  const { rows } = await run(executor, buildShowShards(), label, 'shards', [], site);
+  return rows
+    .map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/'))
+    .filter(([ks]) => ks === keyspace)
+    .map(([, shard]) => shard!);
+}
+
+async function isSharded(executor: Executor, keyspace: string, label: MessageTableSpec, site: CallSite): Promise<boolean> {
+  const { rows } = await run(executor, buildShowKeyspaces(), label, 'keyspaces', [], site);
+  const row = rows.find((r) => String(r['Keyspace'] ?? Object.values(r)[0]) === keyspace);
+  return row !== undefined && String(row['Sharded']) === 'true';
+}
+
+async function primaryVindex(executor: Executor, keyspace: string, table: string, label: MessageTableSpec, site: CallSite): Promise<{ column: string; type: string } | undefined> {
+  try {
+    const { rows } = await run(executor, buildShowVindexes(keyspace, table), label, 'vindexes', [], site);
+    const first = rows[0];
+    return first ? { column: String(first['Columns']).split(',')[0]!.trim(), type: String(first['Type']) } : undefined;
+  } catch {
+    // A table missing from the vschema: vtgate cannot route it, and has no vindex to show.
+    return undefined;
+  }
+}
+
+/** A cell by alias, whatever case the driver reports it in. */
+function cell(row: Record<string, unknown>, alias: string): unknown {
+  return row[alias] ?? row[alias.toUpperCase()];
+}
+
+/** The keyspaces vtgate serves (`show vitess_shards`), in its order, each once. */
+export async function servedKeyspaces(executor: Executor): Promise<string[]> {
+  const site = callSite(servedKeyspaces);
+  const label = { table: '(keyspaces)', payload: [], streamed: [], options: {} } as unknown as MessageTableSpec;
+  const { rows } = await run(executor, buildShowShards(), label, 'keyspaces', [], site);
+  return [...new Set(rows.map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/')[0]!))];
+}
