@@ -25,7 +25,9 @@ export function newToken(): string {
 
 /** Credentials for HTTP basic auth. */
 export interface BasicAuthCredentials {
+  /** The user name the browser must send. */
   readonly username: string;
+  /** The password, compared in constant time. */
   readonly password: string;
 }
 
