@@ -155,8 +155,8 @@ function bind<T extends ObjectLiteral>(
       return bind(entity, spec, defaults, other);
     },
     ...bindQueueOperations(executor, spec),
-    enqueue: (payload, options) => enqueueEntity(current(), entity, payload, options),
-    enqueueMany: (items, options) => messageOperations(current(), entity).enqueueMany(items, options),
+    enqueue: async (payload, options) => enqueueEntity(current(), entity, payload, options),
+    enqueueMany: async (items, options) => messageOperations(current(), entity).enqueueMany(items, options),
     subscribe: (handler, options) => subscribe(entity, handler, subscriberOptions(options, 'subscribe')),
     stream: (options) => stream(entity, subscriberOptions(options, 'stream')),
   };
