@@ -58,7 +58,8 @@ describe('typeorm-transactional: @Transactional() and runInTransaction', () => {
     await vtgatePool().query(`create table ${business} (id bigint not null, label varchar(64) not null, primary key (id))`);
     t = await createFromSpec(getMessageTableSpec(TtJob, ds));
     @Module({
-      imports: [VitessMessagesModule.forRoot({ dataSource: ds, queues: [TtJob] })],
+      // forRootAsync: the options from a factory (here the DataSource itself; usually ConfigService).
+      imports: [VitessMessagesModule.forRootAsync({ useFactory: async () => ({ dataSource: ds, address: vitess.grpcAddr }), queues: [TtJob] })],
       providers: [Orders, { provide: 'DS', useValue: ds }],
     })
     class AppModule {}
