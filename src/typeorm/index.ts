@@ -9,7 +9,7 @@ export { getMessageTableSpec, isMessageTable, messageTableClasses } from './regi
 export { generateMigration, messageTablesOf, type GenerateMigrationOptions, type GenerateMigrationResult } from './generate-migration';
 export { subscribe, stream, type EntitySubscriberOptions, type EntityStreamOptions, type Delivered } from './subscribe';
 export { entityHydrator } from './hydrate';
-export { fromEntityManager, type EntityManagerLike, type QueryRunnerLike } from './entity-manager-executor';
+export { fromEntityManager, fromDataSource, type EntityManagerLike, type QueryRunnerLike, type DataSourceLike } from './entity-manager-executor';
 export {
   messageRepositoryMethods, messageRepository, messageOperations,
   type MessageRepository, type MessageRepositoryMethods, type MessageOperations, type MessagePayload, type EntityEnqueueOptions,

@@ -4,7 +4,8 @@
  * `VitessMessagesModule`, or built by hand with `messageQueue(Entity, {
  * dataSource })` — enqueues in that transaction with no manager passed: the
  * message exists iff the transaction commits, together with a business row
- * written through `dataSource.manager` in the same method.
+ * written through `dataSource.manager` in the same method. A subscriber's
+ * acks stay out of such a transaction.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +20,7 @@ import { MessageTable } from '../../src/typeorm/message-table';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
 import { VitessMessage } from '../../src/typeorm/vitess-message';
 import { countRows, createFromSpec, typeormDataSource, type TestTable } from '../helpers/producer-harness';
-import { closePool, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
+import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 // Before any DataSource or repository: it patches TypeORM's prototypes.
 initializeTransactionalContext({ storageDriver: StorageDriver.ASYNC_LOCAL_STORAGE });
@@ -103,5 +104,27 @@ describe('typeorm-transactional: @Transactional() and runInTransaction', () => {
     assert.ok(lostId);
     assert.equal(await countRows(t.qualified, 'id = ?', [lostId]), 0);
     assert.equal(jobs.manager.queryRunner, undefined); // outside: autocommit
+  });
+
+  test("a subscriber's acks never join a transaction: ctx.ack() inside a handler's rolled-back runInTransaction stays", async () => {
+    const jobs = messageQueue(TtJob, { dataSource: ds, address: vitess.grpcAddr });
+    const { id } = await jobs.enqueue({ label: uniqueName('acked') });
+    let handled = false;
+    const worker = jobs.subscribe(async (job, ctx) => {
+      if (job.id !== id) return;
+      // typeorm-transactional replaces dataSource.query to join its transaction;
+      // the ack batch (other messages' acks too) must not be written there.
+      await runInTransaction(async () => {
+        await ctx.ack();
+        throw new Error('the handler\'s own work rolls back');
+      }, { connectionName }).catch(() => undefined);
+      handled = true;
+    }, { autoExtend: false });
+    try {
+      await waitUntil(() => handled, 20_000, 'the handler');
+      assert.equal((await jobs.getMessages(id))[0]?.state, 'acked');
+    } finally {
+      await worker.close({ timeout: '5s' });
+    }
   });
 });
