@@ -74,6 +74,13 @@ export class MessageQueues implements OnApplicationBootstrap, OnModuleDestroy {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     for (const wrapper of wrappers) {
       const instance: unknown = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
+      if (!wrapper.isDependencyTreeStatic()) {
+        // A request- or transient-scoped class has no one instance to subscribe: say so rather than ignore it.
+        const proto = (wrapper.metatype as { prototype?: object } | null | undefined)?.prototype ?? null;
+        const marked = proto ? this.scanner.getAllMethodNames(proto).filter((k) => getMessageHandlerMetadata((proto as Record<string, unknown>)[k])) : [];
+        if (marked.length > 0) this.#logger.warn(`@MessageHandler on ${wrapper.name}.${marked.join(', ')} is ignored: the class is not a singleton`);
+        continue;
+      }
       if (instance === null || typeof instance !== 'object') continue;
       const prototype = Object.getPrototypeOf(instance) as object | null;
       for (const key of this.scanner.getAllMethodNames(prototype)) {

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Global, Inject, Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { ConsoleLogger, Global, Inject, Injectable, Module, Scope, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import { ClsPluginTransactional, Transactional, TransactionHost } from '@nestjs-cls/transactional';
@@ -18,7 +18,7 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { Column, DataSource } from 'typeorm';
 import { InvalidOptionError } from '../../src/core/errors';
 import { quoteTable } from '../../src/core/identifiers';
-import { InjectQueue, MessageQueues, VitessMessagesModule, type EntityMessageQueue } from '../../src/nestjs';
+import { InjectQueue, MessageHandler, MessageQueues, VitessMessagesModule, type EntityMessageQueue } from '../../src/nestjs';
 import { messageQueue } from '../../src/typeorm/queue-handle';
 import { MessageTable } from '../../src/typeorm/message-table';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
@@ -52,6 +52,22 @@ describe('@nestjs-cls/transactional: @Transactional() with the TypeORM adapter',
     }
   }
 
+  // A handler on a request-scoped class has no one instance to run on: reported, not subscribed.
+  @Injectable({ scope: Scope.REQUEST })
+  class PerRequest {
+    @MessageHandler(ClsJob)
+    handle(): void {}
+  }
+
+  class Captured extends ConsoleLogger {
+    readonly warnings: string[] = [];
+    override warn(message: unknown): void {
+      this.warnings.push(String(message));
+    }
+  }
+  const logger = new Captured();
+  logger.setLogLevels(['error', 'warn']);
+
   let ds: DataSource;
   let t: TestTable;
   let app: INestApplicationContext;
@@ -72,10 +88,10 @@ describe('@nestjs-cls/transactional: @Transactional() with the TypeORM adapter',
         }),
         VitessMessagesModule.forRoot({ queues: [ClsJob] }),
       ],
-      providers: [Orders],
+      providers: [Orders, PerRequest],
     })
     class AppModule {}
-    app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+    app = await NestFactory.createApplicationContext(AppModule, { logger });
   });
   after(async () => {
     await app?.close();
@@ -115,6 +131,11 @@ describe('@nestjs-cls/transactional: @Transactional() with the TypeORM adapter',
     // with(manager) pins a manager: a statement on it ignores the ambient transaction.
     const pinnedId = await txHost.withTransaction(async () => (await jobs.with(ds.manager).enqueue({ label: 'pinned' })).id).then(async (id) => id);
     assert.equal(await countRows(t.qualified, 'id = ?', [pinnedId]), 1);
+  });
+
+  test('a @MessageHandler of a request-scoped class is reported and not subscribed', () => {
+    assert.deepEqual(app.get(MessageQueues).subscriptions, []);
+    assert.ok(logger.warnings.some((w) => w.includes('PerRequest.handle') && w.includes('not a singleton')), logger.warnings.join('\n'));
   });
 
   test('ambientManager: not a function, or a manager of another DataSource → InvalidOptionError', async () => {
