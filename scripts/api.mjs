@@ -9,7 +9,7 @@
 //
 // Fails on a changed surface, an undocumented export or member (ae-undocumented),
 // bad TSDoc, and a public type naming one its entry does not export
-// (ae-forgotten-export) — except a type the main entry exports (a subpath
+// (ae-forgotten-export) — except a type another entry exports (a subpath
 // entry's users import shared types from there), a type alias no module exports
 // (a type-level helper such as InferPayload's RequiredKeys), and what only an
 // @internal member names (the subscriber's protected hooks). Reading those tags
@@ -69,14 +69,19 @@ const configFor = (entry) => ExtractorConfig.prepare({
 const configs = entries.map((e) => ({ entry: e, config: configFor(e) }));
 const compilerState = CompilerState.create(configs[0].config, { additionalEntryPoints: entries.map((e) => e.types) });
 
-// What the main entry exports: the types a subpath entry's declarations may name without exporting them.
-const mainEntry = entries.find((e) => e.subpath === '.');
-const mainExports = new Set();
-if (mainEntry) {
+// What each entry exports: a subpath entry's declarations may name a type another
+// entry exports (users import shared types from the main entry, the NestJS entry's
+// handle types from `./typeorm`).
+const exportsOf = new Map();
+{
   const checker = compilerState.program.getTypeChecker();
-  const file = compilerState.program.getSourceFile(mainEntry.types);
-  for (const s of checker.getExportsOfModule(checker.getSymbolAtLocation(file))) mainExports.add(s.name);
+  for (const e of entries) {
+    const file = compilerState.program.getSourceFile(e.types);
+    exportsOf.set(e, new Set(checker.getExportsOfModule(checker.getSymbolAtLocation(file)).map((s) => s.name)));
+  }
 }
+// API Extractor renames a clashing name `X_2`; the exported one is `X`.
+const exportedElsewhere = (entry, name) => entries.some((e) => e !== entry && exportsOf.get(e).has(name.replace(/_\d+$/, '')));
 
 // Type aliases no module exports: type-level helpers of a public type (InferPayload's
 // RequiredKeys, …), which users never name; an entry may leave them unexported.
@@ -116,7 +121,7 @@ for (const { entry, config } of configs) {
       if (message.messageId.startsWith('console-')) return; // progress notes, not findings
       if (message.messageId === 'ae-forgotten-export') {
         const name = /The symbol "([^"]+)"/.exec(message.text)?.[1];
-        if (name !== undefined && (helperTypes.has(name) || (entry !== mainEntry && mainExports.has(name)))) return;
+        if (name !== undefined && (helperTypes.has(name) || exportedElsewhere(entry, name))) return;
         if (isInternal(message.sourceFilePath, message.sourceFileLine)) return;
       }
       // Members marked @internal (protected hooks) are not for users: no TSDoc needed.

@@ -54,6 +54,38 @@ export function fromEntityManager(managerOrQueryRunner: EntityManagerLike | Quer
   };
 }
 
+/** What we need from a TypeORM DataSource: a fresh query runner. */
+export interface DataSourceLike {
+  /** A query runner on its own pooled connection, released after each statement. */
+  createQueryRunner(): QueryRunnerLike & { release(): Promise<void> };
+}
+
+/**
+ * An {@link Executor} that runs each statement on a query runner of its own
+ * (autocommit), as `dataSource.query` does without one — but never joins an
+ * ambient transaction: typeorm-transactional replaces `dataSource.query` (and
+ * `dataSource.manager`) on the instance so that they run in its CLS
+ * transaction, and a subscriber's batched acks, nacks and lease extensions
+ * (of many messages, from timers) must not land in whatever handler's
+ * transaction was current when they were queued.
+ */
+export function fromDataSource(dataSource: DataSourceLike): Executor {
+  if (dataSource === null || typeof dataSource !== 'object' || typeof dataSource.createQueryRunner !== 'function') {
+    throw new InvalidOptionError('fromDataSource', 'dataSource', 'must be a TypeORM DataSource', typeof dataSource);
+  }
+  return {
+    async query(sql: string, params: readonly SqlParam[]): Promise<ExecResult> {
+      const runner = dataSource.createQueryRunner();
+      try {
+        const result = await runner.query(sql, [...params], true);
+        return toResult(result.raw ?? result.records);
+      } finally {
+        await runner.release();
+      }
+    },
+  };
+}
+
 /** mysql2's raw result as TypeORM hands it back: rows for a SELECT, a header for a write. */
 function toResult(raw: unknown): ExecResult {
   if (Array.isArray(raw)) return { rows: raw as Array<Record<string, unknown>>, affectedRows: 0 };

@@ -12,7 +12,7 @@ export { getMessageTableSpec, isMessageTable } from './registry';
 export { generateMigration, messageTablesOf, type GenerateMigrationOptions, type GenerateMigrationResult } from './generate-migration';
 export type { GenerateMigrationOptions as SpecGenerateMigrationOptions } from '../migration/generate';
 export { subscribe, stream, type EntitySubscriberOptions, type EntityStreamOptions, type Delivered } from './subscribe';
-export { fromEntityManager, type EntityManagerLike, type QueryRunnerLike } from './entity-manager-executor';
+export { fromEntityManager, fromDataSource, type EntityManagerLike, type QueryRunnerLike, type DataSourceLike } from './entity-manager-executor';
 export {
   messageRepositoryMethods, messageRepository, messageOperations,
   type MessageRepository, type MessageRepositoryMethods, type MessageOperations, type MessagePayload, type EntityEnqueueOptions,

@@ -14,12 +14,14 @@
  */
 import type { DataSource, EntityManager, ObjectLiteral } from 'typeorm';
 import { InvalidOptionError } from '../core/errors';
+import type { Executor } from '../core/executor';
 import type { EnqueueResult } from '../core/operations';
 import type { MessageTableSpec } from '../core/spec';
-import type { QueueOperations } from '../core/queue-operations';
+import { bindQueueOperations, type QueueOperations } from '../core/queue-operations';
 import { checkSubscribeOptions, definedOnly } from '../queue-handle';
 import type { MessageStream } from '../subscriber/message-stream';
 import type { MessageHandler, Subscriber } from '../subscriber/subscriber';
+import { fromEntityManager } from './entity-manager-executor';
 import { getMessageTableSpec } from './registry';
 import {
   enqueueEntity, messageOperations,
@@ -40,6 +42,20 @@ export interface EntityQueueOptions<T> extends EntityQueueSubscribeOptions<T> {
    * handle's statements (autocommit), and subscribers hydrate with it.
    */
   readonly dataSource: DataSource;
+  /**
+   * The manager of the ambient transaction, if any: asked at every call of
+   * the handle (not of a `with(manager)` copy), and when it returns a manager
+   * the statement runs on it, so it commits or rolls back with that
+   * transaction without the manager being passed by hand; `undefined` means
+   * none (the statement runs on `dataSource.manager`). For
+   * `@nestjs-cls/transactional`:
+   * `() => (txHost.isTransactionActive() ? txHost.tx : undefined)`
+   * (`vitess-messages/nestjs` wires it when it finds
+   * the TransactionHost). `typeorm-transactional` needs none: it replaces
+   * `dataSource.manager` with the transaction's, and the handle reads
+   * `dataSource.manager` at every call too. Default: none.
+   */
+  readonly ambientManager?: () => EntityManager | undefined;
 }
 
 /** A `@MessageTable` entity's queue, bound to an EntityManager (see {@link messageQueue}). */
@@ -48,7 +64,11 @@ export interface EntityMessageQueue<T extends ObjectLiteral> extends QueueOperat
   readonly entity: new (...args: never[]) => T;
   /** The table, resolved through the DataSource's metadata. */
   readonly spec: MessageTableSpec;
-  /** Where this handle's statements run: `dataSource.manager`, or the one given to `with`. */
+  /**
+   * Where this handle's next statement runs: the one given to `with`, else
+   * the ambient transaction's (`ambientManager`, or `dataSource.manager` as
+   * typeorm-transactional patches it), read when asked.
+   */
   readonly manager: EntityManager;
   /**
    * The same queue on `manager` — the one `dataSource.transaction(m => …)`
@@ -98,29 +118,48 @@ export interface EntityMessageQueue<T extends ObjectLiteral> extends QueueOperat
 export function messageQueue<T extends ObjectLiteral>(entity: new (...args: never[]) => T, options: EntityQueueOptions<T>): EntityMessageQueue<T> {
   const subject = `messageQueue(${typeof entity === 'function' ? entity.name : '?'})`;
   if (options === null || typeof options !== 'object') throw new InvalidOptionError(subject, 'options', 'must be { dataSource, address?, … }', options);
-  checkSubscribeOptions(options, subject, ['dataSource', 'int64']);
+  checkSubscribeOptions(options, subject, ['dataSource', 'int64', 'ambientManager']);
   const { dataSource } = options;
+  if (options.ambientManager !== undefined && typeof options.ambientManager !== 'function') {
+    throw new InvalidOptionError(subject, 'ambientManager', 'must be a function returning the ambient EntityManager or undefined', typeof options.ambientManager);
+  }
   if (!dataSource || typeof dataSource.getMetadata !== 'function') throw new InvalidOptionError(subject, 'dataSource', 'must be an initialized TypeORM DataSource', typeof dataSource);
   if (!dataSource.isInitialized) throw new InvalidOptionError(subject, 'dataSource', 'must be initialized (await dataSource.initialize()) first');
   const spec = getMessageTableSpec(entity, dataSource);
-  return bind(entity, spec, Object.freeze({ ...options }), dataSource.manager);
+  return bind(entity, spec, Object.freeze({ ...options }), undefined);
+}
+
+/** The manager a handle without `with` runs its next statement on (see `ambientManager`). */
+function currentManager<T>(entity: Function, defaults: EntityQueueOptions<T>): EntityManager {
+  const ambient = defaults.ambientManager?.();
+  if (ambient === undefined || ambient === null) return defaults.dataSource.manager;
+  if (typeof (ambient as Partial<EntityManager>).query !== 'function' || ambient.connection !== defaults.dataSource) {
+    throw new InvalidOptionError(`messageQueue(${entity.name})`, 'ambientManager', "must return an EntityManager of the handle's DataSource (or undefined)", typeof ambient);
+  }
+  return ambient;
 }
 
 function bind<T extends ObjectLiteral>(
   entity: new (...args: never[]) => T,
   spec: MessageTableSpec,
   defaults: EntityQueueOptions<T>,
-  manager: EntityManager,
+  bound: EntityManager | undefined,
 ): EntityMessageQueue<T> {
-  const ops = messageOperations(manager, entity);
+  // Unbound, the manager is read per statement (not once here), so a handle
+  // built at start-up joins whatever transaction is ambient when it is called.
+  const current = bound ? () => bound : () => currentManager(entity, defaults);
+  const executor: Executor = { query: (sql, params) => fromEntityManager(current()).query(sql, params) };
   const subscriberOptions = (options: EntityQueueSubscribeOptions<T> | undefined, operation: string): EntitySubscriberOptions<Delivered<T>> => {
     checkSubscribeOptions(options, `${operation}(${entity.name})`, ['int64']);
-    return { ...defaults, ...definedOnly(options) };
+    const { ambientManager: _ambient, ...rest } = defaults;
+    return { ...rest, ...definedOnly(options) };
   };
   const handle: EntityMessageQueue<T> = {
     entity,
     spec,
-    manager,
+    get manager() {
+      return current();
+    },
     with(other) {
       if (!other || typeof (other as Partial<EntityManager>).query !== 'function' || !(other as Partial<EntityManager>).connection) {
         throw new InvalidOptionError(`messageQueue(${entity.name}).with`, 'manager', 'must be a TypeORM EntityManager (e.g. the one dataSource.transaction passes)', typeof other);
@@ -130,8 +169,9 @@ function bind<T extends ObjectLiteral>(
       }
       return bind(entity, spec, defaults, other);
     },
-    ...ops,
-    enqueue: (payload, options) => enqueueEntity(manager, entity, payload, options),
+    ...bindQueueOperations(executor, spec),
+    enqueue: async (payload, options) => enqueueEntity(current(), entity, payload, options),
+    enqueueMany: async (items, options) => messageOperations(current(), entity).enqueueMany(items, options),
     subscribe: (handler, options) => subscribe(entity, handler, subscriberOptions(options, 'subscribe')),
     stream: (options) => stream(entity, subscriberOptions(options, 'stream')),
   };

@@ -8,7 +8,7 @@ import { InvalidOptionError } from '../core/errors';
 import { MessageStream } from '../subscriber/message-stream';
 import type { HandlerOnlyOption, SubscriberOptions } from '../subscriber/options';
 import { Subscriber, type MessageHandler } from '../subscriber/subscriber';
-import { fromEntityManager } from './entity-manager-executor';
+import { fromDataSource } from './entity-manager-executor';
 import { entityHydrator } from './hydrate';
 import { getMessageTableSpec } from './registry';
 
@@ -27,7 +27,10 @@ export type Delivered<T> = Omit<T, 'priority' | 'timeNext' | 'timeAcked' | 'fail
 export interface EntitySubscriberOptions<T> extends Omit<SubscriberOptions<T>, 'executor' | 'hydrate'> {
   /** The initialized DataSource the entity belongs to: metadata, hydration, and (by default) acks. */
   readonly dataSource: DataSource;
-  /** Where acks/nacks/fails go. Default: `dataSource.manager`. */
+  /**
+   * Where acks/nacks/fails go. Default: the DataSource's pool, one autocommit
+   * statement each, never an ambient transaction (see `fromDataSource`).
+   */
   readonly executor?: Executor;
 }
 
@@ -40,7 +43,7 @@ function prepare<T>(entity: Function, options: EntitySubscriberOptions<T>, subje
   if (!dataSource.isInitialized) throw new InvalidOptionError(subject, 'dataSource', 'must be initialized (await dataSource.initialize()) before subscribing');
   const spec = getMessageTableSpec(entity, dataSource);
   const { dataSource: _ds, executor, ...rest } = options;
-  const core: SubscriberOptions<T> = { ...rest, executor: executor ?? fromEntityManager(dataSource.manager), hydrate: entityHydrator<T>(entity, dataSource) };
+  const core: SubscriberOptions<T> = { ...rest, executor: executor ?? fromDataSource(dataSource), hydrate: entityHydrator<T>(entity, dataSource) };
   return { spec, core };
 }
 
