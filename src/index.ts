@@ -63,3 +63,21 @@ export {
   messageQueue, type MessageQueue, type QueueHandleOptions, type QueueSubscribeOptions,
   type QueuePayload, type DeliveredMessage, type QueueItem,
 } from './queue-handle';
+// Admin reads and repairs (the CLI's and the dashboard's): why a message is (not) delivered, the live tables, batches of dead letters.
+export {
+  explainMessage, formatExplanation, backoffRange,
+  type Explanation, type ExplainState, type ExplainFacts, type ExplainOptions,
+} from './admin/explain';
+export {
+  listMessageTables, describeTable, specFromTable, servedKeyspaces,
+  type MessageTableInfo, type ColumnInfo, type ListTablesOptions,
+} from './admin/tables';
+export {
+  readTabletCounters, readTablets, parseTabletVars, countersFor, TabletHttpError,
+  type TabletCounters, type TableCounters,
+} from './admin/tablet-counters';
+export {
+  retryAllFailed, purgeFailedBatches,
+  type BatchProgress, type BatchOptions, type BatchResult, type RetryAllFailedOptions, type PurgeFailedBatchesOptions,
+} from './admin/failed-batches';
+export { parseMessageComment, messageTableProblem, type ParsedMessageComment } from './core/message-comment';
