@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { explainMessage, formatExplanation } from '../../src/admin/explain';
 import { listMessageTables } from '../../src/admin/tables';
+import { readTablets, type TabletCounters } from '../../src/admin/tablet-counters';
 import { ack, enqueue, fail, getMessages } from '../../src/core/operations';
 import { countByShard } from '../helpers/count-by-shard';
 import { mysql2Harness, producerTable } from '../helpers/producer-harness';
 import { TableStream } from '../helpers/stream-table';
-import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { closePool, debugVars, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 test.after(() => closePool());
 
@@ -148,6 +149,42 @@ test('explain: due with no subscriber (the tablet counts none); unknown without 
   } finally {
     await stream.close();
   }
+});
+
+/** The tablet's receiver count for a table (vtcombo: merged over its tablets). */
+async function clientCount(table: string): Promise<number> {
+  return ((await debugVars())['Messages'] as Record<string, number>)[`${table}.ClientCount`] ?? 0;
+}
+
+test('explain: due again after an unacked delivery (its lease and backoff ran out); due with a subscriber counted', async (t) => {
+  const tt = await producerTable('ex_again', { ackWaitS: 1 });
+  t.after(() => tt.drop());
+  const x = mysql2Harness().executor();
+  const stream = await TableStream.open(tt.keyspace, tt.table);
+  let id = '';
+  let connected: TabletCounters[] = [];
+  try {
+    id = await enqueue(x, tt.spec, { body: { n: 1 } });
+    await stream.waitFor((s) => s.ids().includes(id), 20_000, 'the delivery');
+    // The counters while a receiver is connected, kept for later.
+    connected = await readTablets(vitess.httpUrl!);
+    assert.ok(connected[0]!.tables[tt.table]!.clientCount! >= 1);
+  } finally {
+    await stream.close();
+  }
+  await waitUntil(async () => (await clientCount(tt.table)) === 0, 20_000, 'the tablet to drop the closed stream');
+  // Unacked: due again once the 1 s ack wait and the 0.5 s backoff have passed, with nobody to send it to.
+  const again = await waitUntil(async () => {
+    const e = await explainMessage(x, tt.spec, id, { tabletHttp: vitess.httpUrl! });
+    return e.state === 'no-subscriber' ? e : undefined;
+  }, 20_000, 'the message to be due again');
+  assert.equal(again.facts.epoch, 1);
+  assert.match(again.summary, /it was sent 1 time before and not acked, and its ack wait and backoff have run out\.$/);
+
+  // With counters that show a receiver (read while one was connected), a due message just waits its turn.
+  const waiting = await explainMessage(x, tt.spec, id, { tablets: connected });
+  assert.equal(waiting.state, 'due');
+  assert.match(waiting.summary, /waits to be sent \(\d+ subscribers? connected\)/);
 });
 
 function vtgateExecutor() {
