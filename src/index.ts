@@ -84,3 +84,13 @@ export { Queue, type QueueOptions, type QueueOpenOptions, type QueueGetOptions, 
 export { serveDashboard, type DashboardOptions, type Dashboard } from './dashboard/server';
 export { DashboardRequestError } from './dashboard/request-error';
 export type { BasicAuthCredentials } from './dashboard/request-guard';
+
+// Admin reads and repairs (the CLI's and the dashboard's): why a message is (not)
+// delivered, the live tables, batches of dead letters. None of them streams.
+export { explainMessage, formatExplanation, type Explanation, type ExplainState, type ExplainFacts, type ExplainOptions } from './admin/explain';
+export { listMessageTables, describeTable, specFromTable, type MessageTableInfo, type ColumnInfo, type ListTablesOptions } from './admin/tables';
+export { readTabletCounters, TabletHttpError, type TabletCounters, type TableCounters } from './admin/tablet-counters';
+export {
+  retryAllFailed, purgeFailedBatches,
+  type BatchProgress, type BatchOptions, type BatchResult, type RetryAllFailedOptions, type PurgeFailedBatchesOptions,
+} from './admin/failed-batches';

@@ -163,14 +163,14 @@ export async function explainMessage(
   const row = rows[0];
   const routing = routingColumn(spec);
   const shard = shardOf(info, routing ? (row?.[routing] ?? targets[0]!.vindexValue) : idText);
-  const where = shard ? ` (shard ${shard})` : '';
+  const where = shard ? ` on shard ${shard}` : '';
   const withShard = (e: Omit<Explanation, 'shard'>): Explanation => (shard ? { ...e, shard } : e);
 
   if (!row) {
     const purge = tableOptions ? ` after purgeAfter (${formatDurationMs(tableOptions.purgeAfterMs)})` : '';
     return withShard({
       state: 'no-such-row',
-      summary: `No message ${idText} in ${label}${where}: it was never committed (its transaction rolled back, or it was never enqueued), or it was acked and then purged${purge}.`,
+      summary: `No message ${idText} in ${label}${shard ? ` (it would live on shard ${shard})` : ''}: it was never committed (its transaction rolled back, or it was never enqueued), or it was acked and then purged${purge}.`,
       facts: { ...base, ...tableFacts },
     });
   }

@@ -30,7 +30,7 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('-d, --dataSource <file>', 'module exporting a TypeORM DataSource: its connection, and its @MessageTable entities as the tables\' specs')
     .option('--url <url>', 'vtgate\'s MySQL address, mysql://user:pass@host:port/[keyspace] (default: $VTGATE_MYSQL_URL)')
     .option('-k, --keyspace <keyspace>', 'the keyspace of TABLE (or write TABLE as keyspace.table; default: the URL\'s database)')
-    .option('--tablet-http <address...>', 'HTTP address(es) of the tablets (vttablet or vtcombo --port, host:port) to read message counters from /debug/vars')
+    .option('--tablet-http <address>', 'HTTP address of a tablet (vttablet or vtcombo --port, host:port) to read message counters from /debug/vars; repeat it for several', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--json', 'print JSON for scripts instead of tables for people');
 }
 

@@ -121,6 +121,13 @@ test('admin CLI: tables, stats, failed, retry, purge-failed, peek and explain wi
   assert.ok(sent === undefined || sent === 0, `the tablet sent ${sent}`);
 });
 
+test('admin CLI: -d takes the connection and the table\'s keyspace and spec from a TypeORM DataSource', async () => {
+  // ormconfig's entities (email_job in the sharded keyspace) and its connection (database: the unsharded one).
+  const r = await json<Record<string, any>>(['stats', 'email_job', '-d', 'build/ormconfig.js']);
+  assert.deepEqual(Object.keys(r.shards).sort(), ['-80', '80-'], 'found in commerce through the entity, not the DataSource\'s meta');
+  assert.ok(typeof r.due === 'number' && typeof r.failed === 'number');
+});
+
 test('admin CLI: a missing address, keyspace or table, and bad arguments exit 2 with a typed message', async () => {
   const noUrl = await cli(['stats', 'commerce.x']);
   assert.deepEqual([noUrl.status, noUrl.stderr.trim()], [2, "InvalidOptionError: vitess-messages: option 'url' is required: pass --url mysql://user@vtgate:port/, set VTGATE_MYSQL_URL, or pass -d ormconfig.ts"]);

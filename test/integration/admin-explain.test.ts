@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { explainMessage, formatExplanation } from '../../src/admin/explain';
 import { listMessageTables } from '../../src/admin/tables';
+import { readTablets, type TabletCounters } from '../../src/admin/tablet-counters';
 import { ack, enqueue, fail, getMessages } from '../../src/core/operations';
 import { countByShard } from '../helpers/count-by-shard';
 import { mysql2Harness, producerTable } from '../helpers/producer-harness';
 import { TableStream } from '../helpers/stream-table';
-import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { closePool, debugVars, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 test.after(() => closePool());
 
@@ -44,7 +45,7 @@ test('explain: no such table; no such row after a rollback; acked; failed with i
   assert.equal((await getMessages(x, tt.spec, rolledBack)).length, 0, 'the rollback left no row');
   const gone = await explainMessage(x, tt.spec, rolledBack);
   assert.equal(gone.state, 'no-such-row');
-  assert.match(gone.summary, /never committed .*rolled back.*purged after purgeAfter \(1d\)/);
+  assert.match(gone.summary, /^No message \d+ in commerce\.\w+ \(it would live on shard (-80|80-)\): it was never committed .*rolled back.*purged after purgeAfter \(1d\)/);
   assert.ok(gone.shard === '-80' || gone.shard === '80-', `a hash vindex on id tells the shard it would live on (${gone.shard})`);
 
   const acked = await enqueue(x, tt.spec, { body: { n: 2 } });
@@ -64,7 +65,7 @@ test('explain: no such table; no such row after a rollback; acked; failed with i
   assert.equal(f.shard, await shardHolding(tt.keyspace, tt.table, failed));
   assert.equal(f.facts.reason, 'card declined');
   assert.ok(f.facts.failedAtNs);
-  assert.match(f.summary, /failed at .* ago\) after 0 deliveries .*: card declined\./);
+  assert.match(f.summary, /failed at .* ago\) after 0 deliveries on shard (-80|80-): card declined\./);
 
   const scheduled = await enqueue(x, tt.spec, { body: { n: 4 } }, { delay: '1h' });
   const s = await explainMessage(x, tt.spec, scheduled);
@@ -131,7 +132,7 @@ test('explain: due with no subscriber (the tablet counts none); unknown without 
   const e = await explainMessage(x, tt.spec, id, { tabletHttp: vitess.httpUrl! });
   assert.equal(e.state, 'no-subscriber');
   assert.equal(e.facts.tablet?.merged, true, 'vtcombo merges its tablets');
-  assert.match(e.summary, /due since .* ago\) \(shard (-80|80-)\), but no subscriber is connected: the tablet at http:\/\/127\.0\.0\.1:\d+ counts 0 receivers/);
+  assert.match(e.summary, /due since .* ago\) on shard (-80|80-), but no subscriber is connected: the tablet at http:\/\/127\.0\.0\.1:\d+ counts 0 receivers/);
   assert.ok(e.facts.dueInMs! <= -59_000, 'due a minute ago');
   assert.equal(e.shard, await shardHolding(tt.keyspace, tt.table, id));
 
@@ -148,6 +149,42 @@ test('explain: due with no subscriber (the tablet counts none); unknown without 
   } finally {
     await stream.close();
   }
+});
+
+/** The tablet's receiver count for a table (vtcombo: merged over its tablets). */
+async function clientCount(table: string): Promise<number> {
+  return ((await debugVars())['Messages'] as Record<string, number>)[`${table}.ClientCount`] ?? 0;
+}
+
+test('explain: due again after an unacked delivery (its lease and backoff ran out); due with a subscriber counted', async (t) => {
+  const tt = await producerTable('ex_again', { ackWaitS: 1 });
+  t.after(() => tt.drop());
+  const x = mysql2Harness().executor();
+  const stream = await TableStream.open(tt.keyspace, tt.table);
+  let id = '';
+  let connected: TabletCounters[] = [];
+  try {
+    id = await enqueue(x, tt.spec, { body: { n: 1 } });
+    await stream.waitFor((s) => s.ids().includes(id), 20_000, 'the delivery');
+    // The counters while a receiver is connected, kept for later.
+    connected = await readTablets(vitess.httpUrl!);
+    assert.ok(connected[0]!.tables[tt.table]!.clientCount! >= 1);
+  } finally {
+    await stream.close();
+  }
+  await waitUntil(async () => (await clientCount(tt.table)) === 0, 20_000, 'the tablet to drop the closed stream');
+  // Unacked: due again once the 1 s ack wait and the 0.5 s backoff have passed, with nobody to send it to.
+  const again = await waitUntil(async () => {
+    const e = await explainMessage(x, tt.spec, id, { tabletHttp: vitess.httpUrl! });
+    return e.state === 'no-subscriber' ? e : undefined;
+  }, 20_000, 'the message to be due again');
+  assert.equal(again.facts.epoch, 1);
+  assert.match(again.summary, /it was sent 1 time before and not acked, and its ack wait and backoff have run out\.$/);
+
+  // With counters that show a receiver (read while one was connected), a due message just waits its turn.
+  const waiting = await explainMessage(x, tt.spec, id, { tablets: connected });
+  assert.equal(waiting.state, 'due');
+  assert.match(waiting.summary, /waits to be sent \(\d+ subscribers? connected\)/);
 });
 
 function vtgateExecutor() {

@@ -13,6 +13,11 @@ import { messageTableProblem, parseMessageComment } from '../../src/core/message
 import { buildTableComment, resolveTableOptions } from '../../src/core/options';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { buildExplainRow } from '../../src/core/sql/explain';
+import { buildCountFailed, buildFailedIds } from '../../src/core/sql/failed-ids';
+import { buildPurgeFailed, buildPurgeFailedBatch } from '../../src/core/sql/purge-failed';
+import { databaseOf } from '../../src/cli/connect';
+import { cut, renderTable, toJson } from '../../src/cli/output';
+import { renderProgress } from '../../src/cli/progress';
 import { buildListColumns, buildListTables, buildShowKeyspaces, buildShowVindexes } from '../../src/core/sql/table-info';
 
 const NOW = "timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) * 1000";
@@ -113,4 +118,44 @@ test('admin-pure: the tablet\'s backoff range for a delivery; times for people',
   assert.equal(nsToIso('9223372036854775807'), '2262-04-11T23:47:16.854Z');
   assert.equal(nsDiffMs('1000000000', '3500000000'), 2_500);
   assert.deepEqual([850, 4_250, 185_000, 7_800_000, 273_600_000, -90_000, 3_600_000].map(formatDurationMs), ['850ms', '4.2s', '3m 5s', '2h 10m', '3d 4h', '-1m 30s', '1h']);
+});
+
+const NEVER = '9223372036854775807';
+
+test('admin-pure: failed ids by keyset page (the id bound cast to an integer), counted, and purged by batch with the purge\'s own conditions', () => {
+  assert.deepEqual(buildFailedIds(byId, {}, undefined, 500), {
+    sql: 'select `id` from `commerce`.`jobs` where `time_acked` is null and `time_next` = ? order by `id` limit ?',
+    params: [NEVER, 500],
+  });
+  assert.deepEqual(buildFailedIds(byCustomer, { reasonLike: '%timeout%' }, '9223372036854775806', 2), {
+    sql: 'select `id`, `customer_id` from `commerce`.`jobs` where `time_acked` is null and `time_next` = ? and `failure_reason` like ? and `id` > cast(? as signed) order by `id` limit ?',
+    params: [NEVER, '%timeout%', '9223372036854775806', 2],
+  });
+  assert.deepEqual(buildCountFailed(byId, { olderThanNs: '604800000000000', includeUnknownAge: true }), {
+    sql: `select count(*) as \`vm_n\` from \`commerce\`.\`jobs\` where \`time_acked\` is null and \`time_next\` = ? and (\`failed_at\` < ${NOW} - cast(? as signed) or \`failed_at\` is null)`,
+    params: [NEVER, '604800000000000'],
+  });
+  assert.deepEqual(buildPurgeFailedBatch(byId, { ids: ['1', '2'] }, '5', false), {
+    sql: `delete from \`commerce\`.\`jobs\` where \`id\` in (?, ?) and \`time_acked\` is null and \`time_next\` = ? and \`failed_at\` < ${NOW} - cast(? as signed)`,
+    params: ['1', '2', NEVER, '5'],
+  });
+  assert.deepEqual(buildPurgeFailed(byId, '5', false), {
+    sql: `delete from \`commerce\`.\`jobs\` where \`time_acked\` is null and \`time_next\` = ? and \`failed_at\` < ${NOW} - cast(? as signed)`,
+    params: [NEVER, '5'],
+  });
+  assert.throws(() => buildFailedIds(byId, {}, undefined, 0), RangeError);
+  assert.throws(() => buildPurgeFailedBatch(byId, { ids: ['1'] }, '-1', false), RangeError);
+});
+
+test('admin-pure: the CLI\'s tables, JSON, progress line and URL keyspace', () => {
+  assert.equal(renderTable(['A', 'LONG HEADER', 'C'], [['xyz', '1', 'last'], ['', '22', '']]), 'A    LONG HEADER  C\nxyz  1            last\n     22');
+  assert.equal(toJson({ id: 9223372036854775807n }, 0), '{"id":"9223372036854775807"}');
+  assert.equal(cut('a\nb  c', 10), 'a b c');
+  assert.equal(cut('abcdefghijkl', 5), 'abcd…');
+  assert.equal(renderProgress('retry', 400, 1000, 10), 'retry  [####------]   40%  400/1000');
+  assert.equal(renderProgress('purge', 0, 0, 4), 'purge  [####]  100%  0/0');
+  assert.equal(databaseOf('mysql://root@127.0.0.1:27307/commerce'), 'commerce');
+  assert.equal(databaseOf('mysql://root@127.0.0.1:27307/'), undefined);
+  assert.equal(databaseOf('mysql://u:p@h/my-ks'), 'my-ks');
+  assert.throws(() => databaseOf('not a url'), InvalidOptionError);
 });
