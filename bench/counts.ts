@@ -5,7 +5,9 @@
  * INSERTs through vtgate. Then, median of `rounds` (5): the table totals (one
  * scatter statement) and the per-shard figures (one shard-targeted connection
  * per shard, in parallel), and MySQL's EXPLAIN of the statement on one shard.
- * The table is dropped afterwards.
+ * The table is dropped afterwards, unless `COUNTS_KEEP=1` (its name is
+ * printed); `COUNTS_TABLE=<name>` measures such a kept table again without
+ * loading it (loading 2M rows takes about a minute).
  *
  *   node scripts/run.mjs build/bench/counts.js [rowsPerShard=1000000] [rounds=5]
  */
@@ -14,7 +16,9 @@ import { counts, type ShardConnection } from '../src/core/queue-admin';
 import { buildCounts } from '../src/core/sql/counts';
 import { buildUseShard } from '../src/core/sql/shards';
 import { NEVER_NS } from '../src/core/time';
-import { producerTable } from '../test/helpers/producer-harness';
+import { quoteTable } from '../src/core/identifiers';
+import { buildDropSchemaSql } from '../src/migration/ddl';
+import { producerDefinition, producerTable, type ProducerTableOptions, type TestTable } from '../test/helpers/producer-harness';
 import { closePool, vtgatePool } from '../test/helpers/vitess';
 
 const PER_SHARD = Number(process.argv[2] ?? 1_000_000);
@@ -45,27 +49,14 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const total = PER_SHARD * SHARDS;
   // A slow poller: nobody subscribes, and the tablet should not spend the machine on this table.
-  const t = await producerTable('bench_counts', { ackWaitS: 3600, pollerIntervalS: 60 });
+  const tableOptions = { ackWaitS: 3600, pollerIntervalS: 60 };
+  const reuse = process.env.COUNTS_TABLE;
+  const keep = process.env.COUNTS_KEEP === '1';
+  const t = reuse ? existing(reuse, tableOptions) : await producerTable('bench_counts', tableOptions);
   const db = vtgatePool();
   try {
-    const nowNs = BigInt(Date.now()) * 1_000_000n;
-    const started = Date.now();
-    let next = 0;
-    const writer = async (): Promise<void> => {
-      for (;;) {
-        const from = next;
-        if (from >= total) return;
-        next += CHUNK;
-        const rows = Array.from({ length: Math.min(CHUNK, total - from) }, (_, j) => row(from + j, nowNs));
-        await db.query(
-          `insert into ${t.qualified} (id, epoch, time_next, time_acked, enqueued_at, failed_at) values ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
-          rows.flat(),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: WRITERS }, writer));
-    const loadS = (Date.now() - started) / 1000;
-    console.log(`loaded ${total} rows in ${loadS.toFixed(1)} s (${Math.round(total / loadS)} rows/s)`);
+    if (!reuse) await load(t, total, db);
+    else console.log(`reusing ${t.qualified}`);
 
     const x = fromMysql2(db);
     const openConnection = async (): Promise<ShardConnection> => {
@@ -110,9 +101,46 @@ async function main(): Promise<void> {
       conn.destroy();
     }
   } finally {
-    await t.drop();
+    if (keep) console.log(`kept ${t.qualified}: COUNTS_TABLE=${t.table} to measure it again`);
+    else await t.drop();
     await closePool();
   }
+}
+
+/** A table kept by an earlier run: its spec, and how to drop it, without creating it. */
+function existing(table: string, options: ProducerTableOptions): TestTable {
+  const spec = producerDefinition(table, options);
+  const keyspace = spec.keyspace!;
+  return {
+    table,
+    keyspace,
+    qualified: quoteTable(table, keyspace),
+    spec,
+    drop: async () => {
+      for (const sql of buildDropSchemaSql(spec)) await vtgatePool().query(sql).catch(() => undefined);
+    },
+  };
+}
+
+async function load(t: TestTable, total: number, db: ReturnType<typeof vtgatePool>): Promise<void> {
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const started = Date.now();
+  let next = 0;
+  const writer = async (): Promise<void> => {
+    for (;;) {
+      const from = next;
+      if (from >= total) return;
+      next += CHUNK;
+      const rows = Array.from({ length: Math.min(CHUNK, total - from) }, (_, j) => row(from + j, nowNs));
+      await db.query(
+        `insert into ${t.qualified} (id, epoch, time_next, time_acked, enqueued_at, failed_at) values ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        rows.flat(),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: WRITERS }, writer));
+  const loadS = (Date.now() - started) / 1000;
+  console.log(`loaded ${total} rows in ${loadS.toFixed(1)} s (${Math.round(total / loadS)} rows/s)`);
 }
 
 main().catch((err) => {
