@@ -122,8 +122,8 @@ export const RANGE_COUNTS_COLUMNS = { label: 'vm_k', count: 'vm_n', value: 'vm_m
  * its range. The states and the oldest due age are exactly buildCounts'
  * (age = now − the earlier of the two instants).
  *
- * Why: buildCounts evaluates the state of every row, ≈ 4× MySQL's bare
- * `count(*)`; these ranges count index entries. Measured on 1M rows per
+ * Why: buildCounts evaluates the state of every row, 6–11× MySQL's bare
+ * `count(*)`; these ranges count index entries, 1.6–2× it. Measured on 1M rows per
  * shard (bench/counts.ts). `force index`, because MySQL otherwise picks the
  * poller index for some ranges and reads every row of them to learn `epoch`.
  *
