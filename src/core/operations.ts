@@ -537,26 +537,30 @@ export async function getMessages(executor: Executor, spec: MessageTableSpec, re
   for (let start = 0; start < targets.length; start += ACK_CHUNK) {
     const batch = targetBatch(spec, targets.slice(start, start + ACK_CHUNK));
     const result = await run(executor, buildGetMessages(spec, batch), spec, 'getMessages', batch.ids, site);
-    for (const row of result.rows) {
-      const timeNext = row[BOOKKEEPING.timeNext] == null ? null : int64Text(row[BOOKKEEPING.timeNext], BOOKKEEPING.timeNext, subject);
-      const timeAcked = row[BOOKKEEPING.timeAcked] == null ? null : int64Text(row[BOOKKEEPING.timeAcked], BOOKKEEPING.timeAcked, subject);
-      out.push({
-        id: int64Text(row[BOOKKEEPING.id], BOOKKEEPING.id, subject),
-        state: timeAcked !== null ? 'acked' : timeNext === NEVER_NS.toString() ? 'failed' : 'pending',
-        priority: Number(row[BOOKKEEPING.priority]),
-        epoch: epochNumber(row[BOOKKEEPING.epoch], subject),
-        timeNextNs: timeNext,
-        timeAckedNs: timeAcked,
-        reason: (row[BOOKKEEPING.failureReason] as string | null | undefined) ?? null,
-        enqueuedAtNs: enqueuedAt(row[BOOKKEEPING.enqueuedAt], subject),
-        failedAtNs: nullableInt64(row[BOOKKEEPING.failedAt], BOOKKEEPING.failedAt, subject),
-      });
-    }
+    for (const row of result.rows) out.push(messageStatusOf(row, subject));
   }
   return out;
 }
 
 // ---- internals ---------------------------------------------------------------
+
+/** A row of the bookkeeping columns as {@link getMessages} (and `get`) report it. */
+export function messageStatusOf(row: Record<string, unknown>, subject: string): MessageStatus {
+  const b = BOOKKEEPING;
+  const timeNext = nullableInt64(row[b.timeNext], b.timeNext, subject);
+  const timeAcked = nullableInt64(row[b.timeAcked], b.timeAcked, subject);
+  return {
+    id: int64Text(row[b.id], b.id, subject),
+    state: timeAcked !== null ? 'acked' : timeNext === NEVER_NS.toString() ? 'failed' : 'pending',
+    priority: Number(row[b.priority]),
+    epoch: epochNumber(row[b.epoch], subject),
+    timeNextNs: timeNext,
+    timeAckedNs: timeAcked,
+    reason: (row[b.failureReason] as string | null | undefined) ?? null,
+    enqueuedAtNs: enqueuedAt(row[b.enqueuedAt], subject),
+    failedAtNs: nullableInt64(row[b.failedAt], b.failedAt, subject),
+  };
+}
 
 export function normalizeRefs(spec: MessageTableSpec, refs: MessageRef | readonly MessageRef[], operation: string): RaceTarget[] {
   const subject = `${operation}(${tableLabel(spec)})`;

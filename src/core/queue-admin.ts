@@ -13,15 +13,14 @@
  * - `acked`: `time_acked` set, awaiting the tablet's purge.
  */
 import { InvalidOptionError } from './errors';
-import type { Executor } from './executor';
+import type { Executor, Statement } from './executor';
 import type { MessageRef, MessageStatus } from './operations';
-import { callSite, fromDriver, int64Text, normalizeRefs, nullableInt64, run, type CallSite } from './operations';
+import { callSite, fromDriver, int64Text, messageStatusOf, normalizeRefs, nullableInt64, run, type CallSite } from './operations';
 import { checkOptionNames } from './options';
 import { columnKind } from './payload';
 import { targetBatch } from './race';
-import { BOOKKEEPING, type MessageTableSpec } from './spec';
-import { buildCounts, COUNTS_COLUMNS } from './sql/counts';
-import { clearRepeatMark } from './sql/enqueue';
+import type { MessageTableSpec } from './spec';
+import { buildCounts, buildRangeCounts, COUNTS_COLUMNS, countsIndexOf, RANGE_COUNTS_COLUMNS, RANGE_COUNTS_ROWS } from './sql/counts';
 import { buildGet, GET_NOW_COLUMN } from './sql/get';
 import { buildPurgeFailed } from './sql/purge-failed';
 import { buildShowShards, buildUseShard } from './sql/shards';
@@ -115,16 +114,19 @@ const PURGE_FAILED_OPTIONS: readonly string[] = ['olderThan', 'includeUnknownAge
 
 /**
  * How many messages of the table are in each state, and the oldest due age;
- * per shard too with `openConnection`. One statement per table or shard, a
- * full pass over the rows: the time goes into evaluating the state
- * conditions on every row, not into reading them (MySQL's own `count(*)`
- * is 5× faster). An index (time_acked, time_next, enqueued_at, epoch) was
- * tried on 100k rows per shard: the pass became a covering index scan and no
- * faster; range counts on it were as fast as the pass, as the split of
- * the rows due later by `epoch` is still a per-row test. So no index is added.
- * Measured (`bench/counts.ts`, 1M rows per shard, 2 shards, on 2 cores
- * shared with a load average of 12): table totals 2.5 s, per shard 1.9 s,
- * one shard alone 1.0 s (median of 5). Poll it every few seconds at most.
+ * per shard too with `openConnection`. One statement per table or shard.
+ * Exact, so it reads every row: by default one pass evaluating each row's
+ * state (`buildCounts`); on a table that declares an index starting with
+ * `COUNTS_INDEX_COLUMNS` (time_acked, time_next, enqueued_at, epoch), index
+ * range counts that read no row (`buildRangeCounts`), the same figures. That
+ * index is the user's choice, not a default: every enqueue, ack and tablet
+ * postpone writes it too.
+ * Measured (`bench/counts.ts`, 1M rows per shard, 2 shards, 2 cores shared
+ * at a load average of 16–20, three runs of medians of 5): table totals
+ * 2.3–3.3 s by the single pass, 0.89–1.3 s by the index; one shard alone
+ * 0.9–3.3 s and 0.64–0.80 s; MySQL's bare `count(*)` of a shard 0.16–0.49 s
+ * meanwhile. CPU bounds it: both ways count about a million entries per
+ * shard. Poll it every few seconds at most.
  *
  * @throws InvalidOptionError for a misspelt option, or `openConnection` on a
  *   table without a keyspace; QueryError when a statement fails.
@@ -167,6 +169,8 @@ export async function counts(executor: Executor, spec: MessageTableSpec, options
 }
 
 async function countsOf(executor: Executor, spec: MessageTableSpec, subject: string, site: CallSite): Promise<QueueCounts> {
+  const index = countsIndexOf(spec);
+  if (index !== undefined) return rangeCountsOf(executor, spec, buildRangeCounts(spec, index), subject, site);
   const row = (await run(executor, buildCounts(spec), spec, 'counts', [], site)).rows[0] ?? {};
   const c = COUNTS_COLUMNS;
   const age = nullableInt64(row[c.oldestDueAgeNs], c.oldestDueAgeNs, subject);
@@ -176,9 +180,38 @@ async function countsOf(executor: Executor, spec: MessageTableSpec, subject: str
     inFlight: count(row[c.inFlight]),
     failed: count(row[c.failed]),
     acked: count(row[c.acked]),
-    // Whole microseconds to ms; a shard's clock behind a row's stamp reads as 0, not negative.
-    oldestDueAgeMs: age === null ? null : Math.max(0, Number(BigInt(age.split('.')[0]!) / 1_000n) / 1_000),
+    oldestDueAgeMs: age === null ? null : ageMs(BigInt(age.split('.')[0]!)),
   };
+}
+
+/** {@link countsOf} from the rows of `buildRangeCounts`, one per range, keyed by label. */
+async function rangeCountsOf(executor: Executor, spec: MessageTableSpec, statement: Statement, subject: string, site: CallSite): Promise<QueueCounts> {
+  const { label, count: n, value: m } = RANGE_COUNTS_COLUMNS;
+  const rows = new Map((await run(executor, statement, spec, 'counts', [], site)).rows.map((row) => [String(row[label]), row]));
+  const r = RANGE_COUNTS_ROWS;
+  const cell = (name: string, column: string): unknown => rows.get(name)?.[column];
+  const instant = (name: string): bigint | null => {
+    const text = nullableInt64(cell(name, m), m, subject);
+    return text === null ? null : BigInt(text.split('.')[0]!);
+  };
+  const later = count(cell(r.later, n));
+  const scheduled = count(cell(r.later, m));
+  const now = instant(r.due);
+  const since = [instant(r.dueSince), instant(r.enqueuedSince)].filter((t): t is bigint => t !== null);
+  const oldest = since.length === 0 ? null : since.reduce((a, b) => (b < a ? b : a));
+  return {
+    due: count(cell(r.due, n)),
+    scheduled,
+    inFlight: later - scheduled,
+    failed: count(cell(r.failed, n)),
+    acked: count(cell(r.acked, n)),
+    oldestDueAgeMs: now === null || oldest === null ? null : ageMs(now - oldest),
+  };
+}
+
+/** Nanoseconds to milliseconds (whole microseconds); a shard's clock behind a row's stamp reads as 0, not negative. */
+function ageMs(ns: bigint): number {
+  return Math.max(0, Number(ns / 1_000n) / 1_000);
 }
 
 /** A SUM read back (a DECIMAL: a string, a number or a driver's Decimal object; NULL on an empty table). */
@@ -225,25 +258,11 @@ export async function get(executor: Executor, spec: MessageTableSpec, ref: Messa
   }
   const row = rows[0];
   if (!row) return null;
-  const b = BOOKKEEPING;
-  const timeNext = nullableInt64(row[b.timeNext], b.timeNext, subject);
-  const timeAcked = nullableInt64(row[b.timeAcked], b.timeAcked, subject);
-  const epoch = Number(int64Text(row[b.epoch], b.epoch, subject));
+  const status = messageStatusOf(row, subject);
   const now = BigInt(int64Text(row[GET_NOW_COLUMN], GET_NOW_COLUMN, subject));
   const payload: Record<string, unknown> = {};
   for (const c of spec.payload) payload[c.property] = fromDriver(row[c.name], columnKind(c.sqlType), c.name, subject);
-  return {
-    id: int64Text(row[b.id], b.id, subject),
-    state: stateOf(timeNext, timeAcked, epoch, now),
-    priority: Number(row[b.priority]),
-    epoch,
-    timeNextNs: timeNext,
-    timeAckedNs: timeAcked,
-    reason: (row[b.failureReason] as string | null | undefined) ?? null,
-    enqueuedAtNs: row[b.enqueuedAt] == null ? null : clearRepeatMark(int64Text(row[b.enqueuedAt], b.enqueuedAt, subject)),
-    failedAtNs: nullableInt64(row[b.failedAt], b.failedAt, subject),
-    payload,
-  };
+  return { ...status, state: stateOf(status.timeNextNs, status.timeAckedNs, status.epoch, now), payload };
 }
 
 /** The state as `buildCounts` defines it; a pending row with NULL `time_next` (never polled) reads as scheduled. */

@@ -1,8 +1,9 @@
 /**
  * Delivery semantics of the producer operations on the real 2-shard Vitess
  * (through mysql2; the executor does not change what the tablet does):
- * priority, the send-then-postpone race, a business-column vindex,
- * listFailed paging.
+ * priority and listFailed paging through a queue handle, as users call them;
+ * the send-then-postpone race and a business-column vindex through the free
+ * functions, whose statements those tests time and route.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -10,7 +11,8 @@ import { fromMysql2 } from '../../src/adapters/mysql2';
 import { decodeRow, type StreamField } from '../../src/core/decode';
 import { randomId } from '../../src/core/ids';
 import { NEVER_NS } from '../../src/core/time';
-import { ack, enqueue, enqueueMany, extend, fail, getMessages, listFailed, nack } from '../../src/core/operations';
+import { ack, enqueue, enqueueMany, extend, fail, getMessages, nack } from '../../src/core/operations';
+import { messageQueue } from '../../src/queue-handle';
 import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { countByShard, onShard } from '../helpers/count-by-shard';
 import { TableStream } from '../helpers/stream-table';
@@ -22,10 +24,10 @@ after(closePool);
 test('producer-delivery: within a batch a lower priority value is delivered first (per shard)', async () => {
   const t = await producerTable('pd_prio', { batchSize: 100 });
   try {
-    const ex = fromMysql2(vtgatePool());
+    const jobs = messageQueue(t.spec, { executor: fromMysql2(vtgatePool()) });
     // Enqueued before anyone subscribes: the tablet loads the backlog ordered by priority.
     const items = Array.from({ length: 60 }, (_, i) => ({ payload: { body: { i } }, priority: i % 3 === 0 ? 1 : i % 3 === 1 ? 50 : 100 }));
-    const ids = await enqueueMany(ex, t.spec, items);
+    const ids = await jobs.enqueueMany(items);
     const priority = new Map(ids.map((id, i) => [id, items[i]!.priority]));
     const shardOf = new Map<string, string>();
     const conn = await vtgatePool().getConnection();
@@ -47,7 +49,7 @@ test('producer-delivery: within a batch a lower priority value is delivered firs
         assert.ok(order.length > 5, `shard ${shard} has messages`);
         assert.deepEqual(order, [...order].sort((a, b) => a - b), `shard ${shard} delivered in priority order`);
       }
-      await ack(ex, t.spec, ids);
+      assert.equal(await jobs.ack(ids), ids.length);
     } finally {
       await stream.close();
     }
@@ -167,18 +169,18 @@ test('producer-delivery: on a table sharded by a business column, the same id + 
 
 test('producer-delivery: listFailed pages through failed messages by id with their reasons', async () => {
   const t = await producerTable('pd_list');
-  const ex = fromMysql2(vtgatePool());
+  const jobs = messageQueue(t.spec, { executor: fromMysql2(vtgatePool()) });
   try {
     // Bodies include JSON strings that look like JSON: they must come back as the strings they are.
     const bodies: unknown[] = ['123', { i: 1 }, '{"x":1}', null, [4], 'five', 6];
-    const ids = await enqueueMany(ex, t.spec, bodies.map((body, i) => ({ payload: { note: `n${i}`, body }, deliverAt: Date.now() + 3_600_000 })));
+    const ids = await jobs.enqueueMany(bodies.map((body, i) => ({ payload: { note: `n${i}`, body }, deliverAt: Date.now() + 3_600_000 })));
     const failed = ids.slice(0, 5);
-    for (const [i, id] of failed.entries()) assert.equal(await fail(ex, t.spec, id, { reason: `reason ${i}` }), 1);
+    for (const [i, id] of failed.entries()) assert.equal(await jobs.fail(id, { reason: `reason ${i}` }), 1);
     const seen: string[] = [];
     let after: string | undefined;
     const sizes: number[] = [];
     for (;;) {
-      const page = await listFailed(ex, t.spec, { limit: 2, ...(after ? { after } : {}) });
+      const page = await jobs.listFailed({ limit: 2, ...(after ? { after } : {}) });
       sizes.push(page.messages.length);
       for (const m of page.messages) {
         seen.push(m.id);

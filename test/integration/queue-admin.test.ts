@@ -13,11 +13,12 @@ import { InvalidOptionError } from '../../src/core/errors';
 import type { Executor } from '../../src/core/executor';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { ack, enqueue, enqueueMany, fail, getMessages } from '../../src/core/operations';
-import { counts, get, purgeFailed, type ShardConnection } from '../../src/core/queue-admin';
+import { counts, get, purgeFailed, type QueueCounts, type ShardConnection } from '../../src/core/queue-admin';
+import { COUNTS_INDEX_COLUMNS, countsIndexOf } from '../../src/core/sql/counts';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
 import { messageRepository } from '../../src/typeorm/repository';
 import { countByShard } from '../helpers/count-by-shard';
-import { customerShardedTable, mysql2Harness, producerEntity, createFromSpec, producerTable, typeormDataSource } from '../helpers/producer-harness';
+import { customerShardedTable, mysql2Harness, producerDefinition, producerEntity, createFromSpec, producerTable, typeormDataSource } from '../helpers/producer-harness';
 import { TableStream } from '../helpers/stream-table';
 import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
@@ -111,6 +112,36 @@ test('counts: each state per table and per shard, as the shards hold them; the o
     due: 0, scheduled: 0, inFlight: 0, failed: 0, acked: 0, oldestDueAgeMs: null,
     shards: { '-80': { due: 0, scheduled: 0, inFlight: 0, failed: 0, acked: 0, oldestDueAgeMs: null }, '80-': { due: 0, scheduled: 0, inFlight: 0, failed: 0, acked: 0, oldestDueAgeMs: null } },
   });
+});
+
+test('counts on a table declaring the counts index: the same figures from index ranges as from the single pass', async (t) => {
+  const plain = producerDefinition(uniqueName('qa_counts_ix'), { ackWaitS: 3600 });
+  const indexed: MessageTableSpec = { ...plain, indexes: [{ name: 'counts_idx', columns: COUNTS_INDEX_COLUMNS, unique: false }] };
+  assert.ok(countsIndexOf(indexed) && !countsIndexOf(plain));
+  const tt = await createFromSpec(indexed);
+  t.after(() => tt.drop());
+  const b = await buildStates(tt.keyspace, tt.table, indexed);
+
+  const ranges = await counts(b.x, indexed, { openConnection });
+  const pass = await counts(b.x, plain, { openConnection });
+  const noAge = <C extends QueueCounts>(c: C): C => ({ ...c, oldestDueAgeMs: 0 });
+  assert.deepEqual({ ...noAge(ranges), shards: undefined }, { ...noAge(pass), shards: undefined }, 'table totals');
+  assert.deepEqual({ ...noAge(ranges), shards: undefined }, { due: 4, scheduled: 2, inFlight: 1, failed: 3, acked: 2, oldestDueAgeMs: 0, shards: undefined });
+  for (const shard of ['-80', '80-']) assert.deepEqual(noAge(ranges.shards![shard]!), noAge(pass.shards![shard]!), `shard ${shard}`);
+  // Ages: the minute-old message on both ways, measured a moment apart.
+  for (const c of [ranges, pass, await counts(b.x, indexed)]) {
+    assert.ok(c.oldestDueAgeMs !== null && c.oldestDueAgeMs >= 59_000 && c.oldestDueAgeMs < 600_000, `oldest due age ${c.oldestDueAgeMs} ms`);
+  }
+  assert.ok(Math.abs(ranges.oldestDueAgeMs! - pass.oldestDueAgeMs!) < 60_000);
+  for (const shard of ['-80', '80-']) {
+    assert.equal(ranges.shards![shard]!.oldestDueAgeMs === null, pass.shards![shard]!.oldestDueAgeMs === null, `shard ${shard}: an age on both ways or neither`);
+  }
+
+  // An empty table: zeros and no age.
+  const empty = await createFromSpec({ ...producerDefinition(uniqueName('qa_empty_ix')), indexes: indexed.indexes });
+  t.after(() => empty.drop());
+  const zero = { due: 0, scheduled: 0, inFlight: 0, failed: 0, acked: 0, oldestDueAgeMs: null };
+  assert.deepEqual(await counts(b.x, empty.spec, { openConnection }), { ...zero, shards: { '-80': zero, '80-': zero } });
 });
 
 test('purgeFailed deletes failed messages older than the cutoff; unknown age only when asked; nothing else', async (t) => {

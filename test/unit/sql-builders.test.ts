@@ -15,7 +15,7 @@ import { buildNack } from '../../src/core/sql/nack';
 import { buildRetry } from '../../src/core/sql/retry';
 import { buildReadVindexValues } from '../../src/core/sql/vindex-values';
 import { InvalidOptionError } from '../../src/core/errors';
-import { buildCounts } from '../../src/core/sql/counts';
+import { buildCounts, buildRangeCounts, countsIndexOf } from '../../src/core/sql/counts';
 import { buildGet } from '../../src/core/sql/get';
 import { buildPurgeFailed } from '../../src/core/sql/purge-failed';
 import { buildShowShards, buildUseShard } from '../../src/core/sql/shards';
@@ -184,6 +184,29 @@ test('sql-builders: counts sums each state in one pass, with the oldest due age 
     `from \`commerce\`.\`jobs\`, (select ${NOW} as \`vm_now_ns\` from dual limit 1) as \`vm_now\``);
   assert.deepEqual(s.params, [NEVER, NEVER, NEVER]);
   assert.match(buildCounts(unsharded).sql, / from `q`, \(select /);
+});
+
+test('sql-builders: range counts read index ranges of the declared counts index, one labelled row each, in one statement', () => {
+  const ix = { name: 'counts_idx', columns: ['time_acked', 'time_next', 'enqueued_at', 'epoch'], unique: false };
+  const indexed = { ...byId, indexes: [{ name: 'by_recipient', columns: ['time_acked'], unique: false }, ix] };
+  assert.equal(countsIndexOf(indexed), indexed.indexes[1]);
+  assert.equal(countsIndexOf(byId), undefined);
+  assert.equal(countsIndexOf({ ...byId, indexes: [{ ...ix, columns: ['time_acked', 'time_next', 'epoch', 'enqueued_at'] }] }), undefined, 'another column order is not it');
+  assert.equal(countsIndexOf({ ...byId, indexes: [{ ...ix, columns: [...ix.columns, 'priority'] }] })?.name, 'counts_idx', 'a longer index starting with the four is');
+  const s = buildRangeCounts(indexed, ix);
+  const from = 'from `commerce`.`jobs` force index (`counts_idx`)';
+  const withNow = `${from}, (select cast(${NOW} as signed) as \`vm_now_ns\` from dual limit 1) as \`vm_now\``;
+  const now = '`vm_now`.`vm_now_ns`';
+  const row = (k: string, n: string, m: string): string => `select '${k}' as \`vm_k\`, ${n} as \`vm_n\`, ${m} as \`vm_m\``;
+  assert.equal(s.sql, [
+    `${row('acked', 'count(*)', 'null')} ${from} where \`time_acked\` is not null`,
+    `${row('due', 'count(*)', `max(${now})`)} ${withNow} where \`time_acked\` is null and \`time_next\` <= ${now}`,
+    `${row('failed', 'count(*)', 'null')} ${from} where \`time_acked\` is null and \`time_next\` = ?`,
+    `${row('later', 'count(*)', 'sum(`epoch` = 0)')} ${withNow} where \`time_acked\` is null and \`time_next\` > ${now} and \`time_next\` < ?`,
+    `${row('due_since', 'null', 'min(`time_next`)')} ${withNow} where \`time_acked\` is null and \`time_next\` <= ${now} and \`time_next\` <> 0`,
+    `${row('enqueued_since', 'null', 'min(`enqueued_at`)')} ${from} where \`time_acked\` is null and \`time_next\` = 0`,
+  ].join(' union all '));
+  assert.deepEqual(s.params, [NEVER, NEVER]);
 });
 
 test('sql-builders: purgeFailed deletes failed rows older than a cutoff on the database clock; rows of unknown age only when asked', () => {

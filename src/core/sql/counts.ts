@@ -1,6 +1,6 @@
 import type { Statement } from '../executor';
 import { quoteIdentifier } from '../identifiers';
-import { BOOKKEEPING, type MessageTableSpec } from '../spec';
+import { BOOKKEEPING, type IndexSpec, type MessageTableSpec } from '../spec';
 import { NEVER_NS } from '../time';
 import { DB_NOW_NS } from './db-now';
 import { tableRef } from './target';
@@ -74,5 +74,85 @@ export function buildCounts(spec: MessageTableSpec): Statement {
       `max(case when ${due} then ${now} - ${dueSince} end) as ${q(c.oldestDueAgeNs)} ` +
       `from ${tableRef(spec)}, (select ${DB_NOW_NS} as ${q(NOW_COLUMN)} from dual limit 1) as ${q(NOW_TABLE)}`,
     params: [never, never, never],
+  };
+}
+
+/**
+ * The columns, in this order, of an index that lets {@link buildRangeCounts}
+ * answer from index ranges alone. Declare it on the table to have `counts()`
+ * use it: `indexes: [{ name: 'counts_idx', columns: COUNTS_INDEX_COLUMNS }]`
+ * with `defineMessageTable`, `@Index('counts_idx', ['timeAcked', 'timeNext',
+ * 'enqueuedAt', 'epoch'])` on an entity.
+ */
+export const COUNTS_INDEX_COLUMNS: readonly string[] = Object.freeze([
+  BOOKKEEPING.timeAcked, BOOKKEEPING.timeNext, BOOKKEEPING.enqueuedAt, BOOKKEEPING.epoch,
+]);
+
+/** The table's declared index that starts with {@link COUNTS_INDEX_COLUMNS}, if any (a plain B-tree). */
+export function countsIndexOf(spec: MessageTableSpec): IndexSpec | undefined {
+  return (spec.indexes ?? []).find((ix) =>
+    ix.kind === undefined && COUNTS_INDEX_COLUMNS.every((c, i) => ix.columns[i] === c));
+}
+
+/** Labels of {@link buildRangeCounts}' rows, in the `vm_k` column. */
+export const RANGE_COUNTS_ROWS = {
+  /** `vm_n`: acked rows. */
+  acked: 'acked',
+  /** `vm_n`: due rows; `vm_m`: the database's now (ns), NULL when none is due. */
+  due: 'due',
+  /** `vm_n`: failed rows. */
+  failed: 'failed',
+  /** `vm_n`: pending rows due later and not failed; `vm_m`: how many of them were never sent (`epoch = 0`). */
+  later: 'later',
+  /** `vm_m`: the earliest `time_next` of a due row that was not enqueued due at once. */
+  dueSince: 'due_since',
+  /** `vm_m`: the earliest `enqueued_at` of a row enqueued due at once and still pending. */
+  enqueuedSince: 'enqueued_since',
+} as const;
+
+/** Column names of {@link buildRangeCounts}' rows. */
+export const RANGE_COUNTS_COLUMNS = { label: 'vm_k', count: 'vm_n', value: 'vm_m' } as const;
+
+/**
+ * {@link buildCounts}'s figures from ranges of `index` (see
+ * {@link countsIndexOf}), one row per range, in one statement (`union all`,
+ * one snapshot and one "now"): acked, due (with the database's now), failed,
+ * due later (with how many were never sent: epoch is in the index, so no row
+ * is read), and the two earliest due-since instants, each the first entry of
+ * its range. The states and the oldest due age are exactly buildCounts'
+ * (age = now − the earlier of the two instants).
+ *
+ * Why: buildCounts evaluates the state of every row, 6–11× MySQL's bare
+ * `count(*)`; these ranges count index entries, 1.6–2× it. Measured on 1M rows per
+ * shard (bench/counts.ts). `force index`, because MySQL otherwise picks the
+ * poller index for some ranges and reads every row of them to learn `epoch`.
+ *
+ * Through vtgate the branches of a scatter are merged branch by branch:
+ * counts summed, `max(now)` and the `min`s taken over the shards (a shard's
+ * clock ahead by *s* adds *s* to the table's oldest age).
+ */
+export function buildRangeCounts(spec: MessageTableSpec, index: IndexSpec): Statement {
+  const q = quoteIdentifier;
+  const acked = q(BOOKKEEPING.timeAcked);
+  const next = q(BOOKKEEPING.timeNext);
+  const r = RANGE_COUNTS_ROWS;
+  const { label, count, value } = RANGE_COUNTS_COLUMNS;
+  const from = `from ${tableRef(spec)} force index (${q(index.name)})`;
+  const withNow = `${from}, (select cast(${DB_NOW_NS} as signed) as ${q(NOW_COLUMN)} from dual limit 1) as ${q(NOW_TABLE)}`;
+  const now = `${q(NOW_TABLE)}.${q(NOW_COLUMN)}`;
+  const pending = `${acked} is null`;
+  // Labels are constants of ours, not values: written in the text, as column names are.
+  const row = (name: string, n: string, m: string, rest: string): string => `select '${name}' as ${q(label)}, ${n} as ${q(count)}, ${m} as ${q(value)} ${rest}`;
+  const never = NEVER_NS.toString();
+  return {
+    sql: [
+      row(r.acked, 'count(*)', 'null', `${from} where ${acked} is not null`),
+      row(r.due, 'count(*)', `max(${now})`, `${withNow} where ${pending} and ${next} <= ${now}`),
+      row(r.failed, 'count(*)', 'null', `${from} where ${pending} and ${next} = ?`),
+      row(r.later, 'count(*)', `sum(${q(BOOKKEEPING.epoch)} = 0)`, `${withNow} where ${pending} and ${next} > ${now} and ${next} < ?`),
+      row(r.dueSince, 'null', `min(${next})`, `${withNow} where ${pending} and ${next} <= ${now} and ${next} <> 0`),
+      row(r.enqueuedSince, 'null', `min(${q(BOOKKEEPING.enqueuedAt)})`, `${from} where ${pending} and ${next} = 0`),
+    ].join(' union all '),
+    params: [never, never],
   };
 }
