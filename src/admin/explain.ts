@@ -52,18 +52,35 @@ export type ExplainState =
 
 /** What the answer rests on; present when known. Instants are Unix ns (decimal) on the shard's clock. */
 export interface ExplainFacts {
+  /** The keyspace asked about, as vtgate names it (`commerce`, not a shard's `vt_commerce_-80`). Always present. */
   readonly keyspace: string;
+  /** The table asked about. Always present. */
   readonly table: string;
+  /** The message's id, canonical decimal (64-bit ids never pass through a JS number). Always present. */
   readonly id: string;
-  /** The database's now when the row was read. */
+  /** The database's now when the row was read: `dueInMs` is measured from it, on the shard's clock like every instant here, not this process's. Absent when there is no row. */
   readonly nowNs?: string;
+  /** The row's `priority` (0–127 as this library enqueues; lower is delivered first). Absent when there is no row. */
   readonly priority?: number;
   /** Deliveries so far. */
   readonly epoch?: number;
+  /**
+   * The row's `time_next`: when it is due (again). `'0'` = due at once (as
+   * enqueued), `'9223372036854775807'` (2^63 − 1) = failed, `null` = acked, or
+   * a row the tablet never polls. Absent when there is no row.
+   */
   readonly timeNextNs?: string | null;
+  /** The row's `time_acked`: when it was acked; `null` while pending or failed. Absent when there is no row. */
   readonly timeAckedNs?: string | null;
+  /**
+   * When it was enqueued (`enqueued_at`, with the lowest bit, which marks a
+   * repeat enqueue of the id and carries no time, cleared). `null` for a row written by another
+   * producer, or on a table without the column. Absent when there is no row.
+   */
   readonly enqueuedAtNs?: string | null;
+  /** When it was failed (`failed_at`); `null` unless failed, for a message failed before the column existed, or on a table without it. Absent when there is no row. */
   readonly failedAtNs?: string | null;
+  /** Why it was failed (`failure_reason`, as the handler or `fail` gave it); `null` when none was recorded. Absent when there is no row. */
   readonly reason?: string | null;
   /** Since when it has been due (`time_next`, or `enqueued_at` for a message due at once). */
   readonly dueSinceNs?: string;
@@ -71,8 +88,13 @@ export interface ExplainFacts {
   readonly dueInMs?: number;
   /** The options the tablet runs the table with (from its comment), in milliseconds. */
   readonly options?: MessageTableOptions;
-  /** The table's comment, and why the tablet does not load it as a message table. */
+  /** The table's comment as stored (where vttablet reads a message table's options). Absent when there is no table. */
   readonly comment?: string;
+  /**
+   * Why the tablet does not load the table as a message table (its comment
+   * or its columns, judged by vttablet's own rules), in words. Absent when it
+   * does: then a due message is only waiting for a receiver.
+   */
   readonly loadProblem?: string;
   /**
    * The tablet's backoff added after the ack wait on the latest delivery
@@ -83,19 +105,31 @@ export interface ExplainFacts {
   readonly purgeAtNs?: string;
   /** The tablet's counters for the table, where one was asked. */
   readonly counters?: TableCounters;
+  /**
+   * The tablet address `counters` came from, and whether it merges several
+   * tablets' counters (vtcombo: one figure for every shard). Present with
+   * `counters`, for a due message, when a given address speaks for the keyspace.
+   */
   readonly tablet?: { readonly address: string; readonly merged: boolean };
 }
 
 /** {@link explainMessage}'s answer. */
 export interface Explanation {
+  /** Why the message is (not) delivered, as one of a closed set of kinds, for code to branch on. */
   readonly state: ExplainState;
   /** The shard holding (or that would hold) the message, when the vindex tells it. */
   readonly shard?: string;
   /** One plain sentence. */
   readonly summary: string;
+  /** What the answer rests on (the row, the table's options, the counters), for a program or a closer look. */
   readonly facts: ExplainFacts;
 }
 
+/**
+ * Options of {@link explainMessage}. All optional: without tablet addresses
+ * or counters, whether a subscriber is connected stays unknown and a due
+ * message is explained as `due`.
+ */
 export interface ExplainOptions {
   /** On a table sharded by a business column: the message's vindex value (ids are unique per shard there). */
   readonly vindexValue?: unknown;

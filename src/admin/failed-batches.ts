@@ -19,10 +19,19 @@ import { msToNs, NEVER_NS, toMs, type Duration } from '../core/time';
 
 /** Where a batch operation stands: messages done of those that matched when it started. */
 export interface BatchProgress {
+  /**
+   * Messages retried (or deleted) so far: rows the writes changed, so a
+   * message retried, acked or failed again by someone else meanwhile is not counted.
+   */
   readonly done: number;
+  /**
+   * Failed messages that matched when the operation started (one count), raised
+   * to `done` when more were done than counted (messages failed during the run).
+   */
   readonly total: number;
 }
 
+/** What {@link retryAllFailed} and {@link purgeFailedBatches} share: how much one statement does, and progress reports. */
 export interface BatchOptions {
   /** Messages per statement, 1 to 5000. Default 500. */
   readonly batchSize?: number;
@@ -30,11 +39,13 @@ export interface BatchOptions {
   readonly onProgress?: (progress: BatchProgress) => void;
 }
 
+/** Options of {@link retryAllFailed}: which dead letters to retry, and how many per statement. */
 export interface RetryAllFailedOptions extends BatchOptions {
   /** Only failed messages whose reason matches this SQL `LIKE` pattern (`%timeout%`). Default: all. */
   readonly reasonLike?: string;
 }
 
+/** Options of {@link purgeFailedBatches}: how old a dead letter must be to go, and how many per statement. */
 export interface PurgeFailedBatchesOptions extends BatchOptions {
   /** Delete dead letters failed more than this long ago (ms or `'7d'`), on the database's clock. Required. */
   readonly olderThan: Duration;

@@ -19,15 +19,19 @@ import { countersFor, readTablets, type TableCounters, type TabletCounters } fro
 
 /** One column as `information_schema` lists it. */
 export interface ColumnInfo {
+  /** The column's name in the database (not an entity's property name). */
   readonly name: string;
   /** The full type, e.g. `varchar(320)`, `bigint`. */
   readonly type: string;
+  /** Whether it accepts NULL (`IS_NULLABLE` is `YES`). */
   readonly nullable: boolean;
 }
 
 /** A table of a keyspace, read from the database. */
 export interface MessageTableInfo {
+  /** The keyspace asked for, as vtgate names it (`commerce`; `information_schema` would say `vt_commerce_-80`). */
   readonly keyspace: string;
+  /** The table's name. */
   readonly table: string;
   /** The table comment as stored. */
   readonly comment: string;
@@ -37,12 +41,17 @@ export interface MessageTableInfo {
   readonly options?: MessageTableOptions;
   /** Streamed columns: `vt_message_cols`, or every non-bookkeeping column when absent (the tablet's default). */
   readonly streamed: readonly string[];
+  /**
+   * Every column, bookkeeping and payload, in the table's order, as one shard
+   * reports them (the same on every shard unless a migration is half applied).
+   */
   readonly columns: readonly ColumnInfo[];
   /**
    * Whether vttablet loads it as a message table, judged from the comment
    * and the columns by vttablet's own rules; `problem` says why not.
    */
   readonly loaded: boolean;
+  /** Why vttablet does not load it as a message table (comment or columns), in words. Absent when `loaded`. */
   readonly problem?: string;
   /** Our bookkeeping columns the table lacks (`failure_reason`, `enqueued_at`, `failed_at`): `print-sql --upgrade` adds them. */
   readonly missingBookkeeping: readonly string[];
@@ -61,6 +70,7 @@ export interface MessageTableInfo {
   readonly tablet?: { readonly address: string; readonly merged: boolean };
 }
 
+/** Options of {@link listMessageTables}: which keyspace (and table), and where the tablets' counters come from. */
 export interface ListTablesOptions {
   /** The keyspace to list. Required. */
   readonly keyspace: string;
@@ -70,6 +80,11 @@ export interface ListTablesOptions {
   readonly all?: boolean;
   /** Tablet HTTP addresses (`host:port`) to read counters from, or counters already read. Default: none. */
   readonly tabletHttp?: string | readonly string[];
+  /**
+   * Counters already read (`readTabletCounters`), used instead of
+   * `tabletHttp`: a dashboard reads them once per refresh for every table
+   * and question. Default: read `tabletHttp`.
+   */
   readonly tablets?: readonly TabletCounters[];
 }
 

@@ -28,8 +28,9 @@ export interface TableCounters {
 export interface TabletCounters {
   /** The address asked (`http://host:port`). */
   readonly address: string;
-  /** The tablet's keyspace and shard, when it is one tablet. */
+  /** The tablet's keyspace (`TabletKeyspace`). Absent for a merged address, which serves several. */
   readonly keyspace?: string;
+  /** The tablet's shard (`TabletShard`: `-80`, `0`). Absent for a merged address, which serves several. */
   readonly shard?: string;
   /**
    * True when the address serves several tablets whose counters are merged
@@ -43,6 +44,7 @@ export interface TabletCounters {
 
 /** The tablet's HTTP address could not be read. */
 export class TabletHttpError extends VitessMessagesError {
+  /** `'TabletHttpError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'TabletHttpError';
   constructor(
     /** The address asked. */

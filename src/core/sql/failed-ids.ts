@@ -36,8 +36,10 @@ function failedWhere(filter: FailedFilter): { sql: string; params: SqlParam[] } 
 /**
  * The ids (and business vindex values, to route the follow-up write) of one
  * page of failed messages matching `filter`, keyset-paginated by id. The id
- * bound is cast to a signed integer: compared with a string, MySQL would
- * compare as doubles, which cannot tell ids above 2^53 apart.
+ * bound is cast to a signed integer, which states the integer comparison
+ * outright; the bare column compared with the string is exact too (MySQL
+ * converts the constant to BIGINT, see `buildListFailed`); doubles, which
+ * cannot tell ids above 2^53 apart, decide only where the column sits in an expression.
  */
 export function buildFailedIds(spec: MessageTableSpec, filter: FailedFilter, afterId: string | undefined, limit: number): Statement {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer (got ${limit})`);

@@ -11,6 +11,11 @@ import { tableRef } from './target';
  * ones as text, for the caller to parse once).
  *
  * @param afterId canonical decimal id of the last row of the previous page.
+ *   Bound as a string, yet compared exactly above 2^53: vttablet writes it as
+ *   a quoted literal, and MySQL converts a constant compared with a bare
+ *   BIGINT column to the column's type when it fits (EXPLAIN shows
+ *   `id > 4611686018427387905`). Doubles only come in if `id` is wrapped in
+ *   an expression (`id + 0 > ?` skips ids); test/integration/failed-paging-64bit pins it.
  * @param limit rows per page, an integer the caller has validated.
  */
 export function buildListFailed(spec: MessageTableSpec, afterId: string | undefined, limit: number): Statement {
