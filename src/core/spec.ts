@@ -96,6 +96,13 @@ export interface MessageTableSpec<P = unknown> {
   readonly options: MessageTableOptions;
   /** Secondary indexes of the user's (the primary key and `poller_idx` are implied). Absent = none. */
   readonly indexes?: readonly IndexSpec[];
+  /**
+   * `true` when the table has a `traceparent` column (the first payload
+   * column, streamed, nullable): enqueue stores the W3C traceparent of the
+   * active trace there, and the subscriber links its `process` span to it and
+   * leaves it out of the handler's message. Absent: no such column.
+   */
+  readonly traceContext?: true;
 }
 
 /** A user index on payload (or bookkeeping) columns. */

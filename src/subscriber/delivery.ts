@@ -35,6 +35,8 @@ export interface DeliveryOwner<T> {
 export class Delivery<T> implements ReceivedMessage<T> {
   settled: Settlement | undefined;
   expiredBeforeStart = false;
+  /** @internal The row's W3C traceparent (tables with `traceContext: true`): the `process` span links to it. */
+  traceparent: string | undefined;
   #settling: Promise<void> | undefined;
   readonly #controller = new AbortController();
   readonly #owner: DeliveryOwner<T>;
