@@ -7,7 +7,7 @@
  * picked up, and one replaced gets fresh instruments.
  */
 import type { Counter, Histogram, Meter, ObservableResult, Attributes, Tracer } from '@opentelemetry/api';
-import { otelApi, type OtelApiModule } from './otel-api';
+import { nothingRegistered, otelApi, type OtelApiModule } from './otel-api';
 
 /** Instrumentation scope name of every span and metric. */
 export const SCOPE = 'vitess-messages';
@@ -60,6 +60,7 @@ let noopTracerProvider: unknown;
 
 /** The api and the library's tracer while a tracer provider is registered; otherwise `undefined`. */
 export function activeTracer(): { readonly api: OtelApiModule; readonly tracer: Tracer } | undefined {
+  if (nothingRegistered()) return undefined;
   const api = otelApi();
   if (!api) return undefined;
   let provider: unknown = api.trace.getTracerProvider();
@@ -80,6 +81,7 @@ let noopMeterClass: unknown;
 
 /** The instruments while a meter provider is registered; otherwise `undefined`. */
 export function activeInstruments(): Instruments | undefined {
+  if (nothingRegistered()) return undefined;
   const api = otelApi();
   if (!api) return undefined;
   const provider = api.metrics.getMeterProvider();

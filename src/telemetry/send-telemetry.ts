@@ -13,7 +13,7 @@ import type { MessageTableSpec } from '../core/spec';
 import { DEFAULT_VALUE } from '../core/sql/enqueue';
 import { destinationName, errorType, operationAttributes, sendAttributes } from './attributes';
 import { activeInstruments, activeTracer, type Instruments } from './instruments';
-import { otelApi } from './otel-api';
+import { nothingRegistered, otelApi } from './otel-api';
 import { formatTraceparent, TRACEPARENT_COLUMN } from './traceparent';
 
 /** What an enqueue records once its INSERTs ended. */
@@ -62,6 +62,7 @@ function endSend(spec: MessageTableSpec, count: number, span: Span | undefined, 
 /** The traceparent of `span`, else of the active context's span, else null. */
 function currentTraceparent(span: Span | undefined): string | null {
   if (span) return formatTraceparent(span.spanContext());
+  if (nothingRegistered()) return null; // no context manager: no active span
   const api = otelApi();
   const active = api?.trace.getSpanContext(api.context.active());
   return active ? formatTraceparent(active) : null;
