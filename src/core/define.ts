@@ -268,7 +268,7 @@ export function finishSpec(
     table: parts.table,
     ...(parts.keyspace !== undefined ? { keyspace: parts.keyspace } : {}),
     payload: Object.freeze([...(traceContext ? [TRACEPARENT_COLUMN_SPEC] : []), ...parts.payload.map((c) => Object.freeze({ ...c }))]),
-    streamed: Object.freeze(buildStreamedColumns(traceContext ? [TRACEPARENT_COLUMN, ...streamedPayload] : streamedPayload, vindex?.column)),
+    streamed: Object.freeze(buildStreamedColumns(streamedPayload, vindex?.column, traceContext)),
     ...(vindex ? { vindex } : {}),
     options: resolveTableOptions(parts.options, subject),
     ...(indexes.length ? { indexes: Object.freeze(indexes) } : {}),

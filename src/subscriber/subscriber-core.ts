@@ -22,7 +22,7 @@ import { Readiness } from './readiness';
 import { Settler, type SettleEntry } from './settler';
 import { StreamReader } from './stream-reader';
 import { TypedEmitter } from './typed-emitter';
-import { SubscriberTelemetry } from '../telemetry/subscriber-telemetry';
+import { SubscriberTelemetry, type RowTelemetry } from '../telemetry/subscriber-telemetry';
 
 /** Ids a subscriber remembers having started, to count `duplicates`. */
 const RECENT_IDS = 10_000;
@@ -203,10 +203,10 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   #admit(row: WireRow, fields: readonly StreamField[], receivedAt: number): void {
     let decoded: Record<string, unknown>;
     let message: T;
-    let traceparent: string | undefined;
+    let telemetry: RowTelemetry | undefined;
     try {
       decoded = decodeRow(fields, row, { int64: this.opts.int64 });
-      traceparent = this.telemetry.takeTraceparent(decoded);
+      telemetry = this.telemetry.takeColumns(decoded);
       message = this.#hydrate(decoded, this.telemetry.visibleFields(fields));
     } catch (err) {
       this.#undecodable(row, fields, err);
@@ -216,7 +216,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
     const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
     const d = new Delivery<T>(this.#owner, id, String(id), epoch, routing, message, receivedAt, decoded.epoch !== undefined);
-    if (traceparent !== undefined) d.traceparent = traceparent;
+    if (telemetry !== undefined) d.telemetry = telemetry;
     this.#inFlight.take();
     this.#counts.received++;
     this.telemetry.consumed();
@@ -295,6 +295,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       d.expiredBeforeStart = true;
       this.#counts.expiredBeforeStart++;
     }
+    this.telemetry.started(d);
     this.emit('active', d.message, d);
   }
 

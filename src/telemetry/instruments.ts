@@ -26,6 +26,8 @@ export interface Instruments {
   readonly failed: Counter;
   /** `vitess_messages.duplicates`: deliveries of an id the subscriber had already started. */
   readonly duplicates: Counter;
+  /** `vitess_messages.lag`: handler start − when the message became due, in seconds (tables with `traceContext`). */
+  readonly lag: Histogram;
 }
 
 /** A subscriber's contribution to the `vitess_messages.in_flight` gauge. */
@@ -114,5 +116,6 @@ function createInstruments(meter: Meter): Instruments {
     nacked: messages('vitess_messages.nacked', 'Messages nacked by a subscriber (due again later)'),
     failed: messages('vitess_messages.failed', 'Messages failed (dead-lettered) by a subscriber'),
     duplicates: messages('vitess_messages.duplicates', 'Deliveries of a message the subscriber had already started'),
+    lag: meter.createHistogram('vitess_messages.lag', { unit: 's', description: 'Time from when a message became due to when its handler started' }),
   };
 }

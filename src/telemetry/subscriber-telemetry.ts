@@ -7,17 +7,24 @@
  */
 import type { Link } from '@opentelemetry/api';
 import type { StreamField } from '../core/decode';
-import type { MessageTableSpec } from '../core/spec';
+import { BOOKKEEPING, TELEMETRY_STREAMED, type MessageTableSpec } from '../core/spec';
 import { destinationName, errorType, operationAttributes, processAttributes, tableAttributes } from './attributes';
 import { activeInstruments, activeTracer, addInFlightSource, removeInFlightSource, type InFlightSource } from './instruments';
 import { parseTraceparent, TRACEPARENT_COLUMN } from './traceparent';
+
+/** What the telemetry columns of a streamed row (tables with `traceContext: true`) said. */
+export interface RowTelemetry {
+  /** The producer's W3C traceparent, if the row held one. */
+  readonly traceparent?: string;
+  /** When the message became due (Unix ns): `time_next` when above 0, else `enqueued_at`; absent when neither is known. */
+  readonly dueAtNs?: bigint;
+}
 
 /** What a `process` span needs of a delivery. */
 export interface ProcessedMessage {
   readonly idText: string;
   readonly attempt: number;
-  /** The row's traceparent (tables with `traceContext: true`), if it held a valid one. */
-  readonly traceparent?: string | undefined;
+  readonly telemetry?: RowTelemetry | undefined;
 }
 
 export type SettledHow = 'acked' | 'nacked' | 'failed';
@@ -35,25 +42,45 @@ export class SubscriberTelemetry {
   }
 
   /**
-   * Takes the `traceparent` cell out of a decoded row (so the handler's
-   * message does not carry it) and returns it; `undefined` on a table without
-   * the column.
+   * Takes the telemetry cells (`time_next`, `enqueued_at`, `traceparent`) out
+   * of a decoded row, so the handler's message does not carry them, and
+   * returns what they said; `undefined` on a table without `traceContext`.
    */
-  takeTraceparent(row: Record<string, unknown>): string | undefined {
-    if (!this.#spec.traceContext || !(TRACEPARENT_COLUMN in row)) return undefined;
-    const value = row[TRACEPARENT_COLUMN];
-    delete row[TRACEPARENT_COLUMN];
-    return typeof value === 'string' ? value : undefined;
+  takeColumns(row: Record<string, unknown>): RowTelemetry | undefined {
+    if (!this.#spec.traceContext) return undefined;
+    const { [TELEMETRY_COLUMN.traceparent]: traceparent, [TELEMETRY_COLUMN.timeNext]: timeNext, [TELEMETRY_COLUMN.enqueuedAt]: enqueuedAt } = row;
+    for (const c of TELEMETRY_STREAMED) delete row[c];
+    const next = int64(timeNext);
+    const due = next !== undefined && next > 0n ? next : int64(enqueuedAt);
+    return {
+      ...(typeof traceparent === 'string' ? { traceparent } : {}),
+      ...(due !== undefined && due > 0n ? { dueAtNs: due } : {}),
+    };
   }
 
-  /** The stream's fields without `traceparent`, for the hydrator (the same array while `fields` is). */
+  /** The stream's fields without the telemetry columns, for the hydrator (the same array while `fields` is). */
   visibleFields(fields: readonly StreamField[]): readonly StreamField[] {
     if (!this.#spec.traceContext) return fields;
     if (fields !== this.#fields) {
       this.#fields = fields;
-      this.#visible = fields.filter((f) => f.name !== TRACEPARENT_COLUMN);
+      this.#visible = fields.filter((f) => !TELEMETRY_STREAMED.includes(f.name));
     }
     return this.#visible;
+  }
+
+  /**
+   * A handler started on a message (or the iterator handed it out): records
+   * `vitess_messages.lag`, now − when it became due, when the row said
+   * (clamped at 0: the due time is on the database's, the tablet's or a
+   * producer's clock, `now` on this host's).
+   */
+  started(message: ProcessedMessage): void {
+    const due = message.telemetry?.dueAtNs;
+    if (due === undefined) return;
+    const instruments = activeInstruments();
+    if (!instruments) return;
+    const lagS = Math.max(0, Date.now() / 1000 - Number(due / 1_000_000n) / 1000);
+    instruments.lag.record(lagS, tableAttributes(this.#spec));
   }
 
   /** A message came off the stream. */
@@ -85,7 +112,7 @@ export class SubscriberTelemetry {
     let run = handler;
     if (tracing) {
       const { api, tracer } = tracing;
-      const producer = parseTraceparent(message.traceparent);
+      const producer = parseTraceparent(message.telemetry?.traceparent);
       const links: Link[] = producer ? [{ context: { ...producer, isRemote: true } }] : [];
       span = tracer.startSpan(`process ${destinationName(this.#spec)}`, {
         kind: api.SpanKind.CONSUMER,
@@ -123,4 +150,13 @@ export class SubscriberTelemetry {
   close(): void {
     removeInFlightSource(this.#source);
   }
+}
+
+const TELEMETRY_COLUMN = { timeNext: BOOKKEEPING.timeNext, enqueuedAt: BOOKKEEPING.enqueuedAt, traceparent: TRACEPARENT_COLUMN } as const;
+
+/** A streamed 64-bit cell (decimal string or bigint, as `int64` says) as a bigint; undefined for NULL or anything else. */
+function int64(value: unknown): bigint | undefined {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+  return undefined;
 }

@@ -8,7 +8,6 @@ import { dirname, sep } from 'node:path';
 import { DefaultNamingStrategy, Entity, getMetadataArgsStorage } from 'typeorm';
 import type { ColumnMetadataArgs } from 'typeorm/metadata-args/ColumnMetadataArgs';
 import { BOOKKEEPING_COLUMNS, checkSpecShapes, checkTraceContext, RESERVED_NAMES, type VindexInput } from '../core/define';
-import { TRACEPARENT_COLUMN } from '../telemetry/traceparent';
 import { InvalidOptionError } from '../core/errors';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import { buildStreamedColumns, buildTableComment, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from '../core/options';
@@ -258,7 +257,7 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
       if (n === undefined) throw new InvalidOptionError(subject, 'streamedColumns', `must name payload columns (${payloadNames.join(', ') || 'none'})`, s);
       return n;
     });
-    if (checkTraceContext(options.traceContext, payloadNames, subject)) streamedPayload.unshift(TRACEPARENT_COLUMN);
+    const traceContext = checkTraceContext(options.traceContext, payloadNames, subject);
 
     const file = definingFile();
     registerMessageTable(target, { table, keyspace: options.keyspace, options, ...(file ? { file } : {}), definition: definitionText(options, chain) });
@@ -271,7 +270,7 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
     // own schema diff leaves the index alone.
     storage.indices.push({ target, name: POLLER_INDEX, columns: ['timeAcked', 'priority', 'timeNext'], unique: false });
 
-    const comment = buildTableComment({ options: resolved, streamed: buildStreamedColumns(streamedPayload, vindexColumn) });
+    const comment = buildTableComment({ options: resolved, streamed: buildStreamedColumns(streamedPayload, vindexColumn, traceContext) });
     // synchronize: false — the vitess-messages generator owns this table's DDL and
     // vschema. TypeORM's own schema diff cannot see it through vtgate anyway:
     // information_schema answers with the shard's MySQL schema (`vt_commerce_80-`),

@@ -21,6 +21,8 @@ export interface OtelHarness {
   spansOf(destination: string): ReadableSpan[];
   /** Sum of a counter's data points (or a histogram's counts) whose destination is `destination`, by extra attributes. */
   metric(name: string, destination: string, where?: Record<string, unknown>): Promise<number | undefined>;
+  /** A histogram's data points of `destination`, merged: count, min and max. */
+  histogram(name: string, destination: string): Promise<{ count: number; min: number; max: number } | undefined>;
   shutdown(): Promise<void>;
 }
 
@@ -50,6 +52,18 @@ export function registerOtel(): OtelHarness {
         }
       }
       return total;
+    },
+    async histogram(name, destination) {
+      const { resourceMetrics } = await reader.collect();
+      let out: { count: number; min: number; max: number } | undefined;
+      for (const m of resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)) {
+        if (m.descriptor.name !== name) continue;
+        for (const p of m.dataPoints as Array<DataPoint<Histogram>>) {
+          if (p.attributes['messaging.destination.name'] !== destination) continue;
+          out = { count: (out?.count ?? 0) + p.value.count, min: Math.min(out?.min ?? Infinity, p.value.min!), max: Math.max(out?.max ?? -Infinity, p.value.max!) };
+        }
+      }
+      return out;
     },
     async shutdown() {
       await meterProvider.shutdown();

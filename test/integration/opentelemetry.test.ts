@@ -99,6 +99,7 @@ describe('traces across the queue', () => {
     assert.equal(processed[1]!.status.code, SpanStatusCode.UNSET);
     // The handler ran inside its process span, and its message has no traceparent.
     assert.deepEqual(seen.map((s) => s.active), processed.map((s) => s.spanContext().spanId));
+    // Nor the other telemetry columns (time_next, enqueued_at).
     for (const s of seen) assert.deepEqual(Object.keys(s.message).sort(), ['body', 'epoch', 'id']);
   });
 
@@ -126,7 +127,7 @@ describe('traces across the queue', () => {
     await waitUntil(() => sub.stats().acked === 1, 20_000, 'acked');
     await sub.close();
     assert.ok(got[0] instanceof TracedJob);
-    assert.equal('traceparent' in got[0]!, false, Object.keys(got[0]!).join());
+    for (const key of ['traceparent', 'timeNext', 'enqueuedAt']) assert.equal(key in got[0]!, false, `${key}: ${Object.keys(got[0]!).join()}`);
     const [processed] = otel.spansOf(destinationName(t.spec)).filter((s) => s.name.startsWith('process'));
     assert.equal(processed!.links[0]!.context.traceId, traceId);
   });
@@ -141,20 +142,24 @@ describe('traces across the queue', () => {
 });
 
 describe('metrics', () => {
-  test('sent, consumed, acked, nacked, failed, duplicates, process duration and in-flight after a run', async () => {
+  test('sent, consumed, acked, nacked, failed, duplicates, process duration, lag and in-flight after a run', async () => {
     const t = await tracedTable('otel_metrics');
     const destination = destinationName(t.spec);
-    const [okId, nackId, failId] = await enqueueMany(poolExecutor(), t.spec, [{ payload: { body: 'ok' } }, { payload: { body: 'nack' } }, { payload: { body: 'fail' } }]);
-    assert.equal(await otel.metric('messaging.client.sent.messages', destination), 3);
+    // The last one became due a minute ago: its lag is at least that.
+    const [okId, nackId, failId] = await enqueueMany(poolExecutor(), t.spec, [{ payload: { body: 'ok' } }, { payload: { body: 'nack' } }, { payload: { body: 'fail' } }, { payload: { body: 'past' }, deliverAt: Date.now() - 60_000 }]);
+    assert.equal(await otel.metric('messaging.client.sent.messages', destination), 4);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const calls = new Map<string, number>();
-    const sub = subscribe(t.spec, async (_m, ctx) => {
+    const sub = subscribe(t.spec, async (m: Record<string, unknown>, ctx) => {
       const id = String(ctx.id);
       calls.set(id, (calls.get(id) ?? 0) + 1);
+      if (m.body === 'hold') await gate;
       if (id === failId) throw new UnrecoverableError('poison');
       if (id === nackId && calls.get(id) === 1) throw new Error('again'); // nacked, then handled again: a duplicate
     }, { executor: poolExecutor(), address: vitess.grpcAddr, retryBackoff: fastRetry });
     cleanup.push(() => sub.close());
-    await waitUntil(() => sub.stats().acked === 2 && sub.stats().failed === 1, 20_000, 'two acked, one failed');
+    await waitUntil(() => sub.stats().acked === 3 && sub.stats().failed === 1, 20_000, 'three acked, one failed');
     assert.ok(okId);
     const read = async () => ({
       consumed: await otel.metric('messaging.client.consumed.messages', destination),
@@ -166,22 +171,20 @@ describe('metrics', () => {
       processErrors: await otel.metric('messaging.process.duration', destination, { 'error.type': 'UnrecoverableError' }),
       inFlight: await otel.metric('vitess_messages.in_flight', destination),
     });
-    assert.deepEqual(await read(), { consumed: 4, acked: 2, nacked: 1, failed: 1, duplicates: 1, processed: 4, processErrors: 1, inFlight: 0 });
+    assert.deepEqual(await read(), { consumed: 5, acked: 3, nacked: 1, failed: 1, duplicates: 1, processed: 5, processErrors: 1, inFlight: 0 });
+    // Every start has a due time (time_next, or enqueued_at for a message due at once), in seconds.
+    const lag = await otel.histogram('vitess_messages.lag', destination);
+    assert.equal(lag?.count, 5);
+    assert.ok(lag.min >= 0 && lag.max >= 60 && lag.max < 3600, JSON.stringify(lag));
 
     // One more, held in its handler: the gauge shows it while it runs.
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    await sub.close();
-    const holdId = await enqueue(poolExecutor(), t.spec, { body: 'hold' });
-    const sub2 = subscribe(t.spec, async (_m, ctx) => {
-      if (String(ctx.id) === holdId) await gate;
-    }, { executor: poolExecutor(), address: vitess.grpcAddr });
-    cleanup.push(() => sub2.close());
-    await waitUntil(() => sub2.stats().running === 1, 20_000, 'the held message running');
+    await enqueue(poolExecutor(), t.spec, { body: 'hold' });
+    await waitUntil(() => sub.stats().running === 1, 20_000, 'the held message running');
     assert.equal(await otel.metric('vitess_messages.in_flight', destination), 1);
     release();
-    await waitUntil(() => sub2.stats().acked === 1, 20_000, 'the held message acked');
-    await sub2.close();
-    assert.deepEqual(await read(), { consumed: 5, acked: 3, nacked: 1, failed: 1, duplicates: 1, processed: 5, processErrors: 1, inFlight: 0 });
+    await waitUntil(() => sub.stats().acked === 4, 20_000, 'the held message acked');
+    await sub.close();
+    // Closed: the table stays on the gauge, at 0.
+    assert.deepEqual(await read(), { consumed: 6, acked: 4, nacked: 1, failed: 1, duplicates: 1, processed: 6, processErrors: 1, inFlight: 0 });
   });
 });

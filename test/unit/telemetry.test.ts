@@ -15,8 +15,10 @@ import { InvalidOptionError } from '../../src/core/errors';
 import { enqueue, enqueueMany } from '../../src/core/operations';
 import { buildTableComment } from '../../src/core/options';
 import { buildCreateTable } from '../../src/migration/ddl';
+import { diffTables, tableKey } from '../../src/migration/diff';
 import { destinationName, errorType, operationAttributes, processAttributes, sendAttributes } from '../../src/telemetry/attributes';
 import { sendTelemetry } from '../../src/telemetry/send-telemetry';
+import { SubscriberTelemetry } from '../../src/telemetry/subscriber-telemetry';
 import { loadOtelApi } from '../../src/telemetry/otel-api';
 import { formatTraceparent, parseTraceparent } from '../../src/telemetry/traceparent';
 import { recorder } from '../helpers/recorder';
@@ -64,13 +66,16 @@ test('telemetry: traceContext adds a nullable, streamed traceparent column first
   assert.deepEqual(traced.payload.map((c) => [c.name, c.sqlType, c.nullable]), [['traceparent', 'varchar(55)', true], ['body', 'varchar(10)', false]]);
   assert.equal(traced.traceContext, true);
   assert.match(buildCreateTable(traced), /`failed_at` bigint NULL,\n  `traceparent` varchar\(55\) NULL,\n  `body` varchar\(10\) NOT NULL,/);
-  assert.match(buildTableComment(traced), /,vt_message_cols=id\|epoch\|traceparent\|body$/);
+  assert.match(buildTableComment(traced), /,vt_message_cols=id\|epoch\|time_next\|enqueued_at\|traceparent\|body$/);
   // Off by default: no column, nothing in the spec.
   assert.deepEqual(plain.payload.map((c) => c.name), ['body']);
   assert.equal('traceContext' in plain, false);
   // Also with streamedColumns naming only some payload columns.
   const some = defineMessageTable({ table: 't2', columns: { a: 'int', b: 'int' }, streamedColumns: ['b'], traceContext: true });
-  assert.deepEqual(some.streamed, ['id', 'epoch', 'traceparent', 'b']);
+  assert.deepEqual(some.streamed, ['id', 'epoch', 'time_next', 'enqueued_at', 'traceparent', 'b']);
+  assert.match(buildTableComment(some), /,vt_message_cols=id\|epoch\|time_next\|enqueued_at\|traceparent\|b$/);
+  // Without traceContext enqueued_at is never streamed, even if a spec lists it.
+  assert.match(buildTableComment({ options: plain.options, streamed: ['id', 'epoch', 'enqueued_at', 'body'] }), /,vt_message_cols=id\|epoch\|body$/);
 });
 
 test('telemetry: traceContext is checked like every table option', () => {
@@ -139,4 +144,41 @@ test('telemetry: in a process where @opentelemetry/api cannot be required, the l
   const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
   assert.deepEqual(JSON.parse(res.stdout), { api: 'absent', handled: 'handled', loaded: [], ddl: 2, names: true, traceparents: 0 });
+});
+
+test('telemetry: the subscriber takes the telemetry columns out of a row; the due time is time_next, or enqueued_at when it is 0', () => {
+  const t = new SubscriberTelemetry(traced, () => 0);
+  try {
+    const row: Record<string, unknown> = { id: '1', epoch: 0, time_next: '0', enqueued_at: '1796000000000000001', traceparent: `00-${TRACE}-${SPAN}-01`, body: 'x' };
+    assert.deepEqual(t.takeColumns(row), { traceparent: `00-${TRACE}-${SPAN}-01`, dueAtNs: 1796000000000000001n });
+    assert.deepEqual(row, { id: '1', epoch: 0, body: 'x' });
+    assert.deepEqual(t.takeColumns({ time_next: 1796000000500000000n, enqueued_at: 1n, traceparent: null }), { dueAtNs: 1796000000500000000n });
+    assert.deepEqual(t.takeColumns({ time_next: '0', enqueued_at: null, traceparent: null }), {}, 'another producer\'s row: no due time');
+    const fields = [{ name: 'id', type: 'INT64' }, { name: 'epoch', type: 'INT64' }, { name: 'time_next', type: 'INT64' }, { name: 'enqueued_at', type: 'INT64' }, { name: 'traceparent', type: 'VARCHAR' }, { name: 'body', type: 'VARCHAR' }] as const;
+    assert.deepEqual(t.visibleFields(fields as never).map((f) => f.name), ['id', 'epoch', 'body']);
+    assert.equal(t.visibleFields(fields as never), t.visibleFields(fields as never), 'computed once per field list');
+  } finally {
+    t.close();
+  }
+  const p = new SubscriberTelemetry(plain, () => 0);
+  const row = { id: '1', epoch: 0, time_next: '5' };
+  assert.equal(p.takeColumns(row), undefined);
+  assert.deepEqual(row, { id: '1', epoch: 0, time_next: '5' }, 'a table without traceContext keeps its row as it is');
+  p.close();
+});
+
+test('telemetry: turning traceContext on for an existing table adds the column after failed_at and the new comment; down reverses it', () => {
+  const before = defineMessageTable({ table: 'job', keyspace: 'commerce', columns: { body: 'varchar(10)' } });
+  const after = defineMessageTable({ table: 'job', keyspace: 'commerce', columns: { body: 'varchar(10)' }, traceContext: true });
+  const diff = diffTables(new Map([[tableKey(before), before]]), new Map([[tableKey(after), after]]));
+  assert.deepEqual(diff.up, [
+    'ALTER TABLE `commerce`.`job` ADD COLUMN `traceparent` varchar(55) NULL AFTER `failed_at`',
+    `ALTER TABLE \`commerce\`.\`job\` COMMENT='${buildTableComment(after)}'`,
+  ]);
+  assert.deepEqual(diff.down, [`ALTER TABLE \`commerce\`.\`job\` COMMENT='${buildTableComment(before)}'`, 'ALTER TABLE `commerce`.`job` DROP COLUMN `traceparent`']);
+  // Payload columns added later go after it: nothing moves.
+  const more = defineMessageTable({ table: 'job', keyspace: 'commerce', columns: { body: 'varchar(10)', note: { type: 'text', nullable: true } }, traceContext: true });
+  const next = diffTables(new Map([[tableKey(after), after]]), new Map([[tableKey(more), more]]));
+  assert.equal(next.up[0], 'ALTER TABLE `commerce`.`job` ADD COLUMN `note` text NULL AFTER `body`');
+  assert.ok(!next.up.some((s) => s.includes('MODIFY')), next.up.join('\n'));
 });
