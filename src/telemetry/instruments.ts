@@ -16,6 +16,8 @@ export const SCOPE = 'vitess-messages';
 export interface Instruments {
   /** `messaging.client.sent.messages`: messages enqueued (semconv). */
   readonly sent: Counter;
+  /** `messaging.client.operation.duration`: an enqueue call's INSERTs, in seconds (semconv). */
+  readonly sendDuration: Histogram;
   /** `messaging.client.consumed.messages`: messages delivered to a subscriber (semconv). */
   readonly consumed: Counter;
   /** `messaging.process.duration`: handler run time in seconds (semconv). */
@@ -110,6 +112,7 @@ function createInstruments(meter: Meter): Instruments {
   });
   return {
     sent: messages('messaging.client.sent.messages', 'Messages enqueued (written by an INSERT that succeeded)'),
+    sendDuration: meter.createHistogram('messaging.client.operation.duration', { unit: 's', description: 'Duration of an enqueue call (its INSERTs)' }),
     consumed: messages('messaging.client.consumed.messages', 'Messages delivered to a subscriber by the stream'),
     processDuration: meter.createHistogram('messaging.process.duration', { unit: 's', description: 'Duration of a handler run' }),
     acked: messages('vitess_messages.acked', 'Messages acked by a subscriber'),

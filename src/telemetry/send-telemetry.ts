@@ -42,10 +42,11 @@ export function sendTelemetry(spec: MessageTableSpec, columns: readonly string[]
   if (spec.traceContext) fillTraceparents(columns, rows, span);
   const instruments = activeInstruments();
   if (!span && !instruments) return undefined;
-  return { end: (error) => endSend(spec, rows.length, span, instruments, error) };
+  const started = performance.now();
+  return { end: (error) => endSend(spec, rows.length, span, instruments, started, error) };
 }
 
-function endSend(spec: MessageTableSpec, count: number, span: Span | undefined, instruments: Instruments | undefined, error: unknown): void {
+function endSend(spec: MessageTableSpec, count: number, span: Span | undefined, instruments: Instruments | undefined, started: number, error: unknown): void {
   const type = error === undefined ? undefined : errorType(error);
   if (span) {
     if (type !== undefined) {
@@ -56,7 +57,11 @@ function endSend(spec: MessageTableSpec, count: number, span: Span | undefined, 
     }
     span.end();
   }
-  instruments?.sent.add(count, operationAttributes(spec, 'send', type));
+  if (instruments) {
+    const attributes = operationAttributes(spec, 'send', type);
+    instruments.sent.add(count, attributes);
+    instruments.sendDuration.record((performance.now() - started) / 1000, attributes);
+  }
 }
 
 /** The traceparent of `span`, else of the active context's span, else null. */

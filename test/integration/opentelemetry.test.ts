@@ -18,7 +18,7 @@ import { destinationName } from '../../src/telemetry/attributes';
 import { MessageTable, VitessMessage, getMessageTableSpec, messageQueue } from '../../src/typeorm';
 import { registerOtel, type OtelHarness } from '../helpers/otel';
 import { createFromSpec, type TestTable } from '../helpers/producer-harness';
-import { poolExecutor } from '../helpers/subscriber-fixtures';
+import { poolExecutor, transportCases } from '../helpers/subscriber-fixtures';
 import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
 let otel: OtelHarness;
@@ -53,7 +53,8 @@ async function traceparentOf(t: TestTable, id: string): Promise<string | null> {
 const fastRetry = { base: 50, max: 100 };
 
 describe('traces across the queue', () => {
-  test('an enqueue in an active span stores its send span as the traceparent; the process spans link to it, one per attempt', async () => {
+  // Over both transports; the MySQL one with 64-bit integers as bigint (the telemetry cells too).
+  for (const tc of transportCases(cleanup)) test(`${tc.name}: an enqueue in an active span stores its send span as the traceparent; the process spans link to it, one per attempt`, async () => {
     const t = await tracedTable('otel_trace');
     const destination = destinationName(t.spec);
     const tracer = trace.getTracer('test');
@@ -78,7 +79,7 @@ describe('traces across the queue', () => {
     const sub = subscribe(t.spec, async (message: Record<string, unknown>) => {
       seen.push({ message, active: trace.getActiveSpan()?.spanContext().spanId });
       if (seen.length === 1) throw new Error('first attempt fails');
-    }, { executor: poolExecutor(), address: vitess.grpcAddr, retryBackoff: fastRetry });
+    }, { executor: poolExecutor(), ...tc.source(), ...(tc.name === 'mysql' ? { int64: 'bigint' as const } : {}), retryBackoff: fastRetry });
     cleanup.push(() => sub.close());
     await waitUntil(() => sub.stats().acked === 1, 20_000, 'the second attempt acked');
     await sub.close();
@@ -148,6 +149,7 @@ describe('metrics', () => {
     // The last one became due a minute ago: its lag is at least that.
     const [okId, nackId, failId] = await enqueueMany(poolExecutor(), t.spec, [{ payload: { body: 'ok' } }, { payload: { body: 'nack' } }, { payload: { body: 'fail' } }, { payload: { body: 'past' }, deliverAt: Date.now() - 60_000 }]);
     assert.equal(await otel.metric('messaging.client.sent.messages', destination), 4);
+    assert.equal(await otel.metric('messaging.client.operation.duration', destination, { 'messaging.operation.name': 'send' }), 1, 'one enqueue call');
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const calls = new Map<string, number>();
