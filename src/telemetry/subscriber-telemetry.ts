@@ -83,6 +83,11 @@ export class SubscriberTelemetry {
     instruments.lag.record(lagS, tableAttributes(this.#spec));
   }
 
+  /** Whether a tracer or meter provider is registered now (what {@link process} would record). */
+  enabled(): boolean {
+    return activeTracer() !== undefined || activeInstruments() !== undefined;
+  }
+
   /** A message came off the stream. */
   consumed(): void {
     activeInstruments()?.consumed.add(1, operationAttributes(this.#spec, 'receive'));
