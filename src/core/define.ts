@@ -9,6 +9,25 @@ import { checkIdentifier, checkKeyspace } from './identifiers';
 import { buildStreamedColumns, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from './options';
 import type { InferPayload } from './payload-type';
 import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from './spec';
+import { TRACEPARENT_COLUMN, TRACEPARENT_SQL_TYPE } from '../telemetry/traceparent';
+
+/**
+ * The column of a table with `traceContext: true`: a W3C traceparent (55
+ * characters for version 00; `tracestate` is not kept), NULL when the enqueue
+ * ran outside any trace. First among the payload columns, so adding payload
+ * columns later never moves it.
+ */
+export const TRACEPARENT_COLUMN_SPEC: PayloadColumnSpec = Object.freeze({ name: TRACEPARENT_COLUMN, property: TRACEPARENT_COLUMN, sqlType: TRACEPARENT_SQL_TYPE, nullable: true });
+
+/** Checks the `traceContext` option (a boolean; default false) and that no payload column takes its column's name. */
+export function checkTraceContext(value: unknown, payloadNames: readonly string[], subject: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new InvalidOptionError(subject, 'traceContext', 'must be a boolean', value);
+  if (value && payloadNames.some((n) => n.toLowerCase() === TRACEPARENT_COLUMN)) {
+    throw new InvalidOptionError(subject, `column ${TRACEPARENT_COLUMN}`, 'is the column traceContext adds; rename the payload column or leave traceContext off', TRACEPARENT_COLUMN);
+  }
+  return value;
+}
 
 /**
  * The bookkeeping columns in their canonical order and types (DESIGN §1), then
@@ -107,6 +126,15 @@ export interface DefineMessageTableInput extends MessageTableOptionsInput {
    * (no vschema change is generated). Default `{ column: 'id', type: 'hash' }`.
    */
   readonly vindex?: VindexInput | false;
+  /**
+   * Adds a nullable `traceparent varchar(55)` column, streamed: enqueue fills
+   * it with the W3C traceparent of its OpenTelemetry `send` span (or of the
+   * active span), and subscribers link their `process` spans to it, so a
+   * trace can be followed from producer to consumer across the queue. Not part
+   * of the payload type; handlers do not see it. Default `false`: tracing
+   * without links costs no column (docs/opentelemetry.md).
+   */
+  readonly traceContext?: boolean;
 }
 
 // A column type or default as DDL: words, numbers, parentheses, commas, dots and
@@ -164,10 +192,12 @@ export function finishSpec(
     indexes?: readonly IndexSpec[];
     streamedColumns?: readonly string[];
     vindex?: VindexInput | false;
+    traceContext?: boolean;
     options: MessageTableOptionsInput;
   },
 ): MessageTableSpec {
   checkIdentifier(parts.table, 'name', subject);
+  const traceContext = checkTraceContext(parts.traceContext, parts.payload.map((c) => c.name), subject);
   checkSpecShapes(subject, parts);
   if (parts.keyspace !== undefined) checkKeyspace(parts.keyspace, subject);
   const seen = new Set<string>();
@@ -237,11 +267,12 @@ export function finishSpec(
   const spec: MessageTableSpec = {
     table: parts.table,
     ...(parts.keyspace !== undefined ? { keyspace: parts.keyspace } : {}),
-    payload: Object.freeze(parts.payload.map((c) => Object.freeze({ ...c }))),
-    streamed: Object.freeze(buildStreamedColumns(streamedPayload, vindex?.column)),
+    payload: Object.freeze([...(traceContext ? [TRACEPARENT_COLUMN_SPEC] : []), ...parts.payload.map((c) => Object.freeze({ ...c }))]),
+    streamed: Object.freeze(buildStreamedColumns(streamedPayload, vindex?.column, traceContext)),
     ...(vindex ? { vindex } : {}),
     options: resolveTableOptions(parts.options, subject),
     ...(indexes.length ? { indexes: Object.freeze(indexes) } : {}),
+    ...(traceContext ? { traceContext: true as const } : {}),
   };
   return Object.freeze(spec);
 }
@@ -288,7 +319,7 @@ function defineUntyped(input: DefineMessageTableInput): MessageTableSpec {
   const subject = `defineMessageTable(${typeof input?.table === 'string' ? input.table : '?'})`;
   if (!input || typeof input !== 'object') throw new InvalidOptionError('defineMessageTable', 'input', 'must be an object', input);
   if (!input.columns || typeof input.columns !== 'object' || Array.isArray(input.columns)) throw new InvalidOptionError(subject, 'columns', 'must be an object of column types', input.columns);
-  checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
+  checkOptionNames(input, ['table', 'keyspace', 'columns', 'indexes', 'streamedColumns', 'vindex', 'traceContext', ...TABLE_OPTION_NAMES], subject);
   if (input.indexes !== undefined && !Array.isArray(input.indexes)) throw new InvalidOptionError(subject, 'indexes', 'must be an array of { name?, columns, unique? }', input.indexes);
   for (const ix of input.indexes ?? []) {
     if (ix === null || typeof ix !== 'object' || !Array.isArray(ix.columns)) throw new InvalidOptionError(subject, 'indexes', 'must be an array of { name?, columns, unique? }', ix);
@@ -314,7 +345,7 @@ function defineUntyped(input: DefineMessageTableInput): MessageTableSpec {
     if (full.comment !== undefined) col.comment = full.comment;
     return col;
   });
-  const { table, keyspace, columns: _c, indexes, streamedColumns, vindex, ...options } = input;
+  const { table, keyspace, columns: _c, indexes, streamedColumns, vindex, traceContext, ...options } = input;
   return finishSpec(subject, {
     table,
     ...(keyspace !== undefined ? { keyspace } : {}),
@@ -332,6 +363,7 @@ function defineUntyped(input: DefineMessageTableInput): MessageTableSpec {
     }),
     ...(streamedColumns ? { streamedColumns } : {}),
     ...(vindex !== undefined ? { vindex } : {}),
+    ...(traceContext !== undefined ? { traceContext } : {}),
     options,
   });
 }

@@ -31,6 +31,7 @@ import { buildReadVindexValues } from './sql/vindex-values';
 import { dueNs, leaseNs, raceWaitMs } from './due';
 import { NEVER_NS, type Duration } from './time';
 import { clipReason } from './reason';
+import { sendTelemetry } from '../telemetry/send-telemetry';
 
 /** When a message becomes due, and in which order. */
 export interface DeliveryOptions {
@@ -355,6 +356,8 @@ async function enqueueRows(
       values,
     });
   }
+  // OpenTelemetry: a send span and the sent counter, traceparent cells; undefined (nothing done) without a provider.
+  const telemetry = sendTelemetry(spec, columns, rows);
   // Rows each INSERT reported: 1 per new row, 2 per repeat (buildEnqueue's repeat mark).
   const affected: number[] = [];
   for (let start = 0; start < rows.length; start += chunkSize) {
@@ -363,12 +366,12 @@ async function enqueueRows(
     try {
       affected.push((await run(executor, statement, spec, operation, chunk.map((r) => r.id), site)).affectedRows);
     } catch (err) {
-      if (err instanceof QueryError && isDuplicateIdRefusal(spec, err.cause)) {
-        throw await duplicateIdError(executor, spec, columns, chunk, statement, operation, site, err.cause);
-      }
-      throw err;
+      const thrown = err instanceof QueryError && isDuplicateIdRefusal(spec, err.cause) ? await duplicateIdError(executor, spec, columns, chunk, statement, operation, site, err.cause) : err;
+      telemetry?.end(thrown);
+      throw thrown;
     }
   }
+  telemetry?.end();
   return { ids: rows.map((r) => r.id), affected };
 }
 

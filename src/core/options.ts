@@ -6,7 +6,8 @@
 import 'reflect-metadata';
 import { IsInt, IsNumber, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { InvalidOptionError } from './errors';
-import { BOOKKEEPING, UNSTREAMED_BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
+import { BOOKKEEPING, TELEMETRY_STREAMED, UNSTREAMED_BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
+import { TRACEPARENT_COLUMN } from '../telemetry/traceparent';
 import { toMs, type Duration } from './time';
 
 /** The table options as a user writes them; every one is optional. */
@@ -271,7 +272,9 @@ export function buildTableComment(spec: Pick<MessageTableSpec, 'options' | 'stre
   ];
   if (o.minBackoffMs !== undefined) parts.push(`vt_min_backoff=${msToCommentSeconds(o.minBackoffMs)}`);
   if (o.maxBackoffMs !== undefined) parts.push(`vt_max_backoff=${msToCommentSeconds(o.maxBackoffMs)}`);
-  const cols = spec.streamed.filter((c) => !UNSTREAMED_BOOKKEEPING.has(c));
+  // A traceContext table streams enqueued_at for telemetry (buildStreamedColumns); no other table does.
+  const telemetry = spec.streamed.includes(TRACEPARENT_COLUMN) && spec.streamed.includes(BOOKKEEPING.enqueuedAt);
+  const cols = spec.streamed.filter((c) => !UNSTREAMED_BOOKKEEPING.has(c) || (telemetry && TELEMETRY_STREAMED.includes(c)));
   parts.push(`vt_message_cols=${cols.join('|')}`);
   return parts.join(',');
 }
@@ -279,12 +282,15 @@ export function buildTableComment(spec: Pick<MessageTableSpec, 'options' | 'stre
 /**
  * The streamed columns in Vitess's required order: `id` first (the tablet takes
  * `row[0]` as the id), `epoch` (attempt counting), the vindex column when it is
- * not `id` (acks can be routed to one shard), then the payload columns asked
- * for. Our bookkeeping (failure reason, timestamps) is never streamed.
+ * not `id` (acks can be routed to one shard), with `traceContext` the
+ * telemetry columns ({@link TELEMETRY_STREAMED}: `time_next`, `enqueued_at`,
+ * `traceparent`), then the payload columns asked for. Our other bookkeeping
+ * (failure reason, `failed_at`; `enqueued_at` without `traceContext`) is never streamed.
  */
-export function buildStreamedColumns(payload: readonly string[], vindexColumn?: string): string[] {
+export function buildStreamedColumns(payload: readonly string[], vindexColumn?: string, traceContext = false): string[] {
   const out: string[] = [BOOKKEEPING.id, BOOKKEEPING.epoch];
   if (vindexColumn && !out.includes(vindexColumn)) out.push(vindexColumn);
+  if (traceContext) out.push(...TELEMETRY_STREAMED.filter((c) => !out.includes(c)));
   for (const c of payload) if (!out.includes(c) && !UNSTREAMED_BOOKKEEPING.has(c)) out.push(c);
   return out;
 }

@@ -5,6 +5,8 @@
  * `defineMessageTable()`.
  */
 
+import { TRACEPARENT_COLUMN } from '../telemetry/traceparent';
+
 /** Names of the bookkeeping columns, fixed by Vitess (plus our failure reason). */
 export const BOOKKEEPING = {
   id: 'id',
@@ -32,6 +34,15 @@ export const POLLER_INDEX = 'poller_idx';
  * takes payload columns.
  */
 export const UNSTREAMED_BOOKKEEPING: ReadonlySet<string> = new Set([BOOKKEEPING.failureReason, BOOKKEEPING.enqueuedAt, BOOKKEEPING.failedAt]);
+
+/**
+ * What a table with `traceContext: true` streams after `id`, `epoch` and the
+ * vindex column, for telemetry: `time_next` as the tablet read the row (0 for
+ * a row it took from the binlog as due at once, else when it became due),
+ * `enqueued_at` (the due time of those), and the `traceparent`. The
+ * subscriber takes all three out of the row before the handler sees it.
+ */
+export const TELEMETRY_STREAMED: readonly string[] = Object.freeze([BOOKKEEPING.timeNext, BOOKKEEPING.enqueuedAt, TRACEPARENT_COLUMN]);
 
 /** One payload column of a message table (or a bookkeeping one), as the DDL and the operations see it. */
 export interface PayloadColumnSpec {
@@ -106,6 +117,13 @@ export interface MessageTableSpec<P = unknown> {
   readonly options: MessageTableOptions;
   /** Secondary indexes of the user's (the primary key and `poller_idx` are implied). Absent = none. */
   readonly indexes?: readonly IndexSpec[];
+  /**
+   * `true` when the table has a `traceparent` column (the first payload
+   * column, streamed, nullable): enqueue stores the W3C traceparent of the
+   * active trace there, and the subscriber links its `process` span to it and
+   * leaves it out of the handler's message. Absent: no such column.
+   */
+  readonly traceContext?: true;
 }
 
 /** A user index on payload (or bookkeeping) columns. */

@@ -5,6 +5,7 @@ import { EXTEND_OPTIONS, NACK_OPTIONS, type ExtendOptions, type NackOptions } fr
 import { checkOptionNames } from '../core/options';
 import { toMs } from '../core/time';
 import type { ReceivedMessage, Settlement } from './message';
+import type { RowTelemetry } from '../telemetry/subscriber-telemetry';
 
 /**
  * How a delivery settled by the caller's own statement ended: settled, a
@@ -35,6 +36,8 @@ export interface DeliveryOwner<T> {
 export class Delivery<T> implements ReceivedMessage<T> {
   settled: Settlement | undefined;
   expiredBeforeStart = false;
+  /** @internal What the row's telemetry columns said (tables with `traceContext: true`): the producer's traceparent, the due time. */
+  telemetry: RowTelemetry | undefined;
   #settling: Promise<void> | undefined;
   readonly #controller = new AbortController();
   readonly #owner: DeliveryOwner<T>;

@@ -22,6 +22,7 @@ import { Readiness } from './readiness';
 import { Settler, type SettleEntry } from './settler';
 import { StreamReader } from './stream-reader';
 import { TypedEmitter } from './typed-emitter';
+import { SubscriberTelemetry, type RowTelemetry } from '../telemetry/subscriber-telemetry';
 
 /** Ids a subscriber remembers having started, to count `duplicates`. */
 const RECENT_IDS = 10_000;
@@ -74,6 +75,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   #onAbort: (() => void) | undefined;
   /** Deliveries handed back unsettled (the iterator was left): nacked on close with their epoch restored. */
   readonly #handedBack: Delivery<T>[] = [];
+  /** @internal OpenTelemetry hooks (no-ops without a registered provider). */
+  protected readonly telemetry: SubscriberTelemetry;
   /** @internal The option names this form accepts (the iterator form accepts fewer). */
   static readonly optionNames: readonly string[] = SUBSCRIBER_OPTION_NAMES;
 
@@ -92,6 +95,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     });
     this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
     this.#inFlight = new InFlight(this.opts.maxInFlight);
+    this.telemetry = new SubscriberTelemetry(spec, () => this.#inFlight.held);
     this.#owner = {
       settle: (d, how, detail) => this.#settle(d, how, detail),
       extendLease: (d, timeNextNs, waitMs) => this.#extendLease(d, timeNextNs, waitMs),
@@ -210,9 +214,11 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   #admit(row: WireRow, fields: readonly StreamField[], receivedAt: number): void {
     let decoded: Record<string, unknown>;
     let message: T;
+    let telemetry: RowTelemetry | undefined;
     try {
       decoded = decodeRow(fields, row, { int64: this.opts.int64 });
-      message = this.#hydrate(decoded, fields);
+      telemetry = this.telemetry.takeColumns(decoded);
+      message = this.#hydrate(decoded, this.telemetry.visibleFields(fields));
     } catch (err) {
       this.#undecodable(row, fields, err);
       return;
@@ -221,8 +227,10 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     const epoch = decoded.epoch === undefined ? 0 : Number(decoded.epoch);
     const routing = this.#routingColumn ? decoded[this.#routingColumn] : undefined;
     const d = new Delivery<T>(this.#owner, id, String(id), epoch, routing, message, receivedAt, decoded.epoch !== undefined);
+    if (telemetry !== undefined) d.telemetry = telemetry;
     this.#inFlight.take();
     this.#counts.received++;
+    this.telemetry.consumed();
     if (epoch > 0) this.#counts.redelivered++;
     this.queue.push(d);
     this.emit('message', d);
@@ -271,6 +279,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     this.#settler.fail(entry!, reason).then((changed) => {
       if (changed > 0) {
         this.#counts.failed++;
+        this.telemetry.settled('failed');
         this.emit('failed', entry!.id, reason);
       } else this.#counts.settleMisses++;
     }, (e: unknown) => {
@@ -287,6 +296,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     this.started.add(d);
     if (this.#recentIds.has(d.idText)) {
       this.#counts.duplicates++;
+      this.telemetry.duplicate();
       this.#recentIds.delete(d.idText); // re-added below as the newest
     } else if (this.#recentIds.size >= RECENT_IDS) {
       this.#recentIds.delete(this.#recentIds.values().next().value!);
@@ -296,6 +306,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       d.expiredBeforeStart = true;
       this.#counts.expiredBeforeStart++;
     }
+    this.telemetry.started(d);
     this.emit('active', d.message, d);
   }
 
@@ -320,17 +331,20 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
       if (how === 'acked') {
         await this.#settler.ack(entry);
         this.#counts.acked++;
+        this.telemetry.settled('acked');
         d.settled = how; // before the events: their listeners see it settled
         this.emit('acked', d.idText, d.epoch);
         this.emit('completed', d.message, d);
       } else if (how === 'nacked') {
         if (await this.#settler.nack([entry], detail.timeNextNs, detail.waitMs === undefined ? {} : { waitMs: detail.waitMs })) {
           this.#counts.nacked++;
+          this.telemetry.settled('nacked');
           this.emit('nacked', d.idText, d.epoch);
         } else this.#miss(d, 'nack');
       } else {
         if (await this.#settler.fail(entry, reason)) {
           this.#counts.failed++;
+          this.telemetry.settled('failed');
           this.emit('failed', d.idText, reason);
           this.emit('deadLettered', d.message, this.#failCause.get(d) ?? new VitessMessagesError(reason), d);
         } else this.#miss(d, 'fail');
@@ -356,7 +370,10 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   #noteSettledElsewhere(outcome: ElsewhereOutcome, d: Delivery<T>): void {
     if (outcome === 'missed') this.#counts.settleMisses++;
     else if (outcome === 'errored') this.#counts.settleErrors++;
-    else if (outcome !== 'superseded') this.#counts[outcome]++;
+    else if (outcome !== 'superseded') {
+      this.#counts[outcome]++;
+      this.telemetry.settled(outcome);
+    }
     this.#settledOne(d);
   }
 
@@ -458,6 +475,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
           const changed = done.value;
           this.#counts.nackedOnClose += changed;
           this.#counts.nacked += Math.max(0, changed - handedBack.length); // handed-back ones are counted already
+          this.telemetry.settled('nacked', Math.max(0, changed - handedBack.length));
           for (const d of unstarted) d.settled = 'nacked';
         } else {
           this.emit('error', new VitessMessagesError(`nack on close of ${entries.length} messages of ${this.spec.table} did not finish within ${timeoutMs} ms; it goes on in the background (otherwise they come back after the ack wait)`));
@@ -478,6 +496,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     }
     this.#reader?.closeTransport();
     this.closed = true;
+    this.telemetry.close();
     for (const w of this.#idleWaiters.splice(0)) w();
     this.onClosed();
     this.emit('closed');

@@ -75,7 +75,8 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
     // The handler slot is free as soon as the handler returns; the settle is
     // written in the background and still counts against maxInFlight until then.
     try {
-      await this.#handler(d.message, d);
+      // Inside a `process` span linked to the producer's when a provider is registered (no closure otherwise).
+      await (this.telemetry.enabled() ? this.telemetry.process(d, () => this.#handler(d.message, d)) : this.#handler(d.message, d));
       if (!d.isSettling) d.ack().catch(() => undefined);
     } catch (err) {
       this.countHandlerError();

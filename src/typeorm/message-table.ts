@@ -7,7 +7,7 @@
 import { dirname, sep } from 'node:path';
 import { DefaultNamingStrategy, Entity, getMetadataArgsStorage } from 'typeorm';
 import type { ColumnMetadataArgs } from 'typeorm/metadata-args/ColumnMetadataArgs';
-import { BOOKKEEPING_COLUMNS, checkSpecShapes, RESERVED_NAMES, type VindexInput } from '../core/define';
+import { BOOKKEEPING_COLUMNS, checkSpecShapes, checkTraceContext, RESERVED_NAMES, type VindexInput } from '../core/define';
 import { InvalidOptionError } from '../core/errors';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import { buildStreamedColumns, buildTableComment, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from '../core/options';
@@ -35,6 +35,14 @@ export interface MessageTableDecoratorOptions extends MessageTableOptionsInput {
    * (property or column name) co-locates a message with its business row.
    */
   readonly vindex?: VindexInput | false;
+  /**
+   * Adds a nullable, streamed `traceparent varchar(55)` column (not an entity
+   * property): enqueue stores the W3C traceparent of its OpenTelemetry `send`
+   * span (or of the active span) there, and subscribers link their `process`
+   * spans to it. Handlers' entities do not carry it. Default `false`
+   * (docs/opentelemetry.md).
+   */
+  readonly traceContext?: boolean;
 }
 
 const naming = new DefaultNamingStrategy();
@@ -200,7 +208,7 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
   return (target: Function) => {
     const subject = target.name || 'MessageTable';
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError(subject, 'options', 'must be an object', options);
-    checkOptionNames(options, ['name', 'keyspace', 'streamedColumns', 'vindex', ...TABLE_OPTION_NAMES], subject);
+    checkOptionNames(options, ['name', 'keyspace', 'streamedColumns', 'vindex', 'traceContext', ...TABLE_OPTION_NAMES], subject);
     const resolved = resolveTableOptions(options, subject);
     const table = checkIdentifier(naming.tableName(target.name, options.name as string), 'name', subject);
     if (options.keyspace !== undefined) checkKeyspace(options.keyspace, subject);
@@ -262,6 +270,7 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
       if (n === undefined) throw new InvalidOptionError(subject, 'streamedColumns', `must name payload columns (${payloadNames.join(', ') || 'none'})`, s);
       return n;
     });
+    const traceContext = checkTraceContext(options.traceContext, payloadNames, subject);
 
     const file = definingFile();
     registerMessageTable(target, { table, keyspace: options.keyspace, options, ...(file ? { file } : {}), definition: definitionText(options, chain) });
@@ -274,7 +283,7 @@ export function MessageTable(options: MessageTableDecoratorOptions = {}): ClassD
     // own schema diff leaves the index alone.
     storage.indices.push({ target, name: POLLER_INDEX, columns: ['timeAcked', 'priority', 'timeNext'], unique: false });
 
-    const comment = buildTableComment({ options: resolved, streamed: buildStreamedColumns(streamedPayload, vindexColumn) });
+    const comment = buildTableComment({ options: resolved, streamed: buildStreamedColumns(streamedPayload, vindexColumn, traceContext) });
     // synchronize: false — the vitess-messages generator owns this table's DDL and
     // vschema. TypeORM's own schema diff cannot see it through vtgate anyway:
     // information_schema answers with the shard's MySQL schema (`vt_commerce_80-`),

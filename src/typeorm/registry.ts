@@ -17,6 +17,7 @@ interface Registered {
   readonly options: MessageTableOptionsInput & {
     readonly streamedColumns?: readonly string[];
     readonly vindex?: VindexInput | false;
+    readonly traceContext?: boolean;
   };
   /** The file whose code applied the decorator, when the stack tells (see {@link registerMessageTable}). */
   readonly file?: string;
@@ -170,7 +171,7 @@ export function getMessageTableSpec(target: Function, dataSource?: DataSource): 
     }));
   const byProperty = (n: string) => metadata.columns.find((c) => c.propertyPath === n)?.databaseName ?? n;
 
-  const { streamedColumns, vindex, ...options } = entry.options;
+  const { streamedColumns, vindex, traceContext, ...options } = entry.options;
   const spec = finishSpec(target.name, {
     table: metadata.tableName,
     ...(entry.keyspace !== undefined ? { keyspace: entry.keyspace } : {}),
@@ -178,6 +179,7 @@ export function getMessageTableSpec(target: Function, dataSource?: DataSource): 
     indexes,
     ...(streamedColumns ? { streamedColumns: streamedColumns.map(byProperty) } : {}),
     ...(vindex === false ? { vindex: false as const } : vindex ? { vindex: { ...vindex, ...(vindex.column ? { column: byProperty(vindex.column) } : {}) } } : {}),
+    ...(traceContext !== undefined ? { traceContext } : {}),
     options,
   });
   // The comment TypeORM knows was written when the class was defined, before any
