@@ -5,6 +5,9 @@
  * by the library's own DDL, so the tests run on the tables users get.
  */
 import { Column, DataSource } from 'typeorm';
+import { Kysely, MysqlDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { fromKysely } from '../../src/adapters/kysely';
 import { fromMysql2 } from '../../src/adapters/mysql2';
 import { fromPrisma, type PrismaLike } from '../../src/adapters/prisma';
 import type { Executor } from '../../src/core/executor';
@@ -20,7 +23,7 @@ import { VitessMessage } from '../../src/typeorm/vitess-message';
 import { uniqueName, vitess, vtgatePool, waitUntil } from './vitess';
 
 export interface ExecutorHarness {
-  readonly name: 'mysql2' | 'typeorm' | 'prisma';
+  readonly name: 'mysql2' | 'typeorm' | 'prisma' | 'kysely';
   /** An autocommit executor. */
   executor(): Executor;
   /** Runs `fn` in a transaction of this client: committed when it resolves, rolled back when it throws. */
@@ -69,6 +72,22 @@ export async function typeormHarness(): Promise<ExecutorHarness> {
     executor: () => fromEntityManager(ds.manager),
     transaction: (fn) => ds.transaction((m) => fn(fromEntityManager(m))),
     close: () => ds.destroy(),
+  };
+}
+
+/**
+ * Kysely's MySQL dialect through vtgate, on a mysql2 callback pool that returns
+ * 64-bit integers as strings (Kysely passes no per-query options).
+ */
+export function kyselyHarness(): ExecutorHarness {
+  const db = new Kysely<Record<string, never>>({
+    dialect: new MysqlDialect({ pool: createPool({ uri: vitess.mysqlUrl, supportBigNumbers: true, bigNumberStrings: true, connectionLimit: 4 }) }),
+  });
+  return {
+    name: 'kysely',
+    executor: () => fromKysely(db),
+    transaction: (fn) => db.transaction().execute((trx) => fn(fromKysely(trx))),
+    close: () => db.destroy(),
   };
 }
 
