@@ -4,6 +4,7 @@
  * the generated module and migration text (pinned).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,7 +149,7 @@ test('prisma-schema: what the generator cannot honour is refused with the reason
   refused(model('  a String', '/// @vitess.message(ackWiat: "1m")'), /unknown option ackWiat/);
   refused(model('  a String', '/// @vitess.message(ackWait: "soon")'), /model EmailJob: .*ackWait/);
   refused(model('  priority2 String @map("time_next")'), /declared twice|time_next/);
-  refused(`datasource db {\n  provider = "postgresql"\n}\n`, /needs "mysql"/);
+  refused(`datasource db {\n  provider = "postgresql"\n}\n`, /need "mysql"/);
 });
 
 test('prisma-schema: the generated module and migration.sql (pinned)', () => {
@@ -213,4 +214,25 @@ test('prisma-schema: generate writes Prisma Migrate\'s layout once per table and
   writeFileSync(schema, model('  recipient String @db.VarChar(200)'));
   assert.throws(() => generatePrismaMigration({ schema }), (e: unknown) => e instanceof PrismaSchemaError && /differs from what migration 20261201131507_message_tables created/.test(e.message));
   assert.equal(readdirSync(join(dir, 'migrations')).length, 2);
+});
+
+test('prisma-schema: the golden module of test/fixtures/prisma (type-checked by test/types/prisma-generated.ts) is what generate writes', () => {
+  const fixture = join(process.cwd(), 'test/fixtures/prisma');
+  const result = generatePrismaMigration({ schema: join(fixture, 'schema.prisma'), out: join(fixture, 'vitess-messages.ts'), importFrom: '../../../src/core/define', dryrun: true });
+  assert.equal(result.specText, readFileSync(join(fixture, 'vitess-messages.ts'), 'utf8'));
+  assert.deepEqual(result.tables.map((t) => t.model), ['EmailJob']);
+});
+
+test('prisma-schema: Prisma itself accepts a message model with the bookkeeping snippet and the marker (prisma validate, offline)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vm-prisma-validate-'));
+  const run = (schema: string) => {
+    writeFileSync(join(dir, 'schema.prisma'), schema);
+    return spawnSync(process.execPath, [join(process.cwd(), 'node_modules/prisma/build/index.js'), 'validate', '--schema', join(dir, 'schema.prisma')], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  };
+  const ok = run(readFileSync(join(process.cwd(), 'test/fixtures/prisma/schema.prisma'), 'utf8'));
+  assert.equal(ok.status, 0, `${ok.stdout}\n${ok.stderr}`);
+  // The control: Prisma refuses what it does not know, so the pass above means something.
+  const bad = run(model('  a String @db.TinyInt(1)'));
+  assert.notEqual(bad.status, 0);
+  assert.match(`${bad.stdout}${bad.stderr}`, /TinyInt/);
 });
