@@ -5,6 +5,7 @@
  * sharded); after it, vtgate is given time to route the table by it.
  */
 import type { Executor } from '../core/executor';
+import { retryStaleVschema } from '../core/vschema-retry';
 import { buildSelectDatabase, buildShowTableVindexes, buildShowVschemaKeyspaces } from '../core/sql/vschema';
 import { buildCreateTable, buildVindexDdl } from '../migration/ddl';
 import type { PrismaMessageTable } from './message-models';
@@ -27,7 +28,7 @@ export async function applyMessageTables(executor: Executor, tables: readonly Pr
   for (const t of tables) {
     const vindexSql = buildVindexDdl(t.spec, 'add');
     const withVindex = vindexSql !== undefined && (await sharded(executor, t.spec.keyspace));
-    if (withVindex) await executor.query(vindexSql, []);
+    if (withVindex) await retryStaleVschema(() => executor.query(vindexSql, []));
     await executor.query(buildCreateTable(t.spec), []);
     if (withVindex) {
       // vtgate applies a vschema change asynchronously; until then an INSERT can fail ("does not have a primary vindex").

@@ -77,7 +77,12 @@ for (const [name, make] of harnesses) {
         let slow: Watched | undefined;
         let biz: Awaited<ReturnType<typeof businessTable>> | undefined;
         before(async () => {
-          [fast, slow, biz] = await Promise.all([watched('p_fast', origin), watched('p_slow', origin, { ackWaitS: 30 }), businessTable('p_biz')]);
+          // allSettled: when one fails, the others are still closed in after() (an open stream would keep the file running).
+          const [f, s, b] = await Promise.allSettled([watched('p_fast', origin), watched('p_slow', origin, { ackWaitS: 30 }), businessTable('p_biz')]);
+          fast = f.status === 'fulfilled' ? f.value : undefined;
+          slow = s.status === 'fulfilled' ? s.value : undefined;
+          biz = b.status === 'fulfilled' ? b.value : undefined;
+          for (const r of [f, s, b]) if (r.status === 'rejected') throw r.reason;
         });
         after(async () => {
           await Promise.all([unwatch(fast), unwatch(slow), biz?.drop()]);
