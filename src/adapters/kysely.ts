@@ -11,15 +11,21 @@ import { InvalidOptionError } from '../core/errors';
  * parameters, the operation node (a raw one: plugins see it) and a query id.
  */
 export interface KyselyCompiledQueryLike {
+  /** The statement, with `?` placeholders. */
   readonly sql: string;
+  /** The values of the placeholders, in order. */
   readonly parameters: readonly unknown[];
+  /** A raw operation node holding the whole statement, as `CompiledQuery.raw` makes. */
   readonly query: { readonly kind: 'RawNode'; readonly sqlFragments: readonly string[]; readonly parameters: readonly unknown[] };
+  /** An id of the query (Kysely's plugins key their state by it). */
   readonly queryId: { readonly queryId: string };
 }
 
 /** What a Kysely query result carries that we read (`numAffectedRows` is a bigint on the MySQL dialect). */
 export interface KyselyQueryResultLike {
+  /** Rows of a read; empty for a write. */
   readonly rows: readonly unknown[];
+  /** Rows a write matched (mysql2 through vtgate counts matched rows); absent for a read. */
   readonly numAffectedRows?: bigint;
 }
 
@@ -35,6 +41,7 @@ export interface KyselyLike {
    * signature matches without importing its types.
    */
   executeQuery(query: never): Promise<KyselyQueryResultLike>;
+  /** The same instance or transaction without its plugins (Kysely 0.23+), so no plugin renames result columns. */
   withoutPlugins?(): KyselyLike;
 }
 
@@ -59,8 +66,8 @@ function rawQuery(sql: string, params: readonly SqlParam[]): KyselyCompiledQuery
  *
  * Plugins are bypassed (`withoutPlugins()`): a `CamelCasePlugin` would rename
  * the columns the library reads back. 64-bit integers stay exact only when the
- * mysql2 pool returns them as strings — create it with `supportBigNumbers: true,
- * bigNumberStrings: true` (Kysely passes no per-query options); otherwise an
+ * mysql2 pool returns them as strings: create it with `supportBigNumbers: true`
+ * and `bigNumberStrings: true` (Kysely passes no per-query options); otherwise an
  * operation that reads an id or a timestamp above 2^53 throws
  * {@link InvalidOptionError} instead of using a rounded number. Errors are
  * mysql2's own (Kysely rethrows them with the caller's stack), so MySQL error

@@ -27,7 +27,9 @@ export type PrismaMessageQueues<T extends Readonly<Record<string, MessageTableSp
 
 /** The client extension {@link vitessMessages} returns, for `prisma.$extends(…)`. */
 export interface VitessMessagesExtension<T extends Readonly<Record<string, MessageTableSpec<any>>>> {
+  /** The extension's name (Prisma shows it in errors). */
   readonly name: 'vitess-messages';
+  /** Client-level members Prisma adds to the client and to every transaction client. */
   readonly client: {
     /**
      * The queue handles, on the client this is called on: inside

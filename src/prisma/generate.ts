@@ -13,6 +13,7 @@ import { messageTablesFromPrismaSchema, type PrismaMessageTable } from './messag
 import { PrismaSchemaError } from './prisma-schema-error';
 import { renderMigrationSql, renderSpecModule, TABLE_LINE, tableFingerprint } from './render';
 
+/** Options of {@link generatePrismaMigration} (the CLI's flags). */
 export interface PrismaGenerateOptions {
   /** The schema file. Default `prisma/schema.prisma`. */
   readonly schema?: string;
@@ -30,14 +31,19 @@ export interface PrismaGenerateOptions {
   readonly now?: Date;
 }
 
+/** What {@link generatePrismaMigration} found and wrote. */
 export interface PrismaGenerateResult {
+  /** Every message model of the schema, in model order. */
   readonly tables: readonly PrismaMessageTable[];
   /** Tables the new migration creates (empty: none written). */
   readonly created: readonly PrismaMessageTable[];
+  /** Where the spec module is (or, with `dryrun`, would be) written. */
   readonly specFile: string;
+  /** The spec module's text. */
   readonly specText: string;
   /** The migration written (absent when every table has one already). */
   readonly migrationFile?: string;
+  /** The migration's text (absent with the file). */
   readonly migrationSql?: string;
 }
 
@@ -60,6 +66,16 @@ function migratedTables(dir: string): Map<string, { fingerprint: string; migrati
 
 const NAME = /^[a-z0-9_]{1,100}$/;
 
+/**
+ * Reads `schema.prisma`, writes the spec module of its models marked
+ * `/// @vitess.message(…)` and, for tables no earlier migration created, a
+ * migration in Prisma Migrate's layout (what the CLI's
+ * `prisma generate` runs). Returns what it wrote; prints nothing.
+ *
+ * @throws PrismaSchemaError for a schema it cannot read or support, and for a
+ *   model whose table an earlier migration created with other DDL (changes are
+ *   not generated); nothing is written then.
+ */
 export function generatePrismaMigration(options: PrismaGenerateOptions = {}): PrismaGenerateResult {
   const schema = options.schema ?? 'prisma/schema.prisma';
   if (!existsSync(schema)) throw new PrismaSchemaError(`no schema file at ${schema}`);

@@ -36,6 +36,7 @@ export interface PrismaMessageTable {
   readonly key: string;
   /** What `defineMessageTable` is given (the generated module writes exactly this). */
   readonly input: DefineMessageTableInput;
+  /** `defineMessageTable(input)`: the table as the library uses it. */
   readonly spec: MessageTableSpec;
 }
 

@@ -7,6 +7,7 @@ import { VitessMessagesError } from '../core/errors';
  * when it is thrown.
  */
 export class PrismaSchemaError extends VitessMessagesError {
+  /** `'PrismaSchemaError'`, for logs; test the class with `instanceof`. */
   override readonly name = 'PrismaSchemaError';
   constructor(
     message: string,
