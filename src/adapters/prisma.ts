@@ -72,3 +72,9 @@ export {
 } from '../core/queue-admin';
 export type { Executor, ExecResult, SqlParam } from '../core/executor';
 export type { MessageTableSpec, PayloadColumnSpec } from '../core/spec';
+// Prisma models as message tables: the client extension, and the generator behind `vitess-messages prisma generate`.
+export { vitessMessages, type VitessMessagesExtension, type PrismaMessageQueues } from '../prisma/extension';
+export { messageTablesFromPrismaSchema, type PrismaMessageTable } from '../prisma/message-models';
+export { PRISMA_BOOKKEEPING_SNIPPET } from '../prisma/bookkeeping-fields';
+export { PrismaSchemaError } from '../prisma/prisma-schema-error';
+export { generatePrismaMigration, type PrismaGenerateOptions, type PrismaGenerateResult } from '../prisma/generate';

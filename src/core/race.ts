@@ -97,32 +97,52 @@ async function settleBatch(g: GuardedUpdate, batch: readonly RaceTarget[], epoch
   let remaining = batch;
   let changed = 0;
   let pause = 2;
+  // Rows already given their one retry after their postpone landed (see stillPostponing).
+  const retriedLanded = new Set<string>();
   for (;;) {
     const ids = remaining.map((t) => t.id);
     const n = (await g.run(g.build(targetBatch(g.spec, remaining, epoch)), ids)).affectedRows;
     changed += n;
     // Without a streamed epoch there is no postpone to wait for.
     if (epoch === undefined || n >= remaining.length || Date.now() >= deadline) return changed;
-    remaining = await stillPostponing(g, remaining, epoch);
+    const { waiting, landed } = await stillPostponing(g, remaining, epoch);
+    // Rows this UPDATE changed show the next epoch too (nack, fail and extend keep
+    // it), unless told apart by the time_next written: only more such rows than
+    // it changed mean that some postpone landed after it.
+    const ours = g.writtenTimeNextNs !== undefined ? 0 : n;
+    const retryNow = landed.length > ours ? landed.filter((t) => !retriedLanded.has(t.id)) : [];
+    for (const t of retryNow) retriedLanded.add(t.id);
+    remaining = [...waiting, ...retryNow];
     if (remaining.length === 0) return changed;
-    await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
-    pause = Math.min(pause * 2, 100);
+    // Only rows still waiting for their postpone need the pause; landed ones match now.
+    if (waiting.length > 0) {
+      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+      pause = Math.min(pause * 2, 100);
+    }
   }
 }
 
 /**
- * The targets whose row is still unacked at the streamed epoch (the postpone
- * has not landed) and not one this update already wrote. Acked, failed, sent
- * again or missing rows drop out: waiting cannot help them.
+ * Of the targets the UPDATE did not change: `waiting`, those whose row is
+ * still unacked at the streamed epoch (the postpone has not landed) and not
+ * one this update already wrote; `landed`, those unacked at the next epoch —
+ * the postpone landed between the UPDATE and this read, so the guarded UPDATE
+ * matches them now (or excludes them for another reason, e.g. failed: the
+ * caller retries them once). Acked, sent again or missing rows drop out:
+ * waiting cannot help them.
  */
-async function stillPostponing(g: GuardedUpdate, targets: readonly RaceTarget[], epoch: string): Promise<RaceTarget[]> {
+async function stillPostponing(g: GuardedUpdate, targets: readonly RaceTarget[], epoch: string): Promise<{ waiting: RaceTarget[]; landed: RaceTarget[] }> {
   const read = buildGetMessages(g.spec, targetBatch(g.spec, targets));
   const rows = (await g.run(read, targets.map((t) => t.id))).rows;
+  const next = (BigInt(epoch) + 1n).toString();
   const waiting = new Set<string>();
+  const landed = new Set<string>();
   for (const row of rows) {
-    if (row[BOOKKEEPING.timeAcked] != null || String(row[BOOKKEEPING.epoch]) !== epoch) continue;
+    if (row[BOOKKEEPING.timeAcked] != null) continue;
     if (g.writtenTimeNextNs !== undefined && String(row[BOOKKEEPING.timeNext]) === g.writtenTimeNextNs) continue;
-    waiting.add(String(row[BOOKKEEPING.id]));
+    const seen = String(row[BOOKKEEPING.epoch]);
+    if (seen === epoch) waiting.add(String(row[BOOKKEEPING.id]));
+    else if (seen === next) landed.add(String(row[BOOKKEEPING.id]));
   }
-  return targets.filter((t) => waiting.has(t.id));
+  return { waiting: targets.filter((t) => waiting.has(t.id)), landed: targets.filter((t) => landed.has(t.id)) };
 }

@@ -16,6 +16,7 @@ import { registerDashboard } from '../cli/dashboard';
 import { registerExplain } from '../cli/explain';
 import { registerFailed } from '../cli/failed';
 import { registerPeek } from '../cli/peek';
+import { registerPrismaGenerate } from '../cli/prisma-generate';
 import { registerPurgeFailed } from '../cli/purge-failed';
 import { registerRetry } from '../cli/retry';
 import { registerStats } from '../cli/stats';
@@ -97,6 +98,7 @@ export function buildProgram(): Command {
   registerPeek(program);
   registerExplain(program);
   registerDashboard(program);
+  registerPrismaGenerate(program);
   return program;
 }
 

@@ -5,6 +5,9 @@
  * by the library's own DDL, so the tests run on the tables users get.
  */
 import { Column, DataSource } from 'typeorm';
+import { Kysely, MysqlDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { fromKysely } from '../../src/adapters/kysely';
 import { fromMysql2 } from '../../src/adapters/mysql2';
 import { fromPrisma, type PrismaLike } from '../../src/adapters/prisma';
 import type { Executor } from '../../src/core/executor';
@@ -17,10 +20,11 @@ import { fromEntityManager } from '../../src/typeorm/entity-manager-executor';
 import { MessageTable } from '../../src/typeorm/message-table';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
 import { VitessMessage } from '../../src/typeorm/vitess-message';
+import { retryStaleVschema } from '../../src/core/vschema-retry';
 import { uniqueName, vitess, vtgatePool, waitUntil } from './vitess';
 
 export interface ExecutorHarness {
-  readonly name: 'mysql2' | 'typeorm' | 'prisma';
+  readonly name: 'mysql2' | 'typeorm' | 'prisma' | 'kysely';
   /** An autocommit executor. */
   executor(): Executor;
   /** Runs `fn` in a transaction of this client: committed when it resolves, rolled back when it throws. */
@@ -69,6 +73,22 @@ export async function typeormHarness(): Promise<ExecutorHarness> {
     executor: () => fromEntityManager(ds.manager),
     transaction: (fn) => ds.transaction((m) => fn(fromEntityManager(m))),
     close: () => ds.destroy(),
+  };
+}
+
+/**
+ * Kysely's MySQL dialect through vtgate, on a mysql2 callback pool that returns
+ * 64-bit integers as strings (Kysely passes no per-query options).
+ */
+export function kyselyHarness(): ExecutorHarness {
+  const db = new Kysely<Record<string, never>>({
+    dialect: new MysqlDialect({ pool: createPool({ uri: vitess.mysqlUrl, supportBigNumbers: true, bigNumberStrings: true, connectionLimit: 4 }) }),
+  });
+  return {
+    name: 'kysely',
+    executor: () => fromKysely(db),
+    transaction: (fn) => db.transaction().execute((trx) => fn(fromKysely(trx))),
+    close: () => db.destroy(),
   };
 }
 
@@ -164,7 +184,7 @@ export function producerDefinition(table: string, options: ProducerTableOptions 
 /** Creates the table of `spec` with the library's own DDL (vindex, then CREATE TABLE); `drop` reverses it. */
 export async function createFromSpec(spec: MessageTableSpec): Promise<TestTable> {
   const db = vtgatePool();
-  for (const sql of buildSchemaSql(spec)) await db.query(sql);
+  for (const sql of buildSchemaSql(spec)) await retryStaleVschema(() => db.query(sql));
   const keyspace = spec.keyspace ?? vitess.sharded;
   if (spec.vindex) {
     // vtgate applies a vschema change asynchronously: until it has, an INSERT
@@ -216,7 +236,7 @@ export async function businessTable(prefix: string): Promise<{ qualified: string
   const table = uniqueName(prefix);
   const qualified = `\`${vitess.sharded}\`.\`${table}\``;
   const db = vtgatePool();
-  await db.query(`alter vschema on ${qualified} add vindex hash(id) using hash`);
+  await retryStaleVschema(() => db.query(`alter vschema on ${qualified} add vindex hash(id) using hash`));
   await db.query(`create table ${qualified} (id bigint not null, label varchar(32) not null, primary key (id))`);
   return {
     qualified,

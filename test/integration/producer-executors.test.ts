@@ -1,6 +1,7 @@
 /**
  * The producer operations on the real 2-shard Vitess, once per client (mysql2,
- * TypeORM's EntityManager, Prisma 7 interactive transactions) and once per way
+ * TypeORM's EntityManager, Prisma 7 interactive transactions, Kysely's MySQL
+ * dialect) and once per way
  * a user defines a table (a `@MessageTable` entity, `defineMessageTable`), each
  * table created by the library's own DDL. Deliveries are watched over gRPC;
  * where rows live is read from the shard databases.
@@ -12,12 +13,17 @@ import { ack, enqueue, enqueueMany, fail, getMessages, listFailed, nack, retry }
 import { countByShard } from '../helpers/count-by-shard';
 import { TableStream } from '../helpers/stream-table';
 import {
-  businessTable, countRows, mysql2Harness, prismaHarness, producerTable, TABLE_ORIGINS, typeormHarness,
+  businessTable, countRows, kyselyHarness, mysql2Harness, prismaHarness, producerTable, TABLE_ORIGINS, typeormHarness,
   type ExecutorHarness, type ProducerTableOptions, type TableOrigin, type TestTable,
 } from '../helpers/producer-harness';
 import { closePool } from '../helpers/vitess';
 
-const harnesses: Array<() => Promise<ExecutorHarness>> = [async () => mysql2Harness(), typeormHarness, prismaHarness];
+const harnesses: ReadonlyArray<readonly [string, () => Promise<ExecutorHarness>]> = [
+  ['mysql2', async () => mysql2Harness()],
+  ['typeorm', typeormHarness],
+  ['prisma', prismaHarness],
+  ['kysely', async () => kyselyHarness()],
+];
 
 after(closePool);
 
@@ -52,9 +58,7 @@ function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
-for (const make of harnesses) {
-  // The name is known only once the harness exists; describe() needs it now.
-  const name = make === prismaHarness ? 'prisma' : make === typeormHarness ? 'typeorm' : 'mysql2';
+for (const [name, make] of harnesses) {
   // The two table origins run side by side (their tests wait on ack waits, not on CPU).
   describe(`producer on ${name}`, { concurrency: 2 }, () => {
     let made: Promise<ExecutorHarness> | undefined;
@@ -73,7 +77,12 @@ for (const make of harnesses) {
         let slow: Watched | undefined;
         let biz: Awaited<ReturnType<typeof businessTable>> | undefined;
         before(async () => {
-          [fast, slow, biz] = await Promise.all([watched('p_fast', origin), watched('p_slow', origin, { ackWaitS: 30 }), businessTable('p_biz')]);
+          // allSettled: when one fails, the others are still closed in after() (an open stream would keep the file running).
+          const [f, s, b] = await Promise.allSettled([watched('p_fast', origin), watched('p_slow', origin, { ackWaitS: 30 }), businessTable('p_biz')]);
+          fast = f.status === 'fulfilled' ? f.value : undefined;
+          slow = s.status === 'fulfilled' ? s.value : undefined;
+          biz = b.status === 'fulfilled' ? b.value : undefined;
+          for (const r of [f, s, b]) if (r.status === 'rejected') throw r.reason;
         });
         after(async () => {
           await Promise.all([unwatch(fast), unwatch(slow), biz?.drop()]);

@@ -1,11 +1,13 @@
 /**
- * The ORM-free entry points: `vitess-messages/mysql2` and `vitess-messages/prisma`
- * load neither TypeORM nor the Prisma client nor mysql2; the adapters turn their
+ * The ORM-free entry points: `vitess-messages/mysql2`, `vitess-messages/prisma`
+ * and `vitess-messages/kysely` load neither TypeORM nor the Prisma client nor
+ * mysql2 nor kysely; the adapters turn their
  * clients' results into the Executor's shape and refuse what is not a client.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { fromKysely } from '../../src/adapters/kysely';
 import { fromMysql2 } from '../../src/adapters/mysql2';
 import { fromPrisma } from '../../src/adapters/prisma';
 import { InvalidOptionError } from '../../src/core/errors';
@@ -20,12 +22,12 @@ function loadedModules(entry: string, esm: boolean): string[] {
   return JSON.parse(res.stdout) as string[];
 }
 
-for (const entry of ['vitess-messages/mysql2', 'vitess-messages/prisma']) {
+for (const entry of ['vitess-messages/mysql2', 'vitess-messages/prisma', 'vitess-messages/kysely']) {
   for (const esm of [false, true]) {
     test(`adapter-entries: ${entry} (${esm ? 'import' : 'require'}) loads no ORM and no driver`, () => {
       const modules = loadedModules(entry, esm);
       assert.ok(modules.some((m) => m.includes('/dist/adapters/')), 'the adapter itself was loaded');
-      for (const forbidden of ['/node_modules/typeorm/', '/node_modules/@prisma/', '/node_modules/mysql2/']) {
+      for (const forbidden of ['/node_modules/typeorm/', '/node_modules/@prisma/', '/node_modules/mysql2/', '/node_modules/kysely/']) {
         assert.deepEqual(modules.filter((m) => m.includes(forbidden)), [], `${forbidden} stays unloaded`);
       }
     });
@@ -35,12 +37,15 @@ for (const entry of ['vitess-messages/mysql2', 'vitess-messages/prisma']) {
 test('adapter-entries: the entry points export their adapter and the operations', () => {
   const mysql2 = require('vitess-messages/mysql2') as Record<string, unknown>;
   const prisma = require('vitess-messages/prisma') as Record<string, unknown>;
+  const kysely = require('vitess-messages/kysely') as Record<string, unknown>;
   for (const name of ['enqueue', 'enqueueMany', 'ack', 'nack', 'fail', 'retry', 'extend', 'listFailed', 'getMessages', 'counts', 'purgeFailed', 'get']) {
     assert.equal(typeof mysql2[name], 'function', `mysql2 ${name}`);
     assert.equal(mysql2[name], prisma[name], `one copy of ${name}`);
+    assert.equal(mysql2[name], kysely[name], `one copy of ${name}`);
   }
   assert.equal(typeof mysql2.fromMysql2, 'function');
   assert.equal(typeof prisma.fromPrisma, 'function');
+  assert.equal(typeof kysely.fromKysely, 'function');
 });
 
 test('adapter-mysql2: passes values as parameters with 64-bit integers as strings; maps rows and write headers', async () => {
@@ -73,6 +78,31 @@ test('adapter-prisma: reads go to $queryRawUnsafe, writes to $executeRawUnsafe, 
   assert.deepEqual(await ex.query('update t set a = ? where id in (?, ?)', [1, '2', '3']), { rows: [], affectedRows: 2 });
   assert.deepEqual(calls, [['query', 'select `id` from t where id = ?', ['5']], ['execute', 'update t set a = ? where id in (?, ?)', [1, '2', '3']]]);
   assert.throws(() => fromPrisma({ $executeRawUnsafe: fake.$executeRawUnsafe } as never), InvalidOptionError);
+});
+
+test('adapter-kysely: raw compiled queries with values as parameters, plugins bypassed, numAffectedRows read as a count', async () => {
+  const calls: Array<{ sql: string; parameters: readonly unknown[]; query: { kind: string } }> = [];
+  const unplugged = {
+    async executeQuery(q: { sql: string; parameters: readonly unknown[] }) {
+      calls.push(q as (typeof calls)[number]);
+      return q.sql.startsWith('select') ? { rows: [{ time_next: '1' }] } : { rows: [], numAffectedRows: 3n };
+    },
+  };
+  const withPlugins = {
+    executeQuery: async () => ({ rows: [{ timeNext: '1' }] }),
+    withoutPlugins: () => unplugged,
+  };
+  const ex = fromKysely(withPlugins);
+  assert.deepEqual(await ex.query('select `time_next` from t where id = ?', ['5']), { rows: [{ time_next: '1' }], affectedRows: 0 });
+  assert.deepEqual(await ex.query('update t set a = ? where id in (?, ?)', [1, '2', '3']), { rows: [], affectedRows: 3 });
+  assert.deepEqual(calls.map((c) => [c.sql, c.parameters, c.query.kind]), [
+    ['select `time_next` from t where id = ?', ['5'], 'RawNode'],
+    ['update t set a = ? where id in (?, ?)', [1, '2', '3'], 'RawNode'],
+  ]);
+  // A write result without numAffectedRows (a statement that affects nothing) counts 0.
+  assert.equal((await fromKysely({ executeQuery: async () => ({ rows: [] }) }).query('update t', [])).affectedRows, 0);
+  assert.throws(() => fromKysely(null as never), InvalidOptionError);
+  assert.throws(() => fromKysely({} as never), InvalidOptionError);
 });
 
 test('adapter-typeorm: an EntityManager result and a QueryRunner structured result both map to the Executor shape', async () => {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 
 const load = new Function('s', 'return import(s)') as (s: string) => Promise<Record<string, unknown>>;
 
-for (const entry of ['vitess-messages', 'vitess-messages/typeorm', 'vitess-messages/mysql2', 'vitess-messages/prisma']) {
+for (const entry of ['vitess-messages', 'vitess-messages/typeorm', 'vitess-messages/mysql2', 'vitess-messages/prisma', 'vitess-messages/kysely']) {
   test(`import and require of ${entry} give the same exports, one module state`, async () => {
     const esm = await load(entry);
     const cjs = require(entry) as Record<string, unknown>;

@@ -57,6 +57,11 @@ const INTERNALS: Record<string, readonly string[]> = {
   'queue-handle': ['checkExecutor', 'checkSubscribeOptions', 'definedOnly'],
   'typeorm/hydrate': ['entityHydrator'],
   'typeorm/registry': ['messageTableClasses', 'registerMessageTable'],
+  'core/vschema-retry': ['retryStaleVschema'],
+  'prisma/schema-parser': ['parsePrismaSchema', 'parseArguments'],
+  'prisma/message-models': ['delegateName', 'MESSAGE_MARKER'],
+  'prisma/render': ['renderSpecModule', 'renderMigrationSql', 'tableFingerprint'],
+  'prisma/apply': ['applyMessageTables'],
 };
 // Internal types (no run-time value to look for): they stay out of every report.
 const INTERNAL_TYPES = ['Statement', 'EnqueueRow', 'TargetBatch', 'DecodeOptions', 'ResolvedSubscriberOptions', 'Delivery', 'SubscriberCounters'];

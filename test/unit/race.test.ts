@@ -92,3 +92,43 @@ test('race: the library nack reaches the helper (numeric ids, one statement for 
   assert.equal(await nack(ex, spec, refs), 300);
   assert.equal(calls.length, 1, 'one UPDATE for 300 refs of one epoch (it was 300 before)');
 });
+
+test('race: a row whose postpone lands between the UPDATE and the read-back is updated on the retry, not dropped', async () => {
+  // The UPDATE finds the row still at the streamed epoch 0; the tablet's
+  // postpone lands before the read, which then shows epoch 1: the guarded
+  // UPDATE matches now, so it must run again (seen under load: a nack counted 0).
+  let epoch = '0';
+  let updates = 0;
+  let nacked = false;
+  const ex: Executor = {
+    async query(sql: string): Promise<ExecResult> {
+      if (sql.startsWith('select')) return { rows: [{ id: 'id1', epoch, time_next: '1', time_acked: null }], affectedRows: 0 };
+      updates++;
+      const matches = epoch === '1' && !nacked;
+      if (matches) nacked = true;
+      epoch = '1'; // the postpone lands right after the first UPDATE
+      return { rows: [], affectedRows: matches ? 1 : 0 };
+    },
+  };
+  const changed = await runGuarded({
+    spec, targets: [{ id: 'id1', epoch: '0' }], batchSize: 500, waitMs: 60_000,
+    build: (b) => buildNack(spec, b, '5'), run: (s) => ex.query(s.sql, s.params), sleep: async () => undefined,
+  });
+  assert.equal(changed, 1);
+  assert.equal(updates, 2);
+
+  // A row at the next epoch that the UPDATE still does not change (failed, say) is tried once more, not until the wait ends.
+  let tries = 0;
+  const stuck: Executor = {
+    async query(sql: string): Promise<ExecResult> {
+      if (sql.startsWith('select')) return { rows: [{ id: 'id1', epoch: '1', time_next: '9223372036854775807', time_acked: null }], affectedRows: 0 };
+      tries++;
+      return { rows: [], affectedRows: 0 };
+    },
+  };
+  assert.equal(await runGuarded({
+    spec, targets: [{ id: 'id1', epoch: '0' }], batchSize: 500, waitMs: 60_000,
+    build: (b) => buildNack(spec, b, '5'), run: (s) => stuck.query(s.sql, s.params), sleep: async () => undefined,
+  }), 0);
+  assert.equal(tries, 2);
+});

@@ -19,3 +19,4 @@ export * from './shards';
 export * from './table-info';
 export * from './explain';
 export * from './failed-ids';
+export * from './vschema';
