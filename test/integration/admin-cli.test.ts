@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ack, enqueue, enqueueMany, fail, getMessages } from '../../src/core/operations';
 import { countByShard } from '../helpers/count-by-shard';
-import { mysql2Harness, producerTable } from '../helpers/producer-harness';
+import { getMessageTableSpec } from '../../src/typeorm/registry';
+import { AdminCliJob } from '../fixtures/admin-cli-ormconfig';
+import { createFromSpec, mysql2Harness, producerTable } from '../helpers/producer-harness';
 import { closePool, debugVars, vitess } from '../helpers/vitess';
 
 test.after(() => closePool());
@@ -122,10 +124,16 @@ test('admin CLI: tables, stats, failed, retry, purge-failed, peek and explain wi
 });
 
 test('admin CLI: -d takes the connection and the table\'s keyspace and spec from a TypeORM DataSource', async () => {
-  // ormconfig's entities (email_job in the sharded keyspace) and its connection (database: the unsharded one).
-  const r = await json<Record<string, any>>(['stats', 'email_job', '-d', 'build/ormconfig.js']);
-  assert.deepEqual(Object.keys(r.shards).sort(), ['-80', '80-'], 'found in commerce through the entity, not the DataSource\'s meta');
-  assert.ok(typeof r.due === 'number' && typeof r.failed === 'number');
+  // The fixture's entity (admin_cli_job in the sharded keyspace) and its connection (database: the unsharded one).
+  const table = await createFromSpec(getMessageTableSpec(AdminCliJob));
+  try {
+    await enqueue(mysql2Harness().executor(), table.spec, { body: { n: 1 } });
+    const r = await json<Record<string, any>>(['stats', 'admin_cli_job', '-d', 'build/test/fixtures/admin-cli-ormconfig.js']);
+    assert.deepEqual(Object.keys(r.shards).sort(), ['-80', '80-'], 'found in the sharded keyspace through the entity, not the DataSource\'s meta');
+    assert.deepEqual([r.due, r.failed], [1, 0]);
+  } finally {
+    await table.drop();
+  }
 });
 
 test('admin CLI: a missing address, keyspace or table, and bad arguments exit 2 with a typed message', async () => {
