@@ -29,6 +29,8 @@ export interface MemoryResult {
   readonly peakHeap: number;
   readonly afterGcRss: number;
   readonly afterGcHeap: number;
+  /** Deliveries of an id the consumer had started already (`stats().duplicates`). */
+  readonly duplicates?: number;
 }
 
 export const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
