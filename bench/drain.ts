@@ -111,7 +111,7 @@ export async function runDrain(options: { messages: number; rounds: number; vari
   for (let r = 0; r < options.rounds; r++) {
     const byVariant = new Map<DrainVariant, DrainRun>();
     for (const v of roundOrder(variants, r)) {
-      const table = await backlog(`bench_drain_${v.replace('-', '_')}`, n);
+      const table = await backlog(`bench_drain_${v.replace(/-/g, '_')}`, n);
       try {
         const run = v === 'go' ? drainGo(table, n) : await drainOurs(table.spec, n, v === 'ours-tuned' ? TUNED : {});
         byVariant.set(v, run);

@@ -123,7 +123,7 @@ export async function runEnqueue(options: { single: number; many: number; rounds
   const tables = {} as Record<EnqueuePath, TestTable>;
   try {
     const ormSpec = getMessageTableSpec(entity, ds);
-    for (const path of ENQUEUE_PATHS) tables[path] = await createFromSpec(path === 'typeorm-tx' ? ormSpec : { ...ormSpec, table: `${base}_${path.replace('-', '_').toLowerCase()}` });
+    for (const path of ENQUEUE_PATHS) tables[path] = await createFromSpec(path === 'typeorm-tx' ? ormSpec : { ...ormSpec, table: `${base}_${path.replace(/-/g, '_').toLowerCase()}` });
     const step = steps(ds, entity, pool, tables);
     for (const path of paths) await closedLoop(step[path], step[path].size * 20, options.concurrency); // warm-up
     const rates = new Map<EnqueuePath, number[]>(paths.map((p) => [p, []]));

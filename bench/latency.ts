@@ -143,7 +143,7 @@ export async function runLatency(options: { rates: number[]; paths: LatencyPath[
   const lanes = {} as Record<LatencyPath, Lane>;
   try {
     for (const path of LATENCY_PATHS) {
-      const spec = path === 'typeorm-tx' ? getMessageTableSpec(entity, ds) : { ...getMessageTableSpec(entity, ds), table: `${base}_${path.replace('-', '_')}` };
+      const spec = path === 'typeorm-tx' ? getMessageTableSpec(entity, ds) : { ...getMessageTableSpec(entity, ds), table: `${base}_${path.replace(/-/g, '_')}` };
       lanes[path] = await lane(spec);
     }
     const send = senders(ds, entity, lanes);
