@@ -1,58 +1,106 @@
 /**
- * Memory benchmark (a script, not a test): drains a 200,000-message backlog
- * (~150-byte rows, default table options) with maxInFlight 1000 and a handler
- * that takes a little time, sampling RSS and heap every 100 ms; prints the
- * baseline (subscriber idle) and the peak.
+ * Memory benchmark (a script, not a test): backlogs of ~150-byte messages
+ * (default table options) drained by a separate consumer process
+ * (bench/memory-consumer.ts) at the subscriber's defaults (maxInFlight 1000),
+ * sampling RSS from /proc at 25 Hz (and the kernel's high-water mark) and the
+ * heap inside the consumer. Prints, per backlog, the idle baseline, the
+ * peaks, and RSS / heap after the drain and a full GC (what a leak would leave).
+ * One run per size: the 1,000,000 backlog alone takes minutes to write.
  *
- *   npm run bench:memory [-- messages]
+ *   npm run bench:memory [-- --quick] [--sizes 50000,200000,1000000] [--json out.json]
  */
-import { defineMessageTable } from '../src/core/define';
-import { buildDropSchemaSql, buildSchemaSql } from '../src/migration/ddl';
-import { subscribe } from '../src/subscriber/subscriber';
-import { insertMessages, poolExecutor } from '../test/helpers/subscriber-fixtures';
-import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../test/helpers/vitess';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closePool } from '../test/helpers/vitess';
+import { backlog } from './drain';
+import { benchFlags } from './lib/stats';
 
-const N = Number(process.argv[2] ?? 200_000);
-const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+export interface MemoryResult {
+  readonly messages: number;
+  readonly seconds: number;
+  /** RSS samples per second the parent took from /proc (Linux). */
+  readonly samplesPerSecond: number;
+  /** Heap samples per second inside the consumer (its event loop stretches the 50 ms timer). */
+  readonly heapSamplesPerSecond: number;
+  readonly baselineRss: number;
+  readonly baselineHeap: number;
+  readonly peakRss: number;
+  readonly peakHeap: number;
+  readonly afterGcRss: number;
+  readonly afterGcHeap: number;
+  /** Deliveries of an id the consumer had started already (`stats().duplicates`). */
+  readonly duplicates?: number;
+}
 
-async function main(): Promise<void> {
-  const spec = defineMessageTable({ table: uniqueName('bench_memory'), keyspace: vitess.sharded, columns: { payload: { type: 'json', nullable: true } } });
-  for (const sql of buildSchemaSql(spec)) await vtgatePool().query(sql);
+export const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+/** RSS of a process from /proc (Linux), in bytes. */
+function rssOf(pid: number): number | undefined {
   try {
-    const filler = 'm'.repeat(100);
-    await insertMessages(`\`${spec.keyspace}\`.\`${spec.table}\``, N, 1000, (i) => ({ i, filler }));
-    (globalThis as { gc?: () => void }).gc?.();
-    const base = process.memoryUsage();
-    console.log(`memory: ${N} messages, maxInFlight 1000, baseline rss ${mb(base.rss)}, heap ${mb(base.heapUsed)}`);
-    let peakRss = base.rss;
-    let peakHeap = base.heapUsed;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-    }, 100);
-    const t0 = Date.now();
-    let maxHeld = 0;
-    const sub = subscribe(spec, async () => {
-      maxHeld = Math.max(maxHeld, sub.stats().inFlight);
-      await new Promise((r) => setImmediate(r));
-    }, { executor: poolExecutor(), address: vitess.grpcAddr, maxInFlight: 1000, concurrency: 50 });
-    await waitUntil(() => sub.stats().acked >= N, 900_000, 'the drain');
-    const seconds = (Date.now() - t0) / 1000;
-    await sub.close();
-    clearInterval(sampler);
-    console.log(`drained ${sub.stats().acked} in ${seconds.toFixed(1)} s (${Math.round(N / seconds)}/s), max held ${maxHeld}; peak rss ${mb(peakRss)} (+${mb(peakRss - base.rss)}), peak heap ${mb(peakHeap)} (+${mb(peakHeap - base.heapUsed)})`);
-    // Retained after the drain (garbage collected): what a leak would leave behind.
-    (globalThis as { gc?: () => void }).gc?.();
-    const end = process.memoryUsage();
-    console.log(`after the drain and a full GC: rss ${mb(end.rss)}, heap ${mb(end.heapUsed)} (+${mb(end.heapUsed - base.heapUsed)} over the baseline)`);
-  } finally {
-    for (const sql of buildDropSchemaSql(spec)) await vtgatePool().query(sql).catch(() => undefined);
-    await closePool();
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+/** Runs the consumer process on `spec`, sampling its RSS at 25 Hz from here. */
+function consume(spec: unknown, n: number): Promise<{ result: Omit<MemoryResult, 'samplesPerSecond'>; peakRss: number; samplesPerSecond: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'memory-consumer.js'), JSON.stringify(spec), String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const t0 = performance.now();
+    let stdout = '';
+    let peakRss = 0;
+    let samples = 0;
+    const timer = setInterval(() => {
+      const rss = child.pid === undefined ? undefined : rssOf(child.pid);
+      if (rss === undefined) return;
+      samples++;
+      peakRss = Math.max(peakRss, rss);
+    }, 40); // 25 Hz asked, so that a loaded box still gives ≥ 20
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code !== 0) return reject(new Error(`memory consumer exited with ${code}`));
+      resolve({ result: JSON.parse(stdout.trim().split('\n').pop()!) as Omit<MemoryResult, 'samplesPerSecond'>, peakRss, samplesPerSecond: samples / ((performance.now() - t0) / 1000) });
+    });
+  });
+}
+
+export async function runMemory(options: { sizes: readonly number[]; log?: (s: string) => void }): Promise<MemoryResult[]> {
+  const log = options.log ?? console.log;
+  const out: MemoryResult[] = [];
+  const filler = 'm'.repeat(100);
+  for (const n of options.sizes) {
+    const t0 = Date.now();
+    const table = await backlog('bench_memory', n, {}, (i) => ({ i, filler }));
+    log(`  ${n.toLocaleString('en-US')} messages written in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    try {
+      const child = await consume(table.spec, n);
+      const r: MemoryResult = { ...child.result, peakRss: Math.max(child.result.peakRss, child.peakRss), samplesPerSecond: child.samplesPerSecond };
+      out.push(r);
+      log(`  ${n.toLocaleString('en-US').padStart(9)}: ${Math.round(n / r.seconds)}/s, RSS sampled ${r.samplesPerSecond.toFixed(0)}/s (heap ${r.heapSamplesPerSecond.toFixed(0)}/s); rss ${mb(r.baselineRss)} → peak ${mb(r.peakRss)} (+${mb(r.peakRss - r.baselineRss)}), heap ${mb(r.baselineHeap)} → peak ${mb(r.peakHeap)}; after GC rss ${mb(r.afterGcRss)}, heap ${mb(r.afterGcHeap)}`);
+    } finally {
+      await table.drop().catch(() => undefined);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const flags = benchFlags();
+  const sizes = (flags.values.get('sizes') ?? (flags.quick ? '10000,40000' : '50000,200000,1000000')).split(',').map(Number);
+  console.log(`memory: backlogs of ${sizes.join(', ')} drained by a separate consumer process at maxInFlight 1000`);
+  const results = await runMemory({ sizes });
+  if (flags.json) writeFileSync(flags.json, JSON.stringify(results));
+  await closePool();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -337,7 +337,7 @@ async function enqueueRows(
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK) {
     throw new InvalidOptionError(subject, 'chunkSize', `must be an integer from 1 to ${MAX_CHUNK}`, chunkSize);
   }
-  const validator = await resolveValidator(options);
+  const validator = resolveValidator(options);
   const columns = spec.payload.map((c) => c.name);
   const rows: EnqueueRow[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -631,7 +631,7 @@ function checkPriority(priority: unknown, subject: string): number {
   return priority;
 }
 
-async function resolveValidator(options: ValidationOptions): Promise<Function | undefined> {
+function resolveValidator(options: ValidationOptions): Function | undefined {
   const { validate, entity } = options;
   if (typeof validate === 'function') return validate;
   if (validate === true) {
@@ -639,7 +639,7 @@ async function resolveValidator(options: ValidationOptions): Promise<Function | 
     return entity;
   }
   if (validate === false || !entity) return undefined;
-  return (await hasValidationRules(entity)) ? entity : undefined;
+  return hasValidationRules(entity) ? entity : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * parameters here (JSON serialized, 64-bit integers as decimal strings), so no
  * object ever reaches a driver that would expand it into SQL.
  */
+import { getMetadataStorage, validate } from 'class-validator';
 import { PayloadValidationError, type PayloadProblem } from './errors';
 import type { SqlParam } from './executor';
 import type { MessageTableSpec, PayloadColumnSpec } from './spec';
@@ -219,16 +220,17 @@ export function payloadParams(spec: MessageTableSpec, payload: unknown, index?: 
 
 /**
  * Runs class-validator on a payload as an instance of `target` (the entity
- * class). class-validator is loaded only when asked for, so users who never
- * validate never load it.
+ * class). Imported statically: core's option checks load class-validator
+ * anyway, and a dynamic `import()` per enqueue went through Node's ESM loader
+ * (resolution, a file URL) on every call, the largest cost of ours on the
+ * TypeORM enqueue path.
  *
  * @throws PayloadValidationError carrying the constraint messages.
  */
 export async function validateWithClass(table: string, target: Function, payload: object, index?: number): Promise<void> {
-  const cv = (await import('class-validator')) as typeof import('class-validator');
   const instance = Object.assign(Object.create(target.prototype as object) as object, payload);
   // Only the payload's own properties are checked: bookkeeping (id, epoch, …) is the library's.
-  const errors = await cv.validate(instance, { skipUndefinedProperties: true, forbidUnknownValues: false });
+  const errors = await validate(instance, { skipUndefinedProperties: true, forbidUnknownValues: false });
   if (errors.length === 0) return;
   const problems: PayloadProblem[] = [];
   const walk = (list: typeof errors, prefix: string): void => {
@@ -242,9 +244,7 @@ export async function validateWithClass(table: string, target: Function, payload
   throw new PayloadValidationError(table, problems, index);
 }
 
-/** Whether class-validator has any rule registered for `target` (loads class-validator). */
-export async function hasValidationRules(target: Function): Promise<boolean> {
-  const cv = (await import('class-validator')) as typeof import('class-validator');
-  const storage = cv.getMetadataStorage();
-  return storage.getTargetValidationMetadatas(target, '', true, false).length > 0;
+/** Whether class-validator has any rule registered for `target`. Synchronous: asked on every enqueue of an entity. */
+export function hasValidationRules(target: Function): boolean {
+  return getMetadataStorage().getTargetValidationMetadatas(target, '', true, false).length > 0;
 }

@@ -46,16 +46,24 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
    * "Flow control"). Default 1000: two packets of the default `vt_batch_size`
    * (500), enough to keep handlers busy while acks are written, small enough
    * that held messages do not outlive a 30 s ack wait at ~50 messages/s.
+   * Measured (bench/grid.ts, 20,000 no-op messages, 5 interleaved rounds,
+   * median ratio to the defaults): 250 drained at 0.74× (0.59–0.92); 4000 at
+   * 0.86× (0.78–1.15), no gain for four times the memory held.
    */
   readonly maxInFlight?: number;
   /**
    * Handlers running at once (handler form). Default 10: handlers are usually
    * I/O bound; raise it for many slow handlers, lower it for CPU-bound ones.
+   * For no-op handlers it does not bound the drain (bench/grid.ts: 1 and 50
+   * within the noise of 10), so the default is sized for real handlers.
    */
   readonly concurrency?: number;
   /**
    * Most ids in one ack UPDATE. Default 500: one statement per 500 acks kept a
-   * Go consumer at ≈20k/s here (DESIGN §3); larger statements gained nothing.
+   * Go consumer at ≈20k/s here (DESIGN §3), and it is the Go consumer's batch
+   * in bench/drain.ts. bench/grid.ts: 100 drained at 0.67× (0.21–0.93) of
+   * 500; 1000 at 1.22× (1.06–1.60) on the loaded 2-core machine, to be
+   * confirmed on a quiet one before the default moves.
    */
   readonly ackBatchSize?: number;
   /**
@@ -66,8 +74,9 @@ export interface SubscriberOptions<T = Record<string, unknown>> {
   readonly ackInterval?: Duration;
   /**
    * Ack UPDATEs in flight at once. Default 2: while one batch is written the
-   * next is already on its way, which kept the stream flowing here; more gained
-   * little on 2 shards (see bench/drain.ts).
+   * next is already on its way, which kept the stream flowing here, and it is
+   * the Go consumer's ack writers in bench/drain.ts. bench/grid.ts on 2 shards:
+   * 1 and 4 within the noise of 2 (1.04×, 1.25×, ranges spanning 1).
    */
   readonly ackConcurrency?: number;
   /** 64-bit integers (ids, bigint columns) as decimal `'string'` (default) or `'bigint'`; never a lossy number. */

@@ -19,12 +19,13 @@ import type { Settlement } from './message';
 import { checkCloseOptions, DEFAULT_CONNECT_ATTEMPTS, resolveSubscriberOptions, SUBSCRIBER_OPTION_NAMES, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
 import { afterHandlerError } from './retry-policy';
 import { Readiness } from './readiness';
+import { RecentIds } from './recent-ids';
 import { Settler, type SettleEntry } from './settler';
 import { StreamReader } from './stream-reader';
 import { TypedEmitter } from './typed-emitter';
 import { SubscriberTelemetry, type RowTelemetry } from '../telemetry/subscriber-telemetry';
 
-/** Ids a subscriber remembers having started, to count `duplicates`. */
+/** Ids a subscriber always remembers having started (up to twice as many), to count `duplicates`. */
 const RECENT_IDS = 10_000;
 
 /**
@@ -59,7 +60,7 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   /** What deliveries call back; kept off the public class. */
   readonly #owner: DeliveryOwner<T>;
   /** Ids started lately (oldest first), for `duplicates`. */
-  readonly #recentIds = new Set<string>();
+  readonly #recentIds = new RecentIds(RECENT_IDS);
   /** @internal Handlers aborted by their timeout that have not returned (a gauge). */
   protected stuck = 0;
   /** @internal Deliveries whose handler (or iterator consumer) started and that are not settled. */
@@ -294,14 +295,10 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   /** @internal Marks a delivery as started (expiry is judged here). */
   protected start(d: Delivery<T>): void {
     this.started.add(d);
-    if (this.#recentIds.has(d.idText)) {
+    if (this.#recentIds.seen(d.idText)) {
       this.#counts.duplicates++;
       this.telemetry.duplicate();
-      this.#recentIds.delete(d.idText); // re-added below as the newest
-    } else if (this.#recentIds.size >= RECENT_IDS) {
-      this.#recentIds.delete(this.#recentIds.values().next().value!);
     }
-    this.#recentIds.add(d.idText);
     if (Date.now() - d.receivedAt > this.spec.options.ackWaitMs) {
       d.expiredBeforeStart = true;
       this.#counts.expiredBeforeStart++;

@@ -106,7 +106,8 @@ function unknownKeys(
   table: string,
   problems: PayloadProblem[],
 ): void {
-  const known = [...columns, ...embeddeds.map((e) => e.propertyName)];
+  // Only an error message needs the list of known names.
+  const known = (): string => [...columns, ...embeddeds.map((e) => e.propertyName)].join(', ') || 'none';
   for (const key of Object.keys(record)) {
     const value = record[key];
     if (value === undefined) continue;
@@ -122,7 +123,7 @@ function unknownKeys(
       continue;
     }
     if (!columns.has(key)) {
-      problems.push({ property: `${prefix}${key}`, constraints: [`is not a payload column of ${table} (known: ${known.join(', ') || 'none'})`] });
+      problems.push({ property: `${prefix}${key}`, constraints: [`is not a payload column of ${table} (known: ${known()})`] });
     }
   }
 }

@@ -115,7 +115,7 @@ async function prepareItems<I extends { readonly payload: unknown }>(
   many: boolean,
 ): Promise<Array<Omit<I, 'payload'> & { payload: Record<string, unknown> }>> {
   const table = tableLabel(spec);
-  const validator = validate === false ? undefined : validate === true || (await hasValidationRules(entity)) ? entity : undefined;
+  const validator = validate === false ? undefined : validate === true || hasValidationRules(entity) ? entity : undefined;
   const out: Array<Omit<I, 'payload'> & { payload: Record<string, unknown> }> = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;

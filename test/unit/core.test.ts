@@ -16,10 +16,14 @@ test('identifiers are validated and quoted; anything else is refused', () => {
 });
 
 test('ids: random ids are positive 63-bit bigints; ids normalise to exact decimal strings', () => {
-  for (let i = 0; i < 1000; i++) {
+  // Across several refills of the entropy buffer (256 ids each): in range and never repeated.
+  const seen = new Set<bigint>();
+  for (let i = 0; i < 2000; i++) {
     const id = randomId();
     assert.ok(id > 0n && id < 2n ** 63n);
+    seen.add(id);
   }
+  assert.equal(seen.size, 2000);
   assert.equal(normalizeId(9007199254740993n), '9007199254740993');
   assert.equal(normalizeId('9223372036854775807'), '9223372036854775807');
   for (const bad of ['0', '-1', '9223372036854775808', '1e3', '12 ', "1' or 1=1", 5 as unknown as string]) {
