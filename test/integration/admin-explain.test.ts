@@ -144,8 +144,13 @@ test('explain: due with no subscriber (the tablet counts none); unknown without 
   const stream = await TableStream.open(tt.keyspace, tt.table);
   try {
     await stream.waitFor((s) => s.ids().includes(id), 20_000, 'the delivery');
-    const [info] = await listMessageTables(x, { keyspace: tt.keyspace, table: tt.table, tabletHttp: vitess.httpUrl! });
-    assert.ok(info!.counters!.clientCount! >= 1 && info!.counters!.sent! >= 1, `counters ${JSON.stringify(info!.counters)}`);
+    // vtcombo's merged gauge is whichever shard's manager wrote it last, and a
+    // manager reopened by another test's DDL writes 0 until the stream
+    // resubscribes: so the listing is polled until it counts the receiver.
+    await waitUntil(async () => {
+      const [info] = await listMessageTables(x, { keyspace: tt.keyspace, table: tt.table, tabletHttp: vitess.httpUrl! });
+      return info!.counters!.clientCount! >= 1 && info!.counters!.sent! >= 1;
+    }, 20_000, 'the listing to count the receiver and the send');
   } finally {
     await stream.close();
   }
