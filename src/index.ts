@@ -48,7 +48,7 @@ export {
   type PurgeFailedOptions, type QueueMessage,
 } from './core/queue-admin';
 export { fromMysql2, type Mysql2Like, type Mysql2PromiseLike, type Mysql2CallbackLike } from './adapters/mysql2';
-export { fromPrisma, type PrismaLike } from './adapters/prisma';
+export { fromPrisma, type PrismaLike } from './adapters/prisma-executor';
 export { idFromKey, type MessageId } from './core/ids';
 export type { Duration, DurationUnit } from './core/time';
 

@@ -18,7 +18,7 @@
 import { InvalidOptionError } from '../core/errors';
 import type { MessageTableSpec } from '../core/spec';
 import { checkSubscribeOptions, messageQueue, type MessageQueue, type QueueSubscribeOptions } from '../queue-handle';
-import { fromPrisma, type PrismaLike } from '../adapters/prisma';
+import { fromPrisma, type PrismaLike } from '../adapters/prisma-executor';
 
 /** The handles `$messages()` returns: one per table, typed by its spec. */
 export type PrismaMessageQueues<T extends Readonly<Record<string, MessageTableSpec<any>>>> = {
