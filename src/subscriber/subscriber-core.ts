@@ -14,7 +14,7 @@ import { Delivery, type DeliveryOwner, type ElsewhereOutcome, type SettleDetail 
 import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './events';
 import { plainHydrator, type Hydrator } from './hydrator';
 import { InFlight } from './in-flight';
-import { renewLease } from './lease-renewal';
+import { LeaseRenewer } from './lease-renewal';
 import type { Settlement } from './message';
 import { checkCloseOptions, DEFAULT_CONNECT_ATTEMPTS, resolveSubscriberOptions, SUBSCRIBER_OPTION_NAMES, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
 import { afterHandlerError } from './retry-policy';
@@ -76,6 +76,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   #onAbort: (() => void) | undefined;
   /** Deliveries handed back unsettled (the iterator was left): nacked on close with their epoch restored. */
   readonly #handedBack: Delivery<T>[] = [];
+  /** `autoExtend`: the leases of running handlers, renewed on one timer. */
+  readonly #leases: LeaseRenewer<Delivery<T>>;
   /** @internal OpenTelemetry hooks (no-ops without a registered provider). */
   protected readonly telemetry: SubscriberTelemetry;
   /** @internal The option names this form accepts (the iterator form accepts fewer). */
@@ -97,6 +99,14 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
     this.#inFlight = new InFlight(this.opts.maxInFlight);
     this.telemetry = new SubscriberTelemetry(spec, () => this.#inFlight.held);
+    const ackWaitMs = spec.options.ackWaitMs;
+    this.#leases = new LeaseRenewer<Delivery<T>>({
+      everyMs: ackWaitMs / 2,
+      extend: (d) => this.#extendLease(d, leaseNs(ackWaitMs, 'autoExtend'), undefined),
+      done: (d) => d.isSettling || this.closed,
+      extended: () => void this.#counts.extensions++,
+      failed: (d, err) => this.emit('error', new VitessMessagesError(`lease extension of ${this.spec.table} id ${d.idText} failed; it is tried again`, { cause: err })),
+    });
     this.#owner = {
       settle: (d, how, detail) => this.#settle(d, how, detail),
       extendLease: (d, timeNextNs, waitMs) => this.#extendLease(d, timeNextNs, waitMs),
@@ -321,8 +331,6 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
 
   /** Called by a delivery's ack/nack/fail (once per delivery). */
   async #settle(d: Delivery<T>, how: Settlement, detail: SettleDetail = {}): Promise<void> {
-    // Cut to fit failure_reason (TEXT, in bytes): a reason too long fails the UPDATE in strict mode.
-    const reason = clipReason(detail.reason ?? '');
     const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
     try {
       if (how === 'acked') {
@@ -339,6 +347,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
           this.emit('nacked', d.idText, d.epoch);
         } else this.#miss(d, 'nack');
       } else {
+        // Cut to fit failure_reason (TEXT, in bytes): a reason too long fails the UPDATE in strict mode.
+        const reason = clipReason(detail.reason ?? '');
         if (await this.#settler.fail(entry, reason)) {
           this.#counts.failed++;
           this.telemetry.settled('failed');
@@ -382,19 +392,17 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
 
   /**
    * `autoExtend`: pushes `d`'s lease out to now + the table's ack wait every
-   * half ack wait until it settles or the subscriber closes (see
-   * {@link renewLease}). Returns the stop function.
+   * half ack wait until it settles, {@link releaseLease} is called or the
+   * subscriber closes (see {@link LeaseRenewer}).
    * @internal
    */
-  protected keepLeased(d: Delivery<T>): () => void {
-    const ackWaitMs = this.spec.options.ackWaitMs;
-    return renewLease({
-      everyMs: ackWaitMs / 2,
-      extend: () => this.#extendLease(d, leaseNs(ackWaitMs, 'autoExtend'), undefined),
-      done: () => d.isSettling || this.closed,
-      extended: () => void this.#counts.extensions++,
-      failed: (err) => this.emit('error', new VitessMessagesError(`lease extension of ${this.spec.table} id ${d.idText} failed; it is tried again`, { cause: err })),
-    });
+  protected keepLeased(d: Delivery<T>): void {
+    this.#leases.start(d);
+  }
+
+  /** @internal Ends {@link keepLeased} for `d` (its handler returned). */
+  protected releaseLease(d: Delivery<T>): void {
+    this.#leases.stop(d);
   }
 
   /** @internal How a failed handler's message is settled: dead letter, a delay, or the backoff. */
