@@ -330,17 +330,34 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   // ---- settling -------------------------------------------------------------
 
   /** Called by a delivery's ack/nack/fail (once per delivery). */
-  async #settle(d: Delivery<T>, how: Settlement, detail: SettleDetail = {}): Promise<void> {
-    const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
-    try {
-      if (how === 'acked') {
-        await this.#settler.ack(entry);
+  #settle(d: Delivery<T>, how: Settlement, detail: SettleDetail = {}): Promise<void> {
+    return how === 'acked' ? this.#ack(d) : this.#settleOther(d, how, detail);
+  }
+
+  /** An ack (what nearly every message ends with): one callback pair on the settler's promise, no async frame. */
+  #ack(d: Delivery<T>): Promise<void> {
+    const failed = (err: unknown): never => {
+      this.#settleFailed(d, 'acked', err);
+      throw err;
+    };
+    return this.#settler.ack({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }).then(() => {
+      try {
         this.#counts.acked++;
         this.telemetry.settled('acked');
-        d.settled = how; // before the events: their listeners see it settled
+        d.settled = 'acked'; // before the events: their listeners see it settled
         this.emit('acked', d.idText, d.epoch);
         this.emit('completed', d.message, d);
-      } else if (how === 'nacked') {
+      } catch (err) {
+        failed(err);
+      }
+      this.#settledOne(d);
+    }, failed);
+  }
+
+  async #settleOther(d: Delivery<T>, how: Exclude<Settlement, 'acked'>, detail: SettleDetail): Promise<void> {
+    const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
+    try {
+      if (how === 'nacked') {
         if (await this.#settler.nack([entry], detail.timeNextNs, detail.waitMs === undefined ? {} : { waitMs: detail.waitMs })) {
           this.#counts.nacked++;
           this.telemetry.settled('nacked');
@@ -357,14 +374,19 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
         } else this.#miss(d, 'fail');
       }
       d.settled = how;
-    } catch (err) {
-      this.#counts.settleErrors++;
-      // A dropped ack was reported with its batch (one AckWriteError event).
-      if (!(err instanceof AckWriteError)) this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
-      throw err;
-    } finally {
       this.#settledOne(d);
+    } catch (err) {
+      this.#settleFailed(d, how, err);
+      throw err;
     }
+  }
+
+  /** A settle statement failed: counted and reported; the delivery's place is freed (it comes back after the ack wait). */
+  #settleFailed(d: Delivery<T>, how: Settlement, err: unknown): void {
+    this.#counts.settleErrors++;
+    // A dropped ack was reported with its batch (one AckWriteError event).
+    if (!(err instanceof AckWriteError)) this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
+    this.#settledOne(d);
   }
 
   #miss(d: Delivery<T>, what: string): void {
