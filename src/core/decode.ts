@@ -96,17 +96,61 @@ export function parseDateTime(text: string): Date | string {
   return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
 }
 
+/** Decodes one column's bytes `values[start, end)`; chosen once per column from its type. */
+type CellDecoder = (values: Buffer, start: number, end: number) => unknown;
+
+/** The decoder of a column type, as {@link decodeValue} decodes it, reading straight from the row's bytes. */
+function cellDecoder(type: string, int64: DecodeOptions['int64']): CellDecoder {
+  if (type === 'NULL_TYPE') return () => null;
+  if (INT64S.has(type)) return int64 === 'bigint' ? (v, s, e) => BigInt(v.toString('latin1', s, e)) : (v, s, e) => v.toString('latin1', s, e);
+  if (SMALL_INTS.has(type) || FLOATS.has(type)) return (v, s, e) => Number(v.toString('latin1', s, e));
+  if (TEXTS.has(type)) return (v, s, e) => v.toString('utf8', s, e);
+  if (type === 'JSON') return (v, s, e) => JSON.parse(v.toString('utf8', s, e));
+  if (DATETIMES.has(type)) return (v, s, e) => parseDateTime(v.toString('latin1', s, e));
+  return (v, s, e) => Buffer.from(v.subarray(s, e)); // a copy: the packet's buffer is not kept alive
+}
+
+/** A stream's row decoding, worked out once per fields packet: each column's name and decoder. */
+interface RowPlan {
+  readonly names: readonly string[];
+  readonly decoders: readonly CellDecoder[];
+}
+
+/**
+ * Plans by fields array and int64 mode. A stream's fields come once and every
+ * row of it is decoded with the same array, so the type of each column is
+ * looked up once per stream, not once per cell.
+ */
+const plans = new WeakMap<readonly StreamField[], { string?: RowPlan; bigint?: RowPlan }>();
+
+function rowPlan(fields: readonly StreamField[], int64: 'string' | 'bigint'): RowPlan {
+  let byMode = plans.get(fields);
+  if (!byMode) plans.set(fields, (byMode = {}));
+  return (byMode[int64] ??= { names: fields.map((f) => f.name), decoders: fields.map((f) => cellDecoder(f.type, int64)) });
+}
+
 /** Decodes a wire row into a plain object keyed by field name; a value that cannot be decoded throws {@link RowDecodeError}. */
 export function decodeRow(fields: readonly StreamField[], row: WireRow, options: DecodeOptions = {}): Record<string, unknown> {
-  const cells = splitRow(row);
+  const { names, decoders } = rowPlan(fields, options.int64 === 'bigint' ? 'bigint' : 'string');
+  const raw = row.values;
+  const values = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const lengths = row.lengths;
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!;
-    try {
-      out[field.name] = decodeValue(field.type, cells[i] ?? null, options);
-    } catch (err) {
-      throw new RowDecodeError(field.name, { cause: err });
+  let offset = 0;
+  for (let i = 0; i < names.length; i++) {
+    // A row with fewer lengths than fields: the missing cells are NULL.
+    const length = i < lengths.length ? Number(lengths[i]) : -1;
+    if (length < 0) {
+      out[names[i]!] = null;
+      continue;
     }
+    const end = offset + length;
+    try {
+      out[names[i]!] = decoders[i]!(values, offset, Math.min(end, values.length));
+    } catch (err) {
+      throw new RowDecodeError(names[i]!, { cause: err });
+    }
+    offset = end;
   }
   return out;
 }

@@ -39,7 +39,8 @@ export class Delivery<T> implements ReceivedMessage<T> {
   /** @internal What the row's telemetry columns said (tables with `traceContext: true`): the producer's traceparent, the due time. */
   telemetry: RowTelemetry | undefined;
   #settling: Promise<void> | undefined;
-  readonly #controller = new AbortController();
+  /** Made on first use: most handlers never look at their signal, and one per message is not free. */
+  #controller: AbortController | undefined;
   readonly #owner: DeliveryOwner<T>;
 
   constructor(
@@ -57,12 +58,12 @@ export class Delivery<T> implements ReceivedMessage<T> {
   }
 
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return (this.#controller ??= new AbortController()).signal;
   }
 
   /** @internal */
   abort(reason: unknown): void {
-    this.#controller.abort(reason);
+    (this.#controller ??= new AbortController()).abort(reason);
   }
 
   get redelivered(): boolean {

@@ -21,15 +21,20 @@ export class RecentIds {
 
   /** Records `id` as the newest; true when it was among the recent ones already. */
   seen(id: string): boolean {
-    if (this.#current.has(id)) return true;
+    // Added first and told apart by the size: one hash lookup for an id in the
+    // current generation or a new one (most ids), instead of a has() and an add().
+    const size = this.#current.size;
+    this.#current.add(id);
+    if (this.#current.size === size) return true;
     const again = this.#previous.has(id);
     // An id seen again moves to the current generation, as the newest.
     if (again) this.#previous.delete(id);
-    if (this.#current.size >= this.capacity) {
+    if (size >= this.capacity) {
+      // The current generation was full: it becomes the previous one, and `id` starts the next.
+      this.#current.delete(id);
       this.#previous = this.#current;
-      this.#current = new Set();
+      this.#current = new Set([id]);
     }
-    this.#current.add(id);
     return again;
   }
 }

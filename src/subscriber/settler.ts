@@ -203,9 +203,9 @@ export class Settler {
 
 /** An entry as core/race takes it (a NULL vindex value cannot be matched: routed by id alone then). */
 function raceTarget(e: SettleEntry): RaceTarget {
-  return {
-    id: e.id,
-    ...(e.epoch !== undefined ? { epoch: String(e.epoch) } : {}),
-    ...(e.routing !== undefined && e.routing !== null ? { vindexValue: e.routing as SqlParam } : {}),
-  };
+  // Built in place (one object per entry: acks pass here once each).
+  const target: { id: string; epoch?: string; vindexValue?: SqlParam } = { id: e.id };
+  if (e.epoch !== undefined) target.epoch = String(e.epoch);
+  if (e.routing !== undefined && e.routing !== null) target.vindexValue = e.routing as SqlParam;
+  return target;
 }

@@ -41,7 +41,9 @@ export class StreamReader {
   #call: StreamCall | undefined;
   #fields: readonly StreamField[] = [];
   /** Rows of the last packet not yet admitted (the subscriber was full). */
-  #pendingRows: WireRow[] = [];
+  #pendingRows: readonly WireRow[] = [];
+  /** The next of `#pendingRows` to admit (an index: no copy of the packet's rows, no shift per row). */
+  #pendingNext = 0;
   /** When the packet of `#pendingRows` came off the transport (`Date.now()`). */
   #pendingAt = 0;
   #receiving = true;
@@ -111,8 +113,9 @@ export class StreamReader {
 
   /** Takes the rows read off a packet but never admitted (the subscriber was full), to nack them on close. */
   takePending(): { rows: WireRow[]; fields: readonly StreamField[] } {
-    const rows = this.#pendingRows;
+    const rows = this.#pendingRows.slice(this.#pendingNext);
     this.#pendingRows = [];
+    this.#pendingNext = 0;
     return { rows, fields: this.#fields };
   }
 
@@ -206,7 +209,7 @@ export class StreamReader {
           this.lastPacketAt = Date.now(); // a pause is not silence
           continue;
         }
-        if (this.#pendingRows.length === 0) {
+        if (this.#pendingNext >= this.#pendingRows.length) {
           // Pull only when there is room: not pulling is what holds vtgate back.
           if (this.#receiving) await inFlight.waitForRoom();
           if (!this.#receiving) break;
@@ -227,15 +230,18 @@ export class StreamReader {
           }
           if (next.value.fields) this.#fields = next.value.fields;
           if (next.value.rows) {
-            this.#pendingRows = [...next.value.rows];
+            this.#pendingRows = next.value.rows;
+            this.#pendingNext = 0;
             // Its rows' wait starts now, not when there is room to admit them.
             this.#pendingAt = next.value.receivedAt ?? Date.now();
           }
         }
-        while (this.#pendingRows.length > 0 && inFlight.hasRoom && this.#receiving && !this.#paused) {
-          this.host.admit(this.#pendingRows.shift()!, this.#fields, this.#pendingAt);
+        while (this.#pendingNext < this.#pendingRows.length && inFlight.hasRoom && this.#receiving && !this.#paused) {
+          this.host.admit(this.#pendingRows[this.#pendingNext++]!, this.#fields, this.#pendingAt);
         }
-        if (this.#pendingRows.length > 0 && this.#receiving && !this.#paused) await inFlight.waitForRoom();
+        // All admitted: let the packet go while waiting for the next.
+        if (this.#pendingNext >= this.#pendingRows.length) this.#pendingRows = [];
+        if (this.#pendingNext < this.#pendingRows.length && this.#receiving && !this.#paused) await inFlight.waitForRoom();
       }
       return stalled ? { stalled } : {};
     } catch (err) {

@@ -14,7 +14,7 @@ import { Delivery, type DeliveryOwner, type ElsewhereOutcome, type SettleDetail 
 import { zeroCounters, type SubscriberEvents, type SubscriberStats } from './events';
 import { plainHydrator, type Hydrator } from './hydrator';
 import { InFlight } from './in-flight';
-import { renewLease } from './lease-renewal';
+import { LeaseRenewer } from './lease-renewal';
 import type { Settlement } from './message';
 import { checkCloseOptions, DEFAULT_CONNECT_ATTEMPTS, resolveSubscriberOptions, SUBSCRIBER_OPTION_NAMES, type CloseOptions, type ResolvedSubscriberOptions, type SubscriberOptions } from './options';
 import { afterHandlerError } from './retry-policy';
@@ -76,6 +76,8 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   #onAbort: (() => void) | undefined;
   /** Deliveries handed back unsettled (the iterator was left): nacked on close with their epoch restored. */
   readonly #handedBack: Delivery<T>[] = [];
+  /** `autoExtend`: the leases of running handlers, renewed on one timer. */
+  readonly #leases: LeaseRenewer<Delivery<T>>;
   /** @internal OpenTelemetry hooks (no-ops without a registered provider). */
   protected readonly telemetry: SubscriberTelemetry;
   /** @internal The option names this form accepts (the iterator form accepts fewer). */
@@ -97,6 +99,14 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
     this.#hydrate = options.hydrate ?? plainHydrator<T>(spec);
     this.#inFlight = new InFlight(this.opts.maxInFlight);
     this.telemetry = new SubscriberTelemetry(spec, () => this.#inFlight.held);
+    const ackWaitMs = spec.options.ackWaitMs;
+    this.#leases = new LeaseRenewer<Delivery<T>>({
+      everyMs: ackWaitMs / 2,
+      extend: (d) => this.#extendLease(d, leaseNs(ackWaitMs, 'autoExtend'), undefined),
+      done: (d) => d.isSettling || this.closed,
+      extended: () => void this.#counts.extensions++,
+      failed: (d, err) => this.emit('error', new VitessMessagesError(`lease extension of ${this.spec.table} id ${d.idText} failed; it is tried again`, { cause: err })),
+    });
     this.#owner = {
       settle: (d, how, detail) => this.#settle(d, how, detail),
       extendLease: (d, timeNextNs, waitMs) => this.#extendLease(d, timeNextNs, waitMs),
@@ -320,25 +330,42 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
   // ---- settling -------------------------------------------------------------
 
   /** Called by a delivery's ack/nack/fail (once per delivery). */
-  async #settle(d: Delivery<T>, how: Settlement, detail: SettleDetail = {}): Promise<void> {
-    // Cut to fit failure_reason (TEXT, in bytes): a reason too long fails the UPDATE in strict mode.
-    const reason = clipReason(detail.reason ?? '');
-    const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
-    try {
-      if (how === 'acked') {
-        await this.#settler.ack(entry);
+  #settle(d: Delivery<T>, how: Settlement, detail: SettleDetail = {}): Promise<void> {
+    return how === 'acked' ? this.#ack(d) : this.#settleOther(d, how, detail);
+  }
+
+  /** An ack (what nearly every message ends with): one callback pair on the settler's promise, no async frame. */
+  #ack(d: Delivery<T>): Promise<void> {
+    const failed = (err: unknown): never => {
+      this.#settleFailed(d, 'acked', err);
+      throw err;
+    };
+    return this.#settler.ack({ id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing }).then(() => {
+      try {
         this.#counts.acked++;
         this.telemetry.settled('acked');
-        d.settled = how; // before the events: their listeners see it settled
+        d.settled = 'acked'; // before the events: their listeners see it settled
         this.emit('acked', d.idText, d.epoch);
         this.emit('completed', d.message, d);
-      } else if (how === 'nacked') {
+      } catch (err) {
+        failed(err);
+      }
+      this.#settledOne(d);
+    }, failed);
+  }
+
+  async #settleOther(d: Delivery<T>, how: Exclude<Settlement, 'acked'>, detail: SettleDetail): Promise<void> {
+    const entry: SettleEntry = { id: d.idText, epoch: d.epochKnown ? d.epoch : undefined, routing: d.routing };
+    try {
+      if (how === 'nacked') {
         if (await this.#settler.nack([entry], detail.timeNextNs, detail.waitMs === undefined ? {} : { waitMs: detail.waitMs })) {
           this.#counts.nacked++;
           this.telemetry.settled('nacked');
           this.emit('nacked', d.idText, d.epoch);
         } else this.#miss(d, 'nack');
       } else {
+        // Cut to fit failure_reason (TEXT, in bytes): a reason too long fails the UPDATE in strict mode.
+        const reason = clipReason(detail.reason ?? '');
         if (await this.#settler.fail(entry, reason)) {
           this.#counts.failed++;
           this.telemetry.settled('failed');
@@ -347,14 +374,19 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
         } else this.#miss(d, 'fail');
       }
       d.settled = how;
-    } catch (err) {
-      this.#counts.settleErrors++;
-      // A dropped ack was reported with its batch (one AckWriteError event).
-      if (!(err instanceof AckWriteError)) this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
-      throw err;
-    } finally {
       this.#settledOne(d);
+    } catch (err) {
+      this.#settleFailed(d, how, err);
+      throw err;
     }
+  }
+
+  /** A settle statement failed: counted and reported; the delivery's place is freed (it comes back after the ack wait). */
+  #settleFailed(d: Delivery<T>, how: Settlement, err: unknown): void {
+    this.#counts.settleErrors++;
+    // A dropped ack was reported with its batch (one AckWriteError event).
+    if (!(err instanceof AckWriteError)) this.emit('error', new VitessMessagesError(`${how === 'acked' ? 'ack' : how === 'nacked' ? 'nack' : 'fail'} of ${this.spec.table} id ${d.idText} failed; it comes back after the ack wait`, { cause: err }));
+    this.#settledOne(d);
   }
 
   #miss(d: Delivery<T>, what: string): void {
@@ -382,19 +414,17 @@ export abstract class SubscriberCore<T> extends TypedEmitter<SubscriberEvents<T>
 
   /**
    * `autoExtend`: pushes `d`'s lease out to now + the table's ack wait every
-   * half ack wait until it settles or the subscriber closes (see
-   * {@link renewLease}). Returns the stop function.
+   * half ack wait until it settles, {@link releaseLease} is called or the
+   * subscriber closes (see {@link LeaseRenewer}).
    * @internal
    */
-  protected keepLeased(d: Delivery<T>): () => void {
-    const ackWaitMs = this.spec.options.ackWaitMs;
-    return renewLease({
-      everyMs: ackWaitMs / 2,
-      extend: () => this.#extendLease(d, leaseNs(ackWaitMs, 'autoExtend'), undefined),
-      done: () => d.isSettling || this.closed,
-      extended: () => void this.#counts.extensions++,
-      failed: (err) => this.emit('error', new VitessMessagesError(`lease extension of ${this.spec.table} id ${d.idText} failed; it is tried again`, { cause: err })),
-    });
+  protected keepLeased(d: Delivery<T>): void {
+    this.#leases.start(d);
+  }
+
+  /** @internal Ends {@link keepLeased} for `d` (its handler returned). */
+  protected releaseLease(d: Delivery<T>): void {
+    this.#leases.stop(d);
   }
 
   /** @internal How a failed handler's message is settled: dead letter, a delay, or the backoff. */

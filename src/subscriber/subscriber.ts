@@ -52,7 +52,8 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
 
   async #runOne(d: Delivery<T>): Promise<void> {
     this.start(d);
-    const stopLease = this.opts.autoExtend === false ? undefined : this.keepLeased(d);
+    const leased = this.opts.autoExtend !== false;
+    if (leased) this.keepLeased(d);
     let timer: NodeJS.Timeout | undefined;
     let stuck = false;
     if (this.opts.handlerTimeoutMs !== undefined) {
@@ -83,7 +84,7 @@ export class Subscriber<T = Record<string, unknown>> extends SubscriberCore<T> {
       this.emit('error', err);
       this.settleAfterError(d, err);
     } finally {
-      stopLease?.();
+      if (leased) this.releaseLease(d);
       clearTimeout(timer);
       if (stuck) this.stuck--;
       this.running--;

@@ -43,6 +43,8 @@ export class TypedEmitter<E extends EventMap> {
 
   /** @internal */
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
+    // Most events have no listener: skip the copy of the listener list (several emits per message).
+    if (this.#ee.listenerCount(event) === 0) return false;
     // rawListeners: `once` wrappers remove themselves when called.
     const listeners = this.#ee.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
     for (const listener of listeners) {

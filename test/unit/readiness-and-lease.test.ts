@@ -1,12 +1,12 @@
 /**
  * The pure parts of the subscriber's lifecycle: when `waitUntilReady()` is
- * answered (Readiness) and how `autoExtend` renews a lease (renewLease), on
+ * answered (Readiness) and how `autoExtend` renews leases (LeaseRenewer), on
  * mocked timers.
  */
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 import { ConnectError, StreamError } from '../../src/core/errors';
-import { renewLease } from '../../src/subscriber/lease-renewal';
+import { LeaseRenewer } from '../../src/subscriber/lease-renewal';
 import { Readiness } from '../../src/subscriber/readiness';
 
 const refused = new StreamError('connect ECONNREFUSED', 'UNAVAILABLE', true, 'jobs');
@@ -47,8 +47,8 @@ test('Readiness: a final failure rejects at once, whatever the count; rejectAll 
   await assert.rejects(w2, /closed/);
 });
 
-test('renewLease: extends every everyMs, one at a time; a no-change extend does not end it; stop and done() do', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
+test('LeaseRenewer: extends every everyMs, one at a time; a no-change extend does not end it; stop and done() do', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   try {
     const flush = async () => {
       for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -57,13 +57,14 @@ test('renewLease: extends every everyMs, one at a time; a no-change extend does 
     let calls = 0;
     let extended = 0;
     let done = false;
-    const stop = renewLease({
+    const renewer = new LeaseRenewer<string>({
       everyMs: 500,
       extend: async () => results[calls++] ?? true,
       done: () => done,
       extended: () => void extended++,
       failed: () => assert.fail('no failure expected'),
     });
+    renewer.start('a');
     mock.timers.tick(499);
     await flush();
     assert.equal(calls, 0);
@@ -76,11 +77,11 @@ test('renewLease: extends every everyMs, one at a time; a no-change extend does 
     mock.timers.tick(500);
     await flush();
     assert.equal(calls, 3, 'done(): no more');
-    stop();
+    renewer.stop('a');
 
     let failures = 0;
     calls = 0;
-    const stop2 = renewLease({
+    const failing = new LeaseRenewer<string>({
       everyMs: 100,
       extend: async () => {
         calls++;
@@ -90,15 +91,60 @@ test('renewLease: extends every everyMs, one at a time; a no-change extend does 
       extended: () => undefined,
       failed: () => void failures++,
     });
+    failing.start('b');
     for (let i = 0; i < 2; i++) {
       mock.timers.tick(100);
       await flush();
     }
     assert.deepEqual([calls, failures], [2, 2], 'a failed extend is reported and tried again');
-    stop2();
+    failing.stop('b');
     mock.timers.tick(1_000);
     await flush();
     assert.equal(calls, 2, 'stopped');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('LeaseRenewer: keys share one timer yet each is renewed everyMs after its own start; stopping one leaves the others', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const flush = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    const extendedAt: Array<[string, number]> = [];
+    let now = 0;
+    const renewer = new LeaseRenewer<string>({
+      everyMs: 500,
+      extend: async (key) => {
+        extendedAt.push([key, now]);
+        return true;
+      },
+      done: () => false,
+      extended: () => undefined,
+      failed: () => assert.fail('no failure expected'),
+    });
+    const advance = async (ms: number) => {
+      for (let i = 0; i < ms / 100; i++) {
+        now += 100;
+        mock.timers.tick(100);
+        await flush();
+      }
+    };
+    renewer.start('a');
+    await advance(200);
+    renewer.start('b');
+    renewer.start('c');
+    await advance(100);
+    renewer.stop('c'); // finished before its first renewal
+    await advance(600);
+    assert.deepEqual(extendedAt, [['a', 500], ['b', 700]]);
+    renewer.stop('a');
+    await advance(500);
+    assert.deepEqual(extendedAt, [['a', 500], ['b', 700], ['b', 1200]], 'b goes on alone; c and a never again');
+    renewer.stop('b');
+    await advance(1_000);
+    assert.equal(extendedAt.length, 3, 'all stopped');
   } finally {
     mock.timers.reset();
   }

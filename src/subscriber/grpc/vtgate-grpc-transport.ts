@@ -4,6 +4,7 @@ import { toMs, type Duration } from '../../core/time';
 import type { StreamCall, StreamPacket, StreamRequest, StreamTransport } from '../transport';
 import { checkNames } from '../option-names';
 import { vitessServiceClient } from './proto';
+import { readRowsPacket } from './rows-packet';
 import { toStreamError } from './stream-error';
 
 /**
@@ -170,6 +171,12 @@ class GrpcStreamCall implements StreamCall {
           if (this.#cancelled && event.status.code === grpc.status.CANCELLED) return;
           const err = Object.assign(new Error(`${event.status.code} ${grpc.status[event.status.code]}: ${event.status.details}`), event.status);
           throw toStreamError(err, this.request.table, this.options.address);
+        }
+        // Row packets (all but the first) on the fast path; the fields packet, and anything unusual, generically.
+        const rows = readRowsPacket(event.message!);
+        if (rows !== undefined) {
+          if (rows.length > 0) yield { rows };
+          continue;
         }
         const result = (method.responseDeserialize(event.message!) as StreamExecuteResponse).result;
         if (!result) continue; // the trailing session-only packet
