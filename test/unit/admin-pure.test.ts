@@ -18,7 +18,7 @@ import { buildPurgeFailed, buildPurgeFailedBatch } from '../../src/core/sql/purg
 import { databaseOf } from '../../src/cli/connect';
 import { cut, renderTable, toJson } from '../../src/cli/output';
 import { renderProgress } from '../../src/cli/progress';
-import { buildListColumns, buildListTables, buildShowKeyspaces, buildShowVindexes } from '../../src/core/sql/table-info';
+import { buildListColumns, buildListIndexes, buildListTables, buildShowKeyspaces, buildShowVindexes } from '../../src/core/sql/table-info';
 import { recorder } from '../helpers/recorder';
 
 const NOW = "timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) * 1000";
@@ -38,6 +38,13 @@ test('admin-pure: table-info builders take the keyspace and table as parameters;
       'from information_schema.columns where table_schema = ? and table_name = ? order by table_name, ordinal_position',
     params: ['meta', 'q'],
   });
+  assert.deepEqual(buildListIndexes('commerce', 'jobs'), {
+    sql: 'select table_name as vm_table, index_name as vm_index, non_unique as vm_non_unique, column_name as vm_column, index_type as vm_index_type ' +
+      'from information_schema.statistics where table_schema = ? and table_name = ? order by table_name, index_name, seq_in_index',
+    params: ['commerce', 'jobs'],
+  });
+  assert.deepEqual(buildListIndexes('meta').params, ['meta']);
+  assert.throws(() => buildListIndexes('commerce', 'jobs`'), InvalidOptionError);
   assert.deepEqual(buildShowVindexes('commerce', 'jobs'), { sql: 'show vschema vindexes on `commerce`.`jobs`', params: [] });
   assert.deepEqual(buildShowKeyspaces(), { sql: 'show vschema keyspaces', params: [] });
   assert.throws(() => buildShowVindexes('commerce', 'jobs`; drop table x'), InvalidOptionError);
