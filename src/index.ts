@@ -47,6 +47,7 @@ export {
   type QueueMessageState, type QueueCounts, type CountsResult, type ShardConnection, type CountsOptions,
   type PurgeFailedOptions, type QueueMessage,
 } from './core/queue-admin';
+export { COUNTS_INDEX_COLUMNS } from './core/sql/counts';
 export { fromMysql2, type Mysql2Like, type Mysql2PromiseLike, type Mysql2CallbackLike } from './adapters/mysql2';
 export { fromPrisma, type PrismaLike } from './adapters/prisma-executor';
 export { idFromKey, type MessageId } from './core/ids';

@@ -165,12 +165,14 @@ export async function explainMessage(
   checkOptionNames(options, EXPLAIN_OPTIONS, subject);
   const { keyspace, table } = specOrTable;
   if (!keyspace) throw new InvalidOptionError(subject, 'keyspace', 'is required (the table is looked up in its keyspace)');
+  const ref = typeof id === 'object' && id !== null && !Array.isArray(id) ? id : options.vindexValue === undefined ? id : { id, vindexValue: options.vindexValue };
+  // The id (and epoch) checked before any I/O; the vindex value needs the table's vindex, checked below.
+  normalizeRefs({ table, keyspace, payload: [], streamed: [], options: {} as MessageTableOptions }, ref as MessageRef, 'explain');
   const tablets = options.tablets ?? (await readTablets(options.tabletHttp));
   const info = options.info ?? (await describeTable(executor, keyspace, table, { tablets }));
   const given = 'payload' in specOrTable ? specOrTable : undefined;
   // Validate the id before any answer, with whatever spec routes it.
   const routingSpec: MessageTableSpec = given ?? { table, keyspace, payload: [], streamed: [], options: {} as MessageTableOptions, ...(info?.vindex ? { vindex: info.vindex } : {}) };
-  const ref = typeof id === 'object' && id !== null && !Array.isArray(id) ? id : options.vindexValue === undefined ? id : { id, vindexValue: options.vindexValue };
   const targets = normalizeRefs(routingSpec, ref as MessageRef, 'explain');
   const idText = targets[0]!.id;
   const base = { keyspace, table, id: idText };

@@ -11,9 +11,11 @@ import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import { messageTableProblem, parseMessageComment } from '../core/message-comment';
 import { callSite, run, type CallSite } from '../core/operations';
 import { checkOptionNames } from '../core/options';
-import { BOOKKEEPING, type MessageTableOptions, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
+import { BOOKKEEPING, POLLER_INDEX, type IndexSpec, type MessageTableOptions, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
 import { buildShowShards } from '../core/sql/shards';
-import { buildListColumns, buildListTables, buildShowKeyspaces, buildShowVindexes, COLUMN_INFO_COLUMNS, TABLE_INFO_COLUMNS } from '../core/sql/table-info';
+import {
+  buildListColumns, buildListIndexes, buildListTables, buildShowKeyspaces, buildShowVindexes, COLUMN_INFO_COLUMNS, INDEX_INFO_COLUMNS, TABLE_INFO_COLUMNS,
+} from '../core/sql/table-info';
 import { OPTIONAL_BOOKKEEPING } from '../core/sql/explain';
 import { countersFor, readTablets, type TableCounters, type TabletCounters } from './tablet-counters';
 
@@ -46,6 +48,14 @@ export interface MessageTableInfo {
    * reports them (the same on every shard unless a migration is half applied).
    */
   readonly columns: readonly ColumnInfo[];
+  /**
+   * Its secondary indexes, as one shard reports them, by name: every index
+   * but the primary key and the poller index (which the DDL always writes),
+   * and but functional ones (no column to name). A full-text index's parser
+   * is not read. With these, `specFromTable` gives `counts()` the counts
+   * index when the table has one.
+   */
+  readonly indexes: readonly IndexSpec[];
   /**
    * Whether vttablet loads it as a message table, judged from the comment
    * and the columns by vttablet's own rules; `problem` says why not.
@@ -109,9 +119,10 @@ export async function listMessageTables(executor: Executor, options: ListTablesO
   const keyspace = checkKeyspace(options.keyspace, subject);
   if (options.table !== undefined) checkIdentifier(options.table, 'table', subject);
   const label = { table: options.table ?? '(tables)', keyspace, payload: [], streamed: [], options: {} } as unknown as MessageTableSpec;
-  const [tableRows, columnRows, shards, sharded, tablets] = await Promise.all([
+  const [tableRows, columnRows, indexRows, shards, sharded, tablets] = await Promise.all([
     run(executor, buildListTables(keyspace, options.table), label, 'tables', [], site),
     run(executor, buildListColumns(keyspace, options.table), label, 'tables', [], site),
+    run(executor, buildListIndexes(keyspace, options.table), label, 'tables', [], site),
     keyspaceShards(executor, keyspace, label, site),
     isSharded(executor, keyspace, label, site),
     options.tablets ? Promise.resolve(options.tablets) : readTablets(options.tabletHttp),
@@ -126,6 +137,7 @@ export async function listMessageTables(executor: Executor, options: ListTablesO
       nullable: String(cell(row, c.nullable)).toUpperCase() === 'YES',
     });
   }
+  const indexesOf = readIndexes(indexRows.rows);
   const out: MessageTableInfo[] = [];
   for (const row of tableRows.rows) {
     const table = String(cell(row, TABLE_INFO_COLUMNS.table));
@@ -145,6 +157,7 @@ export async function listMessageTables(executor: Executor, options: ListTablesO
       ...(parsed.options ? { options: parsed.options } : {}),
       streamed: parsed.streamed ?? names.filter((n) => !HIDDEN.has(n)),
       columns,
+      indexes: indexesOf.get(table) ?? [],
       loaded: problem === undefined,
       ...(problem !== undefined ? { problem } : {}),
       missingBookkeeping: OPTIONAL_BOOKKEEPING.filter((c) => !names.includes(c)),
@@ -166,7 +179,8 @@ export async function describeTable(executor: Executor, keyspace: string, table:
  * A spec for a live table, so the library's operations work on it with no
  * entity or `defineMessageTable` at hand: its payload columns (every column
  * that is not bookkeeping, by its database name), streamed columns, primary
- * vindex, and the options of its comment.
+ * vindex, secondary indexes (so `counts()` uses the counts index when the
+ * table has it), and the options of its comment.
  *
  * @throws InvalidOptionError when the table's comment has no readable options.
  */
@@ -184,7 +198,33 @@ export function specFromTable(info: MessageTableInfo): MessageTableSpec {
     streamed: info.streamed,
     options: info.options,
     ...(info.vindex ? { vindex: info.vindex } : {}),
+    ...(info.indexes.length > 0 ? { indexes: info.indexes } : {}),
   };
+}
+
+/** `buildListIndexes` rows → each table's secondary indexes (see `MessageTableInfo.indexes`). */
+function readIndexes(rows: readonly Record<string, unknown>[]): Map<string, IndexSpec[]> {
+  const c = INDEX_INFO_COLUMNS;
+  const parts = new Map<string, Map<string, { columns: (string | null)[]; unique: boolean; type: string }>>();
+  for (const row of rows) {
+    const table = String(cell(row, c.table));
+    const name = String(cell(row, c.index));
+    const ofTable = parts.get(table) ?? parts.set(table, new Map()).get(table)!;
+    const ix = ofTable.get(name) ?? ofTable.set(name, { columns: [], unique: String(cell(row, c.nonUnique)) === '0', type: String(cell(row, c.type)).toUpperCase() }).get(name)!;
+    const column = cell(row, c.column);
+    ix.columns.push(column === null || column === undefined ? null : String(column));
+  }
+  const out = new Map<string, IndexSpec[]>();
+  for (const [table, ofTable] of parts) {
+    const list: IndexSpec[] = [];
+    for (const [name, ix] of ofTable) {
+      if (name === 'PRIMARY' || name === POLLER_INDEX || ix.columns.includes(null)) continue;
+      const kind = ix.type === 'FULLTEXT' ? 'fulltext' : ix.type === 'SPATIAL' ? 'spatial' : undefined;
+      list.push({ name, columns: ix.columns as string[], unique: ix.unique, ...(kind ? { kind } : {}) });
+    }
+    out.set(table, list);
+  }
+  return out;
 }
 
 /** The shards vtgate serves for a keyspace, from `show vitess_shards`. */

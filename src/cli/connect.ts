@@ -76,9 +76,10 @@ export async function connect(options: ConnectionOptions): Promise<Connection> {
   const urlKeyspace = url ? databaseOf(url) : (config as { database?: string }).database;
   const defaultKeyspace = options.keyspace ?? urlKeyspace;
   if (defaultKeyspace !== undefined) checkKeyspace(defaultKeyspace, 'vitess-messages');
+  // The specs first: if reading the entities throws, no pool is left open.
+  const specs = dataSource ? await generator().messageTablesOf(dataSource) : [];
   const mysql = require('mysql2/promise') as { createPool(o: object): PoolLike };
   const pool = mysql.createPool({ ...config, supportBigNumbers: true, bigNumberStrings: true, connectionLimit: 8, connectTimeout: 10_000 });
-  const specs = dataSource ? await generator().messageTablesOf(dataSource) : [];
   const executor = fromMysql2(pool as never);
   const tabletHttp = options.tabletHttp ?? [];
   return {

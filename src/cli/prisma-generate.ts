@@ -1,11 +1,12 @@
 /**
  * `vitess-messages prisma generate`: Prisma models marked `/// @vitess.message(…)`
  * → a typed `defineMessageTable` module and a Prisma Migrate migration; with
- * `--apply`, the new migration's tables created through vtgate.
+ * `--apply`, the marked models' tables the database lacks created through
+ * vtgate (so a rerun finishes an apply that failed).
  */
 import type { Command } from 'commander';
 import { InvalidOptionError } from '../core/errors';
-import { applyMessageTables } from '../prisma/apply';
+import { applyMessageTables, missingMessageTables } from '../prisma/apply';
 import { generatePrismaMigration } from '../prisma/generate';
 
 interface Options {
@@ -30,7 +31,7 @@ export function registerPrismaGenerate(program: Command): void {
     .option('-n, --name <name>', 'migration name after the timestamp', 'message_tables')
     .option('--import-from <module>', 'where the spec module imports defineMessageTable from', 'vitess-messages')
     .option('--dryrun', 'print the module and the migration instead of writing them')
-    .option('--apply', "create the new migration's tables through vtgate (where prisma migrate deploy cannot run)")
+    .option('--apply', 'create the message tables the database lacks through vtgate (where prisma migrate deploy cannot run); safe to rerun')
     .option('--url <url>', 'vtgate MySQL URL for --apply (default: $DATABASE_URL)')
     .action(async (o: Options) => {
       const url = o.apply ? (o.url ?? process.env.DATABASE_URL) : undefined;
@@ -54,18 +55,19 @@ export function registerPrismaGenerate(program: Command): void {
       } else {
         console.log(`wrote ${result.specFile} (${result.tables.map((t) => t.key).join(', ')})`);
       }
-      if (!result.migrationFile) {
-        console.log('every message table has a migration already: no migration written');
-        return;
-      }
-      if (!o.dryrun) console.log(`wrote ${result.migrationFile} (${result.created.map((t) => t.spec.table).join(', ')})`);
+      if (!result.migrationFile) console.log('every message table has a migration already: no migration written');
+      else if (!o.dryrun) console.log(`wrote ${result.migrationFile} (${result.created.map((t) => t.spec.table).join(', ')})`);
       if (o.apply && url && !o.dryrun) {
         // mysql2 is a dependency of ours; loaded only here.
         const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
         const { fromMysql2 } = require('../adapters/mysql2') as typeof import('../adapters/mysql2');
         const conn = await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: true });
         try {
-          for (const r of await applyMessageTables(fromMysql2(conn), result.created)) {
+          const executor = fromMysql2(conn);
+          // Every marked model whose table the database lacks, migrated or not: a rerun finishes a failed apply.
+          const missing = await missingMessageTables(executor, result.tables);
+          if (missing.length === 0) console.log('applied: every message table exists already');
+          for (const r of await applyMessageTables(executor, missing)) {
             console.log(`applied: created ${r.table}${r.vindex ? ' and its vindex' : ''}`);
           }
         } finally {

@@ -116,9 +116,11 @@ const PURGE_FAILED_OPTIONS: readonly string[] = ['olderThan', 'includeUnknownAge
  * How many messages of the table are in each state, and the oldest due age;
  * per shard too with `openConnection`. One statement per table or shard.
  * Exact, so it reads every row: by default one pass evaluating each row's
- * state (`buildCounts`); on a table that declares an index starting with
- * `COUNTS_INDEX_COLUMNS` (time_acked, time_next, enqueued_at, epoch), index
- * range counts that read no row (`buildRangeCounts`), the same figures. That
+ * state (`buildCounts`); on a table whose spec has an index starting with
+ * `COUNTS_INDEX_COLUMNS` (exported by `vitess-messages`: time_acked,
+ * time_next, enqueued_at, epoch; a spec from `specFromTable` has the live
+ * table's indexes), index range counts that read no row
+ * (`buildRangeCounts`), the same figures. That
  * index is the user's choice, not a default: every enqueue, ack and tablet
  * postpone writes it too.
  * Measured (`bench/counts.ts`, 1M rows per shard, 2 shards, 2 cores shared

@@ -71,7 +71,12 @@ export class MessageQueues implements OnApplicationBootstrap, OnModuleDestroy {
     return this.#ambient;
   }
 
-  /** Subscribes every `@MessageHandler` method and waits until each stream is ready. */
+  /**
+   * Subscribes every `@MessageHandler` method and waits until each stream is
+   * ready. If one cannot open (an unknown table, vtgate unreachable), every
+   * subscriber is closed and the first error (in handler order) is thrown, so
+   * a failed bootstrap leaves no stream running.
+   */
   async onApplicationBootstrap(): Promise<void> {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     for (const wrapper of wrappers) {
@@ -95,7 +100,13 @@ export class MessageQueues implements OnApplicationBootstrap, OnModuleDestroy {
         this.#subscriptions.push({ name, subscriber });
       }
     }
-    await Promise.all(this.#subscriptions.map((s) => s.subscriber.waitUntilReady()));
+    const ready = await Promise.allSettled(this.#subscriptions.map((s) => s.subscriber.waitUntilReady()));
+    const failed = ready.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Nest runs no destroy hook after a failed bootstrap: streams left open would keep the process alive.
+      await Promise.allSettled(this.#subscriptions.map((s) => s.subscriber.close()));
+      throw failed.reason;
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffRange } from '../../src/admin/explain';
+import { backoffRange, explainMessage } from '../../src/admin/explain';
 import { formatDurationMs, nsDiffMs, nsToIso } from '../../src/admin/format-time';
 import { countersFor, parseTabletVars, tabletBaseUrl } from '../../src/admin/tablet-counters';
 import { InvalidOptionError } from '../../src/core/errors';
@@ -18,7 +18,8 @@ import { buildPurgeFailed, buildPurgeFailedBatch } from '../../src/core/sql/purg
 import { databaseOf } from '../../src/cli/connect';
 import { cut, renderTable, toJson } from '../../src/cli/output';
 import { renderProgress } from '../../src/cli/progress';
-import { buildListColumns, buildListTables, buildShowKeyspaces, buildShowVindexes } from '../../src/core/sql/table-info';
+import { buildListColumns, buildListIndexes, buildListTables, buildShowKeyspaces, buildShowVindexes } from '../../src/core/sql/table-info';
+import { recorder } from '../helpers/recorder';
 
 const NOW = "timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) * 1000";
 const options = { ackWaitMs: 30_000, purgeAfterMs: 86_400_000, pollerIntervalMs: 1_000, batchSize: 100, cacheSize: 10_000 };
@@ -37,6 +38,13 @@ test('admin-pure: table-info builders take the keyspace and table as parameters;
       'from information_schema.columns where table_schema = ? and table_name = ? order by table_name, ordinal_position',
     params: ['meta', 'q'],
   });
+  assert.deepEqual(buildListIndexes('commerce', 'jobs'), {
+    sql: 'select table_name as vm_table, index_name as vm_index, non_unique as vm_non_unique, column_name as vm_column, index_type as vm_index_type ' +
+      'from information_schema.statistics where table_schema = ? and table_name = ? order by table_name, index_name, seq_in_index',
+    params: ['commerce', 'jobs'],
+  });
+  assert.deepEqual(buildListIndexes('meta').params, ['meta']);
+  assert.throws(() => buildListIndexes('commerce', 'jobs`'), InvalidOptionError);
   assert.deepEqual(buildShowVindexes('commerce', 'jobs'), { sql: 'show vschema vindexes on `commerce`.`jobs`', params: [] });
   assert.deepEqual(buildShowKeyspaces(), { sql: 'show vschema keyspaces', params: [] });
   assert.throws(() => buildShowVindexes('commerce', 'jobs`; drop table x'), InvalidOptionError);
@@ -158,4 +166,13 @@ test('admin-pure: the CLI\'s tables, JSON, progress line and URL keyspace', () =
   assert.equal(databaseOf('mysql://root@127.0.0.1:27307/'), undefined);
   assert.equal(databaseOf('mysql://u:p@h/my-ks'), 'my-ks');
   assert.throws(() => databaseOf('not a url'), InvalidOptionError);
+});
+
+test('admin-pure: explain checks the id before it reads anything: a bad id throws and no statement is sent', async () => {
+  const x = recorder();
+  for (const bad of ['12x', -1n, { id: '7', epoch: -1 }] as const) {
+    await assert.rejects(explainMessage(x, { keyspace: 'commerce', table: 'jobs' }, bad as never), InvalidOptionError);
+  }
+  await assert.rejects(explainMessage(x, byId, 7 as never), InvalidOptionError);
+  assert.deepEqual(x.calls, []);
 });

@@ -81,8 +81,10 @@ export function buildCounts(spec: MessageTableSpec): Statement {
  * The columns, in this order, of an index that lets {@link buildRangeCounts}
  * answer from index ranges alone. Declare it on the table to have `counts()`
  * use it: `indexes: [{ name: 'counts_idx', columns: COUNTS_INDEX_COLUMNS }]`
- * with `defineMessageTable`, `@Index('counts_idx', ['timeAcked', 'timeNext',
- * 'enqueuedAt', 'epoch'])` on an entity.
+ * with `defineMessageTable` (import it from `vitess-messages`),
+ * `@Index('counts_idx', ['timeAcked', 'timeNext', 'enqueuedAt', 'epoch'])` on
+ * an entity. A table described from the database (`specFromTable`) carries
+ * its indexes, so an index created by hand is found too.
  */
 export const COUNTS_INDEX_COLUMNS: readonly string[] = Object.freeze([
   BOOKKEEPING.timeAcked, BOOKKEEPING.timeNext, BOOKKEEPING.enqueuedAt, BOOKKEEPING.epoch,

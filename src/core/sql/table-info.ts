@@ -48,6 +48,30 @@ export function buildListColumns(keyspace: string, table?: string): Statement {
   return { sql: `${sql} order by table_name, ordinal_position`, params };
 }
 
+/** Column aliases of {@link buildListIndexes}' rows. */
+export const INDEX_INFO_COLUMNS = {
+  table: 'vm_table', index: 'vm_index', nonUnique: 'vm_non_unique', column: 'vm_column', type: 'vm_index_type',
+} as const;
+
+/**
+ * The indexes of a keyspace's tables (one table when `table` is given), one
+ * row per indexed column, in index order: index name, whether it allows
+ * duplicates, the column (NULL for a functional key part) and the index type
+ * (`BTREE`, `FULLTEXT`, `SPATIAL`).
+ */
+export function buildListIndexes(keyspace: string, table?: string): Statement {
+  const c = INDEX_INFO_COLUMNS;
+  const params = [checkKeyspace(keyspace)];
+  let sql =
+    `select table_name as ${c.table}, index_name as ${c.index}, non_unique as ${c.nonUnique}, column_name as ${c.column}, ` +
+    `index_type as ${c.type} from information_schema.statistics where table_schema = ?`;
+  if (table !== undefined) {
+    sql += ' and table_name = ?';
+    params.push(checkIdentifier(table, 'table'));
+  }
+  return { sql: `${sql} order by table_name, index_name, seq_in_index`, params };
+}
+
 /**
  * vtgate's vindexes of a table (`Columns`, `Name`, `Type` per row). A SHOW
  * takes no parameters: the names are checked and quoted instead.
