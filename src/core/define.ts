@@ -8,8 +8,7 @@ import { InvalidOptionError } from './errors';
 import { checkIdentifier, checkKeyspace } from './identifiers';
 import { buildStreamedColumns, checkOptionNames, resolveTableOptions, TABLE_OPTION_NAMES, type MessageTableOptionsInput } from './options';
 import type { InferPayload } from './payload-type';
-import { BOOKKEEPING, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from './spec';
-import { TRACEPARENT_COLUMN, TRACEPARENT_SQL_TYPE } from '../telemetry/traceparent';
+import { BOOKKEEPING, TRACEPARENT_COLUMN, TRACEPARENT_SQL_TYPE, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from './spec';
 
 /**
  * The column of a table with `traceContext: true`: a W3C traceparent (55

@@ -6,8 +6,7 @@
 import 'reflect-metadata';
 import { IsInt, IsNumber, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { InvalidOptionError } from './errors';
-import { BOOKKEEPING, TELEMETRY_STREAMED, UNSTREAMED_BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
-import { TRACEPARENT_COLUMN } from '../telemetry/traceparent';
+import { BOOKKEEPING, TELEMETRY_STREAMED, TRACEPARENT_COLUMN, UNSTREAMED_BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from './spec';
 import { toMs, type Duration } from './time';
 
 /** The table options as a user writes them; every one is optional. */

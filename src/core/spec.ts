@@ -5,7 +5,14 @@
  * `defineMessageTable()`.
  */
 
-import { TRACEPARENT_COLUMN } from '../telemetry/traceparent';
+/**
+ * The column an opted-in table (`traceContext: true`) stores its W3C
+ * traceparent in, and its type: 55 characters for version 00. Here, not in
+ * `telemetry/`, so core needs no telemetry module to describe a table.
+ */
+export const TRACEPARENT_COLUMN = 'traceparent';
+/** SQL type of {@link TRACEPARENT_COLUMN}. */
+export const TRACEPARENT_SQL_TYPE = 'varchar(55)';
 
 /** Names of the bookkeeping columns, fixed by Vitess (plus our failure reason). */
 export const BOOKKEEPING = {

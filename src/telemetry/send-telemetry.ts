@@ -9,12 +9,12 @@
  */
 import type { Span } from '@opentelemetry/api';
 import type { SqlParam } from '../core/executor';
-import type { MessageTableSpec } from '../core/spec';
+import { TRACEPARENT_COLUMN, type MessageTableSpec } from '../core/spec';
 import { DEFAULT_VALUE } from '../core/sql/enqueue';
 import { destinationName, errorType, operationAttributes, sendAttributes } from './attributes';
 import { activeInstruments, activeTracer, type Instruments } from './instruments';
 import { nothingRegistered, otelApi } from './otel-api';
-import { formatTraceparent, TRACEPARENT_COLUMN } from './traceparent';
+import { formatTraceparent } from './traceparent';
 
 /** What an enqueue records once its INSERTs ended. */
 export interface SendTelemetry {

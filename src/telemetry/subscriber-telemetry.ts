@@ -7,10 +7,10 @@
  */
 import type { Link } from '@opentelemetry/api';
 import type { StreamField } from '../core/decode';
-import { BOOKKEEPING, TELEMETRY_STREAMED, type MessageTableSpec } from '../core/spec';
+import { BOOKKEEPING, TELEMETRY_STREAMED, TRACEPARENT_COLUMN, type MessageTableSpec } from '../core/spec';
 import { destinationName, errorType, operationAttributes, processAttributes, tableAttributes } from './attributes';
 import { activeInstruments, activeTracer, addInFlightSource, removeInFlightSource, type InFlightSource } from './instruments';
-import { parseTraceparent, TRACEPARENT_COLUMN } from './traceparent';
+import { parseTraceparent } from './traceparent';
 
 /** What the telemetry columns of a streamed row (tables with `traceContext: true`) said. */
 export interface RowTelemetry {

@@ -5,9 +5,7 @@
  * no-op unless the application registers one). `tracestate` is not carried.
  */
 
-/** The column an opted-in table (`traceContext: true`) stores it in: 55 characters for version 00. */
-export const TRACEPARENT_COLUMN = 'traceparent';
-export const TRACEPARENT_SQL_TYPE = 'varchar(55)';
+// The column and its type (TRACEPARENT_COLUMN) are core's, in src/core/spec.ts: core never imports telemetry.
 
 /** The parts of a span context a traceparent carries. */
 export interface TraceparentParts {
