@@ -9,7 +9,7 @@ import { InvalidOptionError } from '../core/errors';
 import type { Executor } from '../core/executor';
 import { checkIdentifier, checkKeyspace } from '../core/identifiers';
 import { messageTableProblem, parseMessageComment } from '../core/message-comment';
-import { callSite, run, type CallSite } from '../core/operations';
+import { callSite, run, type CallSite, type RunLabel } from '../core/operations';
 import { checkOptionNames } from '../core/options';
 import { BOOKKEEPING, POLLER_INDEX, type IndexSpec, type MessageTableOptions, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
 import { buildShowShards } from '../core/sql/shards';
@@ -118,7 +118,7 @@ export async function listMessageTables(executor: Executor, options: ListTablesO
   checkOptionNames(options, LIST_OPTIONS, subject);
   const keyspace = checkKeyspace(options.keyspace, subject);
   if (options.table !== undefined) checkIdentifier(options.table, 'table', subject);
-  const label = { table: options.table ?? '(tables)', keyspace, payload: [], streamed: [], options: {} } as unknown as MessageTableSpec;
+  const label = { table: options.table ?? '(tables)', keyspace };
   const [tableRows, columnRows, indexRows, shards, sharded, tablets] = await Promise.all([
     run(executor, buildListTables(keyspace, options.table), label, 'tables', [], site),
     run(executor, buildListColumns(keyspace, options.table), label, 'tables', [], site),
@@ -228,7 +228,7 @@ function readIndexes(rows: readonly Record<string, unknown>[]): Map<string, Inde
 }
 
 /** The shards vtgate serves for a keyspace, from `show vitess_shards`. */
-export async function keyspaceShards(executor: Executor, keyspace: string, label: MessageTableSpec, site: CallSite): Promise<string[]> {
+export async function keyspaceShards(executor: Executor, keyspace: string, label: RunLabel, site: CallSite): Promise<string[]> {
   const { rows } = await run(executor, buildShowShards(), label, 'shards', [], site);
   return rows
     .map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/'))
@@ -236,13 +236,13 @@ export async function keyspaceShards(executor: Executor, keyspace: string, label
     .map(([, shard]) => shard!);
 }
 
-async function isSharded(executor: Executor, keyspace: string, label: MessageTableSpec, site: CallSite): Promise<boolean> {
+async function isSharded(executor: Executor, keyspace: string, label: RunLabel, site: CallSite): Promise<boolean> {
   const { rows } = await run(executor, buildShowKeyspaces(), label, 'keyspaces', [], site);
   const row = rows.find((r) => String(r['Keyspace'] ?? Object.values(r)[0]) === keyspace);
   return row !== undefined && String(row['Sharded']) === 'true';
 }
 
-async function primaryVindex(executor: Executor, keyspace: string, table: string, label: MessageTableSpec, site: CallSite): Promise<{ column: string; type: string } | undefined> {
+async function primaryVindex(executor: Executor, keyspace: string, table: string, label: RunLabel, site: CallSite): Promise<{ column: string; type: string } | undefined> {
   try {
     const { rows } = await run(executor, buildShowVindexes(keyspace, table), label, 'vindexes', [], site);
     const first = rows[0];
@@ -261,7 +261,7 @@ function cell(row: Record<string, unknown>, alias: string): unknown {
 /** The keyspaces vtgate serves (`show vitess_shards`), in its order, each once. */
 export async function servedKeyspaces(executor: Executor): Promise<string[]> {
   const site = callSite(servedKeyspaces);
-  const label = { table: '(keyspaces)', payload: [], streamed: [], options: {} } as unknown as MessageTableSpec;
+  const label = { table: '(keyspaces)' };
   const { rows } = await run(executor, buildShowShards(), label, 'keyspaces', [], site);
   return [...new Set(rows.map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/')[0]!))];
 }

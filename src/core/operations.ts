@@ -697,7 +697,11 @@ export function callSite(fn: Function): CallSite {
   return site;
 }
 
-export async function run(executor: Executor, statement: Statement, spec: MessageTableSpec, operation: string, ids: readonly string[], site: CallSite): Promise<ExecResult> {
+/** What {@link run} names a failed statement's table by: a spec, or only a name (admin reads that have no spec). */
+export type RunLabel = Pick<MessageTableSpec, 'table' | 'keyspace'>;
+
+/** Runs a statement; a driver error becomes ours, naming the table and the caller's stack. */
+export async function run(executor: Executor, statement: Statement, spec: RunLabel, operation: string, ids: readonly string[], site: CallSite): Promise<ExecResult> {
   try {
     return await executor.query(statement.sql, statement.params);
   } catch (cause) {
