@@ -1,7 +1,7 @@
 /** `vitess-messages purge-failed TABLE --older-than 7d`: delete old dead letters, in batches. */
 import type { Command } from 'commander';
 import { purgeFailedBatches } from '../admin/failed-batches';
-import type { Duration } from '../core/time';
+import { cliDurationMs } from './duration';
 import { addConnectionOptions, connect, requireSpec, type ConnectionOptions } from './connect';
 import { print } from './output';
 import { ProgressBar } from './progress';
@@ -26,7 +26,7 @@ export function registerPurgeFailed(program: Command): void {
     try {
       const spec = requireSpec(await c.table(tableArg));
       const bar = new ProgressBar('purge-failed');
-      const olderThan = (/^\d+(\.\d+)?$/.test(o.olderThan) ? Number(o.olderThan) : o.olderThan) as Duration;
+      const olderThan = cliDurationMs(o.olderThan, 'ms', 'olderThan', 'purge-failed');
       const result = await purgeFailedBatches(c.executor, spec, {
         olderThan,
         batchSize: Number(o.batchSize),

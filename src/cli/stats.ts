@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { formatDurationMs } from '../admin/format-time';
 import { InvalidOptionError } from '../core/errors';
 import { counts, type CountsResult, type QueueCounts } from '../core/queue-admin';
+import { cliDurationMs } from './duration';
 import { addConnectionOptions, connect, requireSpec, type ConnectionOptions } from './connect';
 import { print, renderTable, toJson } from './output';
 
@@ -29,7 +30,7 @@ export function registerStats(program: Command): void {
         print(o.json, result, () => humanStats(`${spec.keyspace}.${spec.table}`, result));
         return;
       }
-      const seconds = o.watch === true ? 5 : Number(o.watch);
+      const seconds = typeof o.watch === 'string' ? cliDurationMs(o.watch, 's', 'watch', 'stats') / 1_000 : 5;
       if (!(seconds > 0)) throw new InvalidOptionError('stats', 'watch', 'must be a positive number of seconds', o.watch);
       const iterations = o.iterations === undefined ? Infinity : Number(o.iterations);
       if (!(Number.isInteger(iterations) && iterations > 0) && iterations !== Infinity) throw new InvalidOptionError('stats', 'iterations', 'must be a positive integer', o.iterations);

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { InvalidOptionError, RetryLaterError } from '../../src/core/errors';
 import { enqueue, extend, fail, nack } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
+import { cliDurationMs } from '../../src/cli/duration';
 import { msToNs, nowNs, toMs } from '../../src/core/time';
 import { Queue } from '../../src/queue';
 import { backoffDelayMs } from '../../src/subscriber/backoff';
@@ -141,4 +142,13 @@ test('durations: ctx.nack takes the NackOptions of nack(), ctx.extend the Extend
   assertDueIn(leases[0]!.timeNextNs, 30_000, before);
   assertDueIn(leases[1]!.timeNextNs, 45_000, before);
   assert.deepEqual(leases.map((l) => l.waitMs), [undefined, 100]);
+});
+
+test('durations: the CLI reads a bare number in the option\'s unit, anything else as toMs does', () => {
+  assert.equal(cliDurationMs('500', 'ms', 'olderThan', 'purge-failed'), 500);
+  assert.equal(cliDurationMs('7d', 'ms', 'olderThan', 'purge-failed'), 7 * 86_400_000);
+  assert.equal(cliDurationMs('0.2', 's', 'watch', 'stats'), 200);
+  assert.equal(cliDurationMs('2m', 's', 'watch', 'stats'), 120_000);
+  assert.throws(() => cliDurationMs('5 days', 's', 'watch', 'stats'), (e: unknown) => e instanceof InvalidOptionError && /stats/.test(e.message) && /watch/.test(e.message));
+  assert.throws(() => cliDurationMs('-1', 'ms', 'olderThan', 'purge-failed'), InvalidOptionError);
 });
