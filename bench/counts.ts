@@ -25,6 +25,7 @@ import { quoteTable } from '../src/core/identifiers';
 import { buildDropSchemaSql } from '../src/migration/ddl';
 import { producerDefinition, producerTable, type ProducerTableOptions, type TestTable } from '../test/helpers/producer-harness';
 import { closePool, vtgatePool } from '../test/helpers/vitess';
+import { spread } from './lib/stats';
 
 const PER_SHARD = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -46,11 +47,6 @@ function row(i: number, nowNs: bigint): Array<string | number | null> {
   if (k === 5) return [id, 1, (nowNs + HOUR_NS).toString(), null, enqueuedAt, null]; // in flight
   if (k === 6) return [id, 3, NEVER_NS.toString(), null, enqueuedAt, nowNs.toString()]; // failed
   return [id, 1, null, nowNs.toString(), enqueuedAt, null]; // acked
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function main(): Promise<void> {
@@ -133,7 +129,7 @@ async function measure(title: string, t: TestTable, spec: MessageTableSpec, db: 
 }
 
 function fmt(xs: number[]): string {
-  return `median ${median(xs).toFixed(0)} ms (${xs.map((v) => v.toFixed(0)).join(', ')})`;
+  return `median ${spread(xs).median.toFixed(0)} ms (${xs.map((v) => v.toFixed(0)).join(', ')})`;
 }
 
 /** The answer without its ages, which move with the clock between two calls. */
