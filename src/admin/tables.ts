@@ -12,10 +12,11 @@ import { messageTableProblem, parseMessageComment } from '../core/message-commen
 import { callSite, run, type CallSite, type RunLabel } from '../core/operations';
 import { checkOptionNames } from '../core/options';
 import { BOOKKEEPING, POLLER_INDEX, type IndexSpec, type MessageTableOptions, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
-import { buildShowShards } from '../core/sql/shards';
+import { isShardedKeyspace, keyspaceShards, servedShards } from '../core/served-shards';
 import {
-  buildListColumns, buildListIndexes, buildListTables, buildShowKeyspaces, buildShowVindexes, COLUMN_INFO_COLUMNS, INDEX_INFO_COLUMNS, TABLE_INFO_COLUMNS,
+  buildListColumns, buildListIndexes, buildListTables, COLUMN_INFO_COLUMNS, INDEX_INFO_COLUMNS, TABLE_INFO_COLUMNS,
 } from '../core/sql/table-info';
+import { buildShowTableVindexes } from '../core/sql/vschema';
 import { OPTIONAL_BOOKKEEPING } from '../core/sql/explain';
 import { countersFor, readTablets, type TableCounters, type TabletCounters } from './tablet-counters';
 
@@ -123,8 +124,8 @@ export async function listMessageTables(executor: Executor, options: ListTablesO
     run(executor, buildListTables(keyspace, options.table), label, 'tables', [], site),
     run(executor, buildListColumns(keyspace, options.table), label, 'tables', [], site),
     run(executor, buildListIndexes(keyspace, options.table), label, 'tables', [], site),
-    keyspaceShards(executor, keyspace, label, site),
-    isSharded(executor, keyspace, label, site),
+    keyspaceShards(executor, keyspace, label, 'shards', site),
+    isShardedKeyspace(executor, keyspace, label, 'keyspaces', site),
     options.tablets ? Promise.resolve(options.tablets) : readTablets(options.tabletHttp),
   ]);
   const columnsOf = new Map<string, ColumnInfo[]>();
@@ -227,24 +228,9 @@ function readIndexes(rows: readonly Record<string, unknown>[]): Map<string, Inde
   return out;
 }
 
-/** The shards vtgate serves for a keyspace, from `show vitess_shards`. */
-export async function keyspaceShards(executor: Executor, keyspace: string, label: RunLabel, site: CallSite): Promise<string[]> {
-  const { rows } = await run(executor, buildShowShards(), label, 'shards', [], site);
-  return rows
-    .map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/'))
-    .filter(([ks]) => ks === keyspace)
-    .map(([, shard]) => shard!);
-}
-
-async function isSharded(executor: Executor, keyspace: string, label: RunLabel, site: CallSite): Promise<boolean> {
-  const { rows } = await run(executor, buildShowKeyspaces(), label, 'keyspaces', [], site);
-  const row = rows.find((r) => String(r['Keyspace'] ?? Object.values(r)[0]) === keyspace);
-  return row !== undefined && String(row['Sharded']) === 'true';
-}
-
 async function primaryVindex(executor: Executor, keyspace: string, table: string, label: RunLabel, site: CallSite): Promise<{ column: string; type: string } | undefined> {
   try {
-    const { rows } = await run(executor, buildShowVindexes(keyspace, table), label, 'vindexes', [], site);
+    const { rows } = await run(executor, buildShowTableVindexes(table, keyspace), label, 'vindexes', [], site);
     const first = rows[0];
     return first ? { column: String(first['Columns']).split(',')[0]!.trim(), type: String(first['Type']) } : undefined;
   } catch {
@@ -260,8 +246,6 @@ function cell(row: Record<string, unknown>, alias: string): unknown {
 
 /** The keyspaces vtgate serves (`show vitess_shards`), in its order, each once. */
 export async function servedKeyspaces(executor: Executor): Promise<string[]> {
-  const site = callSite(servedKeyspaces);
-  const label = { table: '(keyspaces)' };
-  const { rows } = await run(executor, buildShowShards(), label, 'keyspaces', [], site);
-  return [...new Set(rows.map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/')[0]!))];
+  const shards = await servedShards(executor, { table: '(keyspaces)' }, 'keyspaces', callSite(servedKeyspaces));
+  return [...new Set(shards.map((s) => s.keyspace))];
 }

@@ -23,7 +23,8 @@ import type { MessageTableSpec } from './spec';
 import { buildCounts, buildRangeCounts, COUNTS_COLUMNS, countsIndexOf, RANGE_COUNTS_COLUMNS, RANGE_COUNTS_ROWS } from './sql/counts';
 import { buildGet, GET_NOW_COLUMN } from './sql/get';
 import { buildPurgeFailed } from './sql/purge-failed';
-import { buildShowShards, buildUseShard } from './sql/shards';
+import { keyspaceShards } from './served-shards';
+import { buildUseShard } from './sql/shards';
 import { routingColumn, tableLabel } from './sql/target';
 import { msToNs, NEVER_NS, toMs, type Duration } from './time';
 
@@ -142,11 +143,7 @@ export async function counts(executor: Executor, spec: MessageTableSpec, options
   if (typeof open !== 'function') throw new InvalidOptionError(subject, 'openConnection', 'must be a function returning { executor, close }', open);
   if (!spec.keyspace) throw new InvalidOptionError(subject, 'openConnection', 'needs a table with a keyspace (shards belong to a keyspace)');
   const keyspace = spec.keyspace;
-  const listed = await run(executor, buildShowShards(), spec, 'counts', [], site);
-  const shards = listed.rows
-    .map((row) => String(row['Shards'] ?? Object.values(row)[0]).split('/'))
-    .filter(([ks]) => ks === keyspace)
-    .map(([, shard]) => shard!);
+  const shards = await keyspaceShards(executor, keyspace, spec, 'counts', site);
   if (shards.length === 0) throw new InvalidOptionError(subject, 'keyspace', 'is not served by this vtgate (show vitess_shards lists no shard of it)', keyspace);
   const perShard = await Promise.all(shards.map(async (shard) => {
     const conn = await open();

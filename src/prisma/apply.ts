@@ -12,8 +12,9 @@ import { InvalidOptionError } from '../core/errors';
 import type { Executor } from '../core/executor';
 import { callSite, run, type CallSite } from '../core/operations';
 import { retryStaleVschema } from '../core/vschema-retry';
+import { isShardedKeyspace } from '../core/served-shards';
 import { buildListTables } from '../core/sql/table-info';
-import { buildSelectDatabase, buildShowTableVindexes, buildShowVschemaKeyspaces } from '../core/sql/vschema';
+import { buildSelectDatabase, buildShowTableVindexes } from '../core/sql/vschema';
 import { buildCreateTable, buildVindexDdl } from '../migration/ddl';
 import type { PrismaMessageTable } from './message-models';
 import { VindexWaitError } from './vindex-wait-error';
@@ -35,11 +36,6 @@ async function keyspaceOf(executor: Executor, t: PrismaMessageTable, site: CallS
     throw new InvalidOptionError(`prisma generate --apply (${t.model})`, 'keyspace', 'is unknown: name it in @vitess.message(keyspace: …) or as the database of the URL');
   }
   return String(db);
-}
-
-async function sharded(executor: Executor, t: PrismaMessageTable, keyspace: string, site: CallSite): Promise<boolean> {
-  const { rows } = await run(executor, buildShowVschemaKeyspaces(), t.spec, 'apply', [], site);
-  return rows.some((r) => r['Keyspace'] === keyspace && String(r['Sharded']) === 'true');
 }
 
 /** How many vindexes vtgate shows for the table: 0 while its vschema does not list it. */
@@ -84,7 +80,7 @@ export async function applyMessageTables(executor: Executor, tables: readonly Pr
   for (const t of tables) {
     const vindexSql = buildVindexDdl(t.spec, 'add');
     const keyspace = await keyspaceOf(executor, t, site);
-    const withVindex = vindexSql !== undefined && (await sharded(executor, t, keyspace, site));
+    const withVindex = vindexSql !== undefined && (await isShardedKeyspace(executor, keyspace, t.spec, 'apply', site));
     // A vindex left by an earlier run whose CREATE failed (or a dropped table's) is kept, not added twice.
     const add = withVindex && (await vindexCount(executor, t, keyspace, site)) === 0;
     if (add) await retryStaleVschema(() => run(executor, { sql: vindexSql, params: [] }, t.spec, 'apply', [], site));

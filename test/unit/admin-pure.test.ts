@@ -18,7 +18,8 @@ import { buildPurgeFailed, buildPurgeFailedBatch } from '../../src/core/sql/purg
 import { databaseOf } from '../../src/cli/connect';
 import { cut, renderTable, toJson } from '../../src/cli/output';
 import { renderProgress } from '../../src/cli/progress';
-import { buildListColumns, buildListIndexes, buildListTables, buildShowKeyspaces, buildShowVindexes } from '../../src/core/sql/table-info';
+import { buildListColumns, buildListIndexes, buildListTables } from '../../src/core/sql/table-info';
+import { buildShowTableVindexes, buildShowVschemaKeyspaces } from '../../src/core/sql/vschema';
 import { recorder } from '../helpers/recorder';
 
 const NOW = "timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) * 1000";
@@ -45,9 +46,9 @@ test('admin-pure: table-info builders take the keyspace and table as parameters;
   });
   assert.deepEqual(buildListIndexes('meta').params, ['meta']);
   assert.throws(() => buildListIndexes('commerce', 'jobs`'), InvalidOptionError);
-  assert.deepEqual(buildShowVindexes('commerce', 'jobs'), { sql: 'show vschema vindexes on `commerce`.`jobs`', params: [] });
-  assert.deepEqual(buildShowKeyspaces(), { sql: 'show vschema keyspaces', params: [] });
-  assert.throws(() => buildShowVindexes('commerce', 'jobs`; drop table x'), InvalidOptionError);
+  assert.deepEqual(buildShowTableVindexes('jobs', 'commerce'), { sql: 'show vschema vindexes on `commerce`.`jobs`', params: [] });
+  assert.deepEqual(buildShowVschemaKeyspaces(), { sql: 'show vschema keyspaces', params: [] });
+  assert.throws(() => buildShowTableVindexes('jobs`; drop table x', 'commerce'), InvalidOptionError);
   assert.throws(() => buildListTables("x' or 1=1"), InvalidOptionError);
 });
 

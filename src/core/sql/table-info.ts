@@ -1,6 +1,6 @@
 /**
- * What the database says about its tables: names, comments and columns from
- * `information_schema`, and a table's vindexes from vtgate. Read-only.
+ * What the database says about its tables: names, comments, columns and indexes from
+ * `information_schema` (a table's vindexes: `./vschema`). Read-only.
  *
  * Through vtgate, `information_schema` is answered by one shard of the
  * keyspace (its `TABLE_SCHEMA` reads `vt_<keyspace>_<shard>`, not the
@@ -8,7 +8,7 @@
  * on every shard except while a migration is half applied.
  */
 import type { Statement } from '../executor';
-import { checkIdentifier, checkKeyspace, quoteTable } from '../identifiers';
+import { checkIdentifier, checkKeyspace } from '../identifiers';
 
 /** Column aliases of {@link buildListTables}' rows. */
 export const TABLE_INFO_COLUMNS = { table: 'vm_table', comment: 'vm_comment' } as const;
@@ -70,17 +70,4 @@ export function buildListIndexes(keyspace: string, table?: string): Statement {
     params.push(checkIdentifier(table, 'table'));
   }
   return { sql: `${sql} order by table_name, index_name, seq_in_index`, params };
-}
-
-/**
- * vtgate's vindexes of a table (`Columns`, `Name`, `Type` per row). A SHOW
- * takes no parameters: the names are checked and quoted instead.
- */
-export function buildShowVindexes(keyspace: string, table: string): Statement {
-  return { sql: `show vschema vindexes on ${quoteTable(table, keyspace)}`, params: [] };
-}
-
-/** vtgate's keyspaces (`Keyspace`, `Sharded` = `'true'` / `'false'` per row). */
-export function buildShowKeyspaces(): Statement {
-  return { sql: 'show vschema keyspaces', params: [] };
 }
