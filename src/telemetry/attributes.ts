@@ -6,16 +6,15 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { MessageTableSpec } from '../core/spec';
+import { tableLabel } from '../core/sql/target';
 
 export const MESSAGING_SYSTEM = 'vitess';
 
 /** No semconv attribute counts deliveries in general: the library's own, 1 on the first delivery (epoch + 1). */
 export const ATTEMPT_ATTRIBUTE = 'vitess_messages.attempt';
 
-/** `keyspace.table`, or the table alone for a spec without a keyspace. */
-export function destinationName(spec: Pick<MessageTableSpec, 'table' | 'keyspace'>): string {
-  return spec.keyspace === undefined ? spec.table : `${spec.keyspace}.${spec.table}`;
-}
+/** `messaging.destination.name`: `keyspace.table`, or the table alone for a spec without a keyspace (the label errors use too). */
+export const destinationName: (spec: Pick<MessageTableSpec, 'table' | 'keyspace'>) => string = tableLabel;
 
 const baseBySpec = new WeakMap<MessageTableSpec, Attributes>();
 
