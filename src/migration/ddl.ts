@@ -8,16 +8,9 @@ import { quoteIdentifier, quoteTable } from '../core/identifiers';
 import { buildTableComment } from '../core/options';
 import { checkColumnComment, checkGeneratedExpression, checkOnUpdate } from '../core/column-options';
 import { BOOKKEEPING, POLLER_INDEX, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
+import { sqlStringLiteral } from '../core/sql/string-literal';
 
 export { POLLER_INDEX };
-
-/**
- * A string literal: backslashes doubled and quotes doubled, as TypeORM escapes
- * comments, so the text reads back unchanged under MySQL's default sql_mode.
- */
-function sqlString(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
 
 /**
  * `` `name` type [AS (expr) VIRTUAL|STORED] NULL|NOT NULL [DEFAULT x] [ON UPDATE y] [COMMENT 'c'] ``.
@@ -31,7 +24,7 @@ export function buildColumnDefinition(c: PayloadColumnSpec): string {
   sql += c.nullable ? ' NULL' : ' NOT NULL';
   if (c.default !== undefined) sql += ` DEFAULT ${c.default}`;
   if (c.onUpdate !== undefined) sql += ` ON UPDATE ${checkOnUpdate(c.onUpdate, 'onUpdate', subject)}`;
-  if (c.comment !== undefined) sql += ` COMMENT ${sqlString(checkColumnComment(c.comment, 'comment', subject))}`;
+  if (c.comment !== undefined) sql += ` COMMENT ${sqlStringLiteral(checkColumnComment(c.comment, 'comment', subject))}`;
   return sql;
 }
 
@@ -55,7 +48,7 @@ export function buildCreateTable(spec: MessageTableSpec): string {
     `INDEX ${quoteIdentifier(POLLER_INDEX)} (${quoteIdentifier(BOOKKEEPING.timeAcked)}, ${quoteIdentifier(BOOKKEEPING.priority)}, ${quoteIdentifier(BOOKKEEPING.timeNext)} DESC)`,
     ...(spec.indexes ?? []).map(buildIndexDefinition),
   ];
-  return `CREATE TABLE ${quoteTable(spec.table, spec.keyspace)} (\n  ${lines.join(',\n  ')}\n) COMMENT=${sqlString(buildTableComment(spec))}`;
+  return `CREATE TABLE ${quoteTable(spec.table, spec.keyspace)} (\n  ${lines.join(',\n  ')}\n) COMMENT=${sqlStringLiteral(buildTableComment(spec))}`;
 }
 
 export function buildDropTable(spec: Pick<MessageTableSpec, 'table' | 'keyspace'>): string {
@@ -64,7 +57,7 @@ export function buildDropTable(spec: Pick<MessageTableSpec, 'table' | 'keyspace'
 
 /** `ALTER TABLE … COMMENT='vitess_message,…'`: how option changes reach vttablet (it restarts the table's message manager). */
 export function buildAlterComment(spec: MessageTableSpec): string {
-  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} COMMENT=${sqlString(buildTableComment(spec))}`;
+  return `ALTER TABLE ${quoteTable(spec.table, spec.keyspace)} COMMENT=${sqlStringLiteral(buildTableComment(spec))}`;
 }
 
 /**

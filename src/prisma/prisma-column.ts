@@ -8,6 +8,7 @@
  * its own INSERT, which never runs Prisma's client.
  */
 import type { ColumnInput } from '../core/define';
+import { sqlStringLiteral } from '../core/sql/string-literal';
 import type { PrismaArg, PrismaEnum, PrismaField, PrismaValue } from './schema-parser';
 import { PrismaSchemaError } from './prisma-schema-error';
 
@@ -89,7 +90,7 @@ export function mysqlType(field: PrismaField, model: string): string {
 function sqlString(text: string, field: PrismaField, model: string): string {
   // The DDL default is checked as a plain fragment: no backslash, no line break.
   if (/[\\\n\r\u0000]/.test(text)) throw new PrismaSchemaError(`field ${field.name}: a default with a backslash or a line break is not supported`, field.line, model);
-  return `'${text.replace(/'/g, "''")}'`;
+  return sqlStringLiteral(text);
 }
 
 /** `@default(…)` as a DDL default expression, or undefined when there is none. */

@@ -10,6 +10,7 @@ import { BOOKKEEPING_COLUMNS, finishSpec, type VindexInput } from '../core/defin
 import { InvalidOptionError, NotAMessageTableError, UnknownEntityError } from '../core/errors';
 import { buildTableComment, type MessageTableOptionsInput } from '../core/options';
 import { POLLER_INDEX, type IndexSpec, type MessageTableSpec, type PayloadColumnSpec } from '../core/spec';
+import { sqlStringLiteral } from '../core/sql/string-literal';
 
 interface Registered {
   readonly table: string;
@@ -122,7 +123,7 @@ function sqlTypeOf(column: ColumnMetadata, dataSource: DataSource): string {
     ...(column.scale !== undefined ? { scale: column.scale } : {}),
   });
   let sql = driver.createFullType(tc);
-  if (column.enum) sql += `(${column.enum.map((v) => `'${String(v).replace(/'/g, "''")}'`).join(',')})`;
+  if (column.enum) sql += `(${column.enum.map((v) => sqlStringLiteral(String(v))).join(',')})`;
   if (column.unsigned) sql += ' unsigned';
   if (column.charset) sql += ` CHARACTER SET ${column.charset}`;
   if (column.collation) sql += ` COLLATE ${column.collation}`;

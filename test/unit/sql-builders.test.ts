@@ -19,6 +19,7 @@ import { buildCounts, buildRangeCounts, countsIndexOf } from '../../src/core/sql
 import { buildGet } from '../../src/core/sql/get';
 import { buildPurgeFailed } from '../../src/core/sql/purge-failed';
 import { buildShowShards, buildUseShard } from '../../src/core/sql/shards';
+import { sqlStringLiteral } from '../../src/core/sql/string-literal';
 
 const NEVER = '9223372036854775807';
 /** The database's now in Unix ns, as every builder that records an instant writes it. */
@@ -253,4 +254,10 @@ test('sql-builders: the database now is a constant expression, no value spliced,
   assert.equal(DB_NOW_NS, NOW);
   // UTC_TIMESTAMP by date arithmetic: no NOW()/UNIX_TIMESTAMP, whose result depends on time_zone (and DST).
   assert.doesNotMatch(DB_NOW_NS, /\bnow\(|unix_timestamp/i);
+});
+
+test('sqlStringLiteral doubles backslashes and quotes: the text reads back unchanged under the default sql_mode', () => {
+  assert.equal(sqlStringLiteral("it's"), "'it''s'");
+  assert.equal(sqlStringLiteral('a\\b'), "'a\\\\b'");
+  assert.equal(sqlStringLiteral("\\'"), "'\\\\'''");
 });
