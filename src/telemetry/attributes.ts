@@ -28,13 +28,17 @@ export function tableAttributes(spec: MessageTableSpec): Attributes {
   return base;
 }
 
-/** A `send` span's attributes: one message's id, or a batch's size. */
-export function sendAttributes(spec: MessageTableSpec, ids: readonly string[]): Attributes {
+/**
+ * A `send` span's attributes: one message's id (`firstId` when `count` is 1),
+ * or a batch's size. Takes the count and first id, not the ids: an enqueue
+ * of many rows need not copy them.
+ */
+export function sendAttributes(spec: MessageTableSpec, count: number, firstId: string | undefined): Attributes {
   return {
     ...tableAttributes(spec),
     'messaging.operation.name': 'send',
     'messaging.operation.type': 'send',
-    ...(ids.length === 1 ? { 'messaging.message.id': ids[0]! } : { 'messaging.batch.message_count': ids.length }),
+    ...(count === 1 && firstId !== undefined ? { 'messaging.message.id': firstId } : { 'messaging.batch.message_count': count }),
   };
 }
 

@@ -37,7 +37,7 @@ export function sendTelemetry(spec: MessageTableSpec, columns: readonly string[]
   const tracing = activeTracer();
   const span = tracing?.tracer.startSpan(`send ${destinationName(spec)}`, {
     kind: tracing.api.SpanKind.PRODUCER,
-    attributes: sendAttributes(spec, rows.map((r) => r.id)),
+    attributes: sendAttributes(spec, rows.length, rows[0]?.id),
   });
   if (spec.traceContext) fillTraceparents(columns, rows, span);
   const instruments = activeInstruments();

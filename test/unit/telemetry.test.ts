@@ -45,12 +45,12 @@ test('telemetry: traceparent is formatted from a span context and parsed back; i
 test('telemetry: span and metric attributes follow the messaging conventions', () => {
   assert.equal(destinationName(traced), 'commerce.traced_job');
   assert.equal(destinationName({ table: 't' }), 't');
-  assert.deepEqual(sendAttributes(traced, ['42']), {
+  assert.deepEqual(sendAttributes(traced, 1, '42'), {
     'messaging.system': 'vitess', 'messaging.destination.name': 'commerce.traced_job',
     'messaging.operation.name': 'send', 'messaging.operation.type': 'send', 'messaging.message.id': '42',
   });
-  assert.equal(sendAttributes(traced, ['1', '2', '3'])['messaging.batch.message_count'], 3);
-  assert.equal(sendAttributes(traced, ['1', '2'])['messaging.message.id'], undefined);
+  assert.equal(sendAttributes(traced, 3, '1')['messaging.batch.message_count'], 3);
+  assert.equal(sendAttributes(traced, 2, '1')['messaging.message.id'], undefined);
   assert.deepEqual(processAttributes(traced, '42', 3), {
     'messaging.system': 'vitess', 'messaging.destination.name': 'commerce.traced_job',
     'messaging.operation.name': 'process', 'messaging.operation.type': 'process', 'messaging.message.id': '42', 'vitess_messages.attempt': 3,
