@@ -54,6 +54,22 @@ export function fromEntityManager(managerOrQueryRunner: EntityManagerLike | Quer
   };
 }
 
+const executorByManager = new WeakMap<object, Executor>();
+
+/**
+ * {@link fromEntityManager}, made once per manager or runner and reused: an
+ * executor holds no state (it calls `query` on its target at each statement),
+ * so the queue handle, which resolves its manager at every call (the ambient
+ * transaction's), need not build a new one per statement.
+ */
+export function managerExecutor(managerOrQueryRunner: EntityManagerLike | QueryRunnerLike): Executor {
+  const target: unknown = managerOrQueryRunner;
+  if (target === null || typeof target !== 'object') return fromEntityManager(managerOrQueryRunner); // its error
+  let executor = executorByManager.get(target);
+  if (!executor) executorByManager.set(target, (executor = fromEntityManager(managerOrQueryRunner)));
+  return executor;
+}
+
 /** What we need from a TypeORM DataSource: a fresh query runner. */
 export interface DataSourceLike {
   /** A query runner on its own pooled connection, released after each statement. */

@@ -21,10 +21,10 @@ import { bindQueueOperations, type QueueOperations } from '../core/queue-operati
 import { checkSubscribeOptions, definedOnly } from '../queue-handle';
 import type { MessageStream } from '../subscriber/message-stream';
 import type { MessageHandler, Subscriber } from '../subscriber/subscriber';
-import { fromEntityManager } from './entity-manager-executor';
+import { managerExecutor } from './entity-manager-executor';
 import { getMessageTableSpec } from './registry';
 import {
-  enqueueEntity, messageOperations,
+  enqueueEntities, enqueueEntity,
   type EntityEnqueueItem, type EntityEnqueueManyOptions, type EntityEnqueueOptions, type MessagePayload,
 } from './repository';
 import { stream, subscribe, type Delivered, type EntitySubscriberOptions } from './subscribe';
@@ -148,7 +148,7 @@ function bind<T extends ObjectLiteral>(
   // Unbound, the manager is read per statement (not once here), so a handle
   // built at start-up joins whatever transaction is ambient when it is called.
   const current = bound ? () => bound : () => currentManager(entity, defaults);
-  const executor: Executor = { query: (sql, params) => fromEntityManager(current()).query(sql, params) };
+  const executor: Executor = { query: (sql, params) => managerExecutor(current()).query(sql, params) };
   const subscriberOptions = (options: EntityQueueSubscribeOptions<T> | undefined, operation: string): EntitySubscriberOptions<Delivered<T>> => {
     checkSubscribeOptions(options, `${operation}(${entity.name})`, ['int64']);
     const { ambientManager: _ambient, ...rest } = defaults;
@@ -171,7 +171,7 @@ function bind<T extends ObjectLiteral>(
     },
     ...bindQueueOperations(executor, spec),
     enqueue: async (payload, options) => enqueueEntity(current(), entity, payload, options),
-    enqueueMany: async (items, options) => messageOperations(current(), entity).enqueueMany(items, options),
+    enqueueMany: async (items, options) => enqueueEntities(current(), entity, items, options),
     subscribe: (handler, options) => subscribe(entity, handler, subscriberOptions(options, 'subscribe')),
     stream: (options) => stream(entity, subscriberOptions(options, 'stream')),
   };

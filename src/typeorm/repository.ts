@@ -22,7 +22,7 @@ import { bindQueueOperations, type QueueOperations } from '../core/queue-operati
 import type { MessageTableSpec } from '../core/spec';
 import { hasValidationRules, validateWithClass } from '../core/payload';
 import { tableLabel } from '../core/sql/target';
-import { fromEntityManager } from './entity-manager-executor';
+import { managerExecutor } from './entity-manager-executor';
 import { persistValues, type PersistValues } from './persist-values';
 import { getMessageTableSpec } from './registry';
 import type { VitessMessage } from './vitess-message';
@@ -140,20 +140,33 @@ export function messageOperations<T extends ObjectLiteral>(manager: EntityManage
   if (!manager || typeof (manager as Partial<EntityManager>).query !== 'function') {
     throw new InvalidOptionError('messageOperations', 'manager', 'must be a TypeORM EntityManager', typeof manager);
   }
-  const entry = resolve(entity, manager.connection);
-  const { spec } = entry;
-  const executor = fromEntityManager(manager);
+  const { spec } = resolve(entity, manager.connection);
+  const executor = managerExecutor(manager);
   return {
     async enqueue(payload, options) {
       return (await enqueueEntity(manager, entity, payload, options)).id;
     },
-    async enqueueMany(items, options = {}) {
-      const { validate, ...rest } = options;
-      if (!Array.isArray(items)) return enqueueMany(executor, spec, items, { ...rest, validate: false }); // core's error
-      return enqueueMany(executor, spec, await prepareItems(entity, entry, items, validate, true), { ...rest, validate: false });
-    },
+    enqueueMany: (items, options) => enqueueEntities(manager, entity, items, options),
     ...bindQueueOperations(executor, spec),
   };
+}
+
+/**
+ * Enqueues many messages of `entity` on `manager` in multi-row INSERTs and
+ * returns their ids in order: what `messageOperations(…).enqueueMany` and the
+ * entity queue handle's `enqueueMany` run.
+ */
+export async function enqueueEntities<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: new (...args: never[]) => T,
+  items: ReadonlyArray<EntityEnqueueItem<T>>,
+  options: EntityEnqueueManyOptions = {},
+): Promise<string[]> {
+  const entry = resolve(entity, manager.connection);
+  const executor = managerExecutor(manager);
+  const { validate, ...rest } = options;
+  if (!Array.isArray(items)) return enqueueMany(executor, entry.spec, items, { ...rest, validate: false }); // core's error
+  return enqueueMany(executor, entry.spec, await prepareItems(entity, entry, items, validate, true), { ...rest, validate: false });
 }
 
 /**
@@ -171,7 +184,7 @@ export async function enqueueEntity<T extends ObjectLiteral>(
   const { validate, ...rest } = options;
   const [item] = await prepareItems(entity, entry, [{ payload }], validate, false);
   // Class-validator already ran on the caller's payload; core sees converted values.
-  return enqueueReporting(fromEntityManager(manager), entry.spec, item!.payload, { ...rest, validate: false });
+  return enqueueReporting(managerExecutor(manager), entry.spec, item!.payload, { ...rest, validate: false });
 }
 
 /** The methods {@link messageRepositoryMethods} adds, typed for `Repository<T>`. */
