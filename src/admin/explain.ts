@@ -9,11 +9,10 @@
 import { InvalidOptionError } from '../core/errors';
 import type { Executor } from '../core/executor';
 import { hashKeyspaceId, inKeyRange, shardKeyRange } from '../core/keyrange';
-import { callSite, int64Text, normalizeRefs, nullableInt64, run, type MessageRef } from '../core/operations';
+import { callSite, int64Text, messageStatusOf, normalizeRefs, run, type MessageRef } from '../core/operations';
 import { checkOptionNames } from '../core/options';
 import { targetBatch } from '../core/race';
-import { BOOKKEEPING, type MessageTableOptions, type MessageTableSpec } from '../core/spec';
-import { clearRepeatMark } from '../core/sql/enqueue';
+import type { MessageTableOptions, MessageTableSpec } from '../core/spec';
 import { buildExplainRow, EXPLAIN_NOW_COLUMN } from '../core/sql/explain';
 import { routingColumn, tableLabel } from '../core/sql/target';
 import { NEVER_NS } from '../core/time';
@@ -211,20 +210,13 @@ export async function explainMessage(
     });
   }
 
-  const b = BOOKKEEPING;
-  const s = subject;
-  const nowNs = int64Text(row[EXPLAIN_NOW_COLUMN], EXPLAIN_NOW_COLUMN, s).split('.')[0]!;
-  const epoch = Number(int64Text(row[b.epoch], b.epoch, s));
-  const timeNext = nullableInt64(row[b.timeNext], b.timeNext, s);
-  const timeAcked = nullableInt64(row[b.timeAcked], b.timeAcked, s);
-  const enqueuedRaw = present.includes(b.enqueuedAt) ? nullableInt64(row[b.enqueuedAt], b.enqueuedAt, s) : null;
-  const enqueuedAt = enqueuedRaw === null ? null : clearRepeatMark(enqueuedRaw);
-  const failedAt = present.includes(b.failedAt) ? nullableInt64(row[b.failedAt], b.failedAt, s) : null;
-  const reason = present.includes(b.failureReason) ? ((row[b.failureReason] as string | null | undefined) ?? null) : null;
+  const nowNs = int64Text(row[EXPLAIN_NOW_COLUMN], EXPLAIN_NOW_COLUMN, subject).split('.')[0]!;
+  // The bookkeeping cells as get() reads them; a column the table lacks is not selected and reads null.
+  const { priority, epoch, timeNextNs: timeNext, timeAckedNs: timeAcked, enqueuedAtNs: enqueuedAt, failedAtNs: failedAt, reason } = messageStatusOf(row, subject);
   const rowFacts = {
     ...base,
     nowNs,
-    priority: Number(row[b.priority]),
+    priority,
     epoch,
     timeNextNs: timeNext,
     timeAckedNs: timeAcked,
