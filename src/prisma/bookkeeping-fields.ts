@@ -4,6 +4,7 @@
  * keeps its columns and `poller_idx`. The generator checks them against these
  * and refuses a model whose fields differ.
  */
+import { BOOKKEEPING_COLUMNS } from '../core/define';
 import { BOOKKEEPING, POLLER_INDEX } from '../core/spec';
 import { columnName, mysqlType } from './prisma-column';
 import { PrismaSchemaError } from './prisma-schema-error';
@@ -31,16 +32,23 @@ interface Expected {
   readonly id?: true;
 }
 
-const EXPECTED: readonly Expected[] = [
-  { column: BOOKKEEPING.id, type: 'BigInt', optional: false, sqlType: 'bigint', id: true },
-  { column: BOOKKEEPING.priority, type: 'Int', optional: false, sqlType: 'tinyint', default: '50' },
-  { column: BOOKKEEPING.epoch, type: 'BigInt', optional: false, sqlType: 'bigint', default: '0' },
-  { column: BOOKKEEPING.timeNext, type: 'BigInt', optional: true, sqlType: 'bigint', default: '0' },
-  { column: BOOKKEEPING.timeAcked, type: 'BigInt', optional: true, sqlType: 'bigint' },
-  { column: BOOKKEEPING.failureReason, type: 'String', optional: true, sqlType: 'text' },
-  { column: BOOKKEEPING.enqueuedAt, type: 'BigInt', optional: true, sqlType: 'bigint' },
-  { column: BOOKKEEPING.failedAt, type: 'BigInt', optional: true, sqlType: 'bigint' },
-];
+/** The Prisma scalar type of each SQL type the bookkeeping columns use. */
+const PRISMA_TYPE: Readonly<Record<string, Expected['type']>> = { bigint: 'BigInt', tinyint: 'Int', text: 'String' };
+
+/** `BOOKKEEPING_COLUMNS` in Prisma's words: its types, nullability and defaults are the ones checked. */
+const EXPECTED: readonly Expected[] = BOOKKEEPING_COLUMNS.map((c) => {
+  const type = PRISMA_TYPE[c.sqlType];
+  if (type === undefined) throw new Error(`no Prisma type for the bookkeeping column ${c.name} (${c.sqlType})`);
+  return {
+    column: c.name,
+    type,
+    optional: c.nullable,
+    sqlType: c.sqlType,
+    // A DDL default (`'50'`) as Prisma writes it (`@default(50)`).
+    ...(c.default !== undefined ? { default: c.default.replace(/^'(.*)'$/, '$1') } : {}),
+    ...(c.name === BOOKKEEPING.id ? { id: true as const } : {}),
+  };
+});
 
 /** Column names of the bookkeeping fields. */
 export const BOOKKEEPING_COLUMN_NAMES: ReadonlySet<string> = new Set(EXPECTED.map((e) => e.column));
