@@ -135,9 +135,13 @@ test('a nack stops waiting at once when no row is left whose postpone is pending
   }
 });
 
-test('the plain hydrator maps columns to properties and epoch to a number', () => {
+test('the plain hydrator maps the stream\'s columns to properties and epoch to a number', () => {
   const h = plainHydrator<Record<string, unknown>>(spec);
-  assert.deepEqual(h({ id: '9', epoch: '2', customer_id: '7', payload: { a: 1 } }, []), { id: '9', epoch: 2, customerId: '7', payload: { a: 1 } });
+  const fields = [{ name: 'id', type: 'INT64' }, { name: 'epoch', type: 'INT64' }, { name: 'customer_id', type: 'VARCHAR' }, { name: 'payload', type: 'JSON' }];
+  assert.deepEqual(h({ id: '9', epoch: '2', customer_id: '7', payload: { a: 1 } }, fields), { id: '9', epoch: 2, customerId: '7', payload: { a: 1 } });
+  // The property names are planned once per fields array; a NULL cell is kept, a column the row lacks is left out.
+  assert.deepEqual(h({ id: '10', epoch: '0', customer_id: null, payload: null }, fields), { id: '10', epoch: 0, customerId: null, payload: null });
+  assert.deepEqual(h({ id: '11', epoch: '1' }, fields.slice(0, 2)), { id: '11', epoch: 1 });
 });
 
 test('backoff: doubling from base, capped at max, jitter within ±jitter/2', () => {
