@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { InvalidOptionError, VitessMessagesError } from '../../src/core/errors';
 import { defineMessageTable } from '../../src/core/define';
 import type { Executor } from '../../src/core/executor';
+import { counts } from '../../src/core/queue-admin';
 import { parseBody, parseBoolean, parseDuration, parseIdList, parseLimit, parseMessageId, parseTableKey } from '../../src/dashboard/input';
 import { renderPage, scriptJson } from '../../src/dashboard/page';
 import { DashboardRequestError } from '../../src/dashboard/request-error';
@@ -123,17 +124,17 @@ test('behind an HTTPS reverse proxy: the Origin is https:// with the Host the pr
   refused(() => checkMutation({ host: 'dash.example.com', origin: 'ftp://dash.example.com', 'x-dashboard-token': token }, token), 403, 'origin');
 });
 
-test('throughput: acks per second between samples; a purge (acked falls) has no known rate; a fixed number of samples', () => {
+test('throughput: acks per second between samples, from the acks each sample counted (not the acked count, which purges lower); a fixed number of samples', () => {
   const ring = new ThroughputRing(3);
   assert.deepEqual(ring.points(), []);
-  ring.push({ atMs: 1_000, acked: 10, due: 5 });
-  ring.push({ atMs: 3_000, acked: 30, due: 4 });
-  ring.push({ atMs: 4_000, acked: 2, due: 3 });
-  assert.deepEqual(ring.points(), [{ atMs: 3_000, ackedPerSec: 10, due: 4 }, { atMs: 4_000, ackedPerSec: null, due: 3 }]);
-  ring.push({ atMs: 4_500, acked: 7, due: 0 });
-  assert.deepEqual(ring.points().map((p) => p.ackedPerSec), [null, 10]);
-  ring.push({ atMs: 4_500, acked: 8, due: 0 });
-  assert.deepEqual(ring.points().map((p) => p.ackedPerSec), [null, 12], 'a second read in the same millisecond replaces the first');
+  ring.push({ atMs: 1_000, acks: 10, due: 5 });
+  ring.push({ atMs: 3_000, acks: 20, due: 4 });
+  ring.push({ atMs: 4_000, acks: 0, due: 3 });
+  assert.deepEqual(ring.points(), [{ atMs: 3_000, acks: 20, ackedPerSec: 10, due: 4 }, { atMs: 4_000, acks: 0, ackedPerSec: 0, due: 3 }]);
+  ring.push({ atMs: 4_500, acks: 5, due: 0 });
+  assert.deepEqual(ring.points().map((p) => p.ackedPerSec), [0, 10]);
+  ring.push({ atMs: 4_500, acks: 1, due: 0 });
+  assert.deepEqual(ring.points().map((p) => [p.acks, p.ackedPerSec]), [[0, 0], [6, 12]], 'a second read in the same millisecond stands for both, with the acks of both');
 });
 
 test('the page embeds its data as inert JSON and runs only nonce-marked script and style', () => {
@@ -227,4 +228,16 @@ test('a non-loopback address listens only with basic auth or allowNoAuth; a wild
   }
   const loopback = await serveDashboard({ executor, tables: [spec], host: '127.0.0.1', port: 0 });
   await loopback.close();
+});
+
+test('counts() refuses an ackedAfterNs that is not int64 nanoseconds as a decimal string, before any statement', async () => {
+  const executor: Executor = { query: async () => assert.fail('no statement runs') };
+  const spec = defineMessageTable({ table: 'dash_since', keyspace: 'commerce', columns: { body: 'json' } });
+  for (const bad of [1, 1n, '', '-1', '1.5', '1e9', '9223372036854775808', ' 1']) {
+    await assert.rejects(counts(executor, spec, { ackedAfterNs: bad as string }), (err: unknown) => {
+      assert.ok(err instanceof InvalidOptionError, String(err));
+      assert.equal(err.option, 'ackedAfterNs', err.message);
+      return true;
+    });
+  }
 });
