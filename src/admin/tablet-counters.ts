@@ -110,7 +110,11 @@ export async function readTabletCounters(address: string, options: { timeoutMs?:
   } catch (err) {
     throw new TabletHttpError(base, `cannot read /debug/vars: ${String((err as Error).cause ?? (err as Error).message)}`, { cause: err });
   }
-  if (!res.ok) throw new TabletHttpError(base, `/debug/vars answered HTTP ${res.status}`);
+  if (!res.ok) {
+    // An unread body keeps its connection busy until the GC gets to it.
+    await res.body?.cancel().catch(() => undefined);
+    throw new TabletHttpError(base, `/debug/vars answered HTTP ${res.status}`);
+  }
   let vars: unknown;
   try {
     vars = await res.json();

@@ -21,8 +21,6 @@ interface DashboardCliOptions extends ConnectionOptions {
 /** The environment variable holding `user:password` for basic auth (kept off the command line, which `ps` shows). */
 export const DASHBOARD_AUTH_ENV = 'VITESS_MESSAGES_DASHBOARD_AUTH';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
 export function registerDashboard(program: Command): void {
   addConnectionOptions(
     program
@@ -42,9 +40,6 @@ export function registerDashboard(program: Command): void {
     const auth = o.basicAuth ?? process.env[DASHBOARD_AUTH_ENV];
     const colon = auth?.indexOf(':') ?? -1;
     if (auth !== undefined && colon <= 0) throw new InvalidOptionError('dashboard', 'basicAuth', 'must be user:password', '(hidden)');
-    if (auth === undefined && !LOOPBACK.has(o.host) && !o.allowNoAuth) {
-      throw new InvalidOptionError('dashboard', 'host', `is reachable from other machines: give --basic-auth (or ${DASHBOARD_AUTH_ENV}), or --allow-no-auth`, o.host);
-    }
     const c = await connect(o);
     let closing: Promise<void> | undefined;
     try {
@@ -61,9 +56,16 @@ export function registerDashboard(program: Command): void {
         host: o.host,
         port,
         ...(auth !== undefined ? { basicAuth: { username: auth.slice(0, colon), password: auth.slice(colon + 1) } } : {}),
+        ...(o.allowNoAuth ? { allowNoAuth: true } : {}),
         ...(o.allowHost ? { allowedHosts: o.allowHost } : {}),
         pollInterval: pollSeconds * 1000,
         onError: (err) => console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+      }).catch((err: unknown) => {
+        // The library's rule on a non-loopback host names its options: say the flags that set them.
+        if (err instanceof InvalidOptionError && err.option === 'host' && /basicAuth/.test(err.rule)) {
+          throw new InvalidOptionError('dashboard', 'host', `is reachable from other machines: give --basic-auth (or ${DASHBOARD_AUTH_ENV}), or --allow-no-auth`, o.host);
+        }
+        throw err;
       });
       if (o.json) console.log(JSON.stringify({ url: dashboard.url }));
       else console.log(`dashboard: ${dashboard.url} (Ctrl-C stops)`);

@@ -55,6 +55,19 @@ export interface QueueCounts {
 
 /** {@link counts}' answer: table totals, and per shard when asked for. */
 export interface CountsResult extends QueueCounts {
+  /**
+   * With `ackedAfterNs`: how many messages were acked after it (and are still
+   * in the table: one acked and purged between two reads is not counted, so
+   * read more often than the table's purgeAfter).
+   */
+  readonly ackedAfter?: number;
+  /**
+   * With `ackedAfterNs`: where the next read's `ackedAfterNs` starts (Unix ns,
+   * decimal string, the database's clock): this read's now, or the
+   * `ackedAfterNs` given when the read saw nothing to take the now from (an
+   * empty table; with the counts index, no ack since). Per shard, the latest.
+   */
+  readonly readAtNs?: string;
   /** Per shard (`'-80'`, `'80-'`, …), when `openConnection` was given. */
   readonly shards?: Readonly<Record<string, QueueCounts>>;
 }
@@ -85,6 +98,14 @@ export interface CountsOptions {
    * sum (the oldest age their maximum) instead of a scatter query.
    */
   readonly openConnection?: () => Promise<ShardConnection>;
+  /**
+   * Also count the messages acked after this instant (Unix ns, a decimal
+   * string, on the database's clock): pass the previous result's `readAtNs`
+   * to get the acks between two reads (the rise of `acked` is not that once
+   * the tablet purges acked rows). Default: none, and the result has no
+   * `ackedAfter` / `readAtNs`. `'0'` counts every acked row.
+   */
+  readonly ackedAfterNs?: string;
 }
 
 /** Options of {@link purgeFailed}: which dead letters to delete. */
@@ -110,7 +131,8 @@ export interface QueueMessage extends Omit<MessageStatus, 'state'> {
   readonly payload: Record<string, unknown>;
 }
 
-const COUNTS_OPTIONS: readonly string[] = ['openConnection'];
+const COUNTS_OPTIONS: readonly string[] = ['openConnection', 'ackedAfterNs'];
+const INT64_MAX = (1n << 63n) - 1n;
 const PURGE_FAILED_OPTIONS: readonly string[] = ['olderThan', 'includeUnknownAge'];
 
 /**
@@ -138,8 +160,12 @@ export async function counts(executor: Executor, spec: MessageTableSpec, options
   const site = callSite(counts);
   const subject = `counts(${tableLabel(spec)})`;
   checkOptionNames(options, COUNTS_OPTIONS, subject);
+  const since = options.ackedAfterNs;
+  if (since !== undefined && (typeof since !== 'string' || !/^[0-9]{1,19}$/.test(since) || BigInt(since) > INT64_MAX)) {
+    throw new InvalidOptionError(subject, 'ackedAfterNs', 'must be Unix nanoseconds as a decimal string (from 0 to 2^63 - 1)', since);
+  }
   const open = options.openConnection;
-  if (open === undefined) return countsOf(executor, spec, subject, site);
+  if (open === undefined) return countsOf(executor, spec, since, subject, site);
   if (typeof open !== 'function') throw new InvalidOptionError(subject, 'openConnection', 'must be a function returning { executor, close }', open);
   if (!spec.keyspace) throw new InvalidOptionError(subject, 'openConnection', 'needs a table with a keyspace (shards belong to a keyspace)');
   const keyspace = spec.keyspace;
@@ -149,13 +175,14 @@ export async function counts(executor: Executor, spec: MessageTableSpec, options
     const conn = await open();
     try {
       await run(conn.executor, buildUseShard(keyspace, shard), spec, 'counts', [], site);
-      return [shard, await countsOf(conn.executor, spec, subject, site)] as const;
+      return [shard, await countsOf(conn.executor, spec, since, subject, site)] as const;
     } finally {
       await conn.close();
     }
   }));
-  const sum = (key: 'due' | 'scheduled' | 'inFlight' | 'failed' | 'acked'): number => perShard.reduce((n, [, c]) => n + c[key], 0);
+  const sum = (key: 'due' | 'scheduled' | 'inFlight' | 'failed' | 'acked' | 'ackedAfter'): number => perShard.reduce((n, [, c]) => n + (c[key] ?? 0), 0);
   const ages = perShard.map(([, c]) => c.oldestDueAgeMs).filter((a): a is number => a !== null);
+  const readAt = perShard.map(([, c]) => c.readAtNs).filter((t): t is string => t !== undefined).map(BigInt);
   return {
     due: sum('due'),
     scheduled: sum('scheduled'),
@@ -163,17 +190,36 @@ export async function counts(executor: Executor, spec: MessageTableSpec, options
     failed: sum('failed'),
     acked: sum('acked'),
     oldestDueAgeMs: ages.length > 0 ? Math.max(...ages) : null,
-    shards: Object.fromEntries(perShard),
+    ...(since === undefined ? {} : { ackedAfter: sum('ackedAfter'), readAtNs: readAt.reduce((a, b) => (b > a ? b : a), BigInt(since)).toString() }),
+    shards: Object.fromEntries(perShard.map(([shard, c]) => [shard, shardCounts(c)])),
   };
 }
 
-async function countsOf(executor: Executor, spec: MessageTableSpec, subject: string, site: CallSite): Promise<QueueCounts> {
+/** One table's or shard's counts, with the acks after `since` when asked for. */
+type CountsOf = QueueCounts & Pick<CountsResult, 'ackedAfter' | 'readAtNs'>;
+
+/** The per-shard figures of a result: the counts only (the acks since are table-wide). */
+function shardCounts(c: CountsOf): QueueCounts {
+  const { ackedAfter: _a, readAtNs: _r, ...rest } = c;
+  return rest;
+}
+
+/** `ackedAfter` and `readAtNs` from a statement's count and now (NULL: keep `since`). */
+function ackedSince(since: string | undefined, n: unknown, now: unknown, subject: string, column: string): Pick<CountsResult, 'ackedAfter' | 'readAtNs'> {
+  if (since === undefined) return {};
+  const text = nullableInt64(now, column, subject);
+  return { ackedAfter: count(n), readAtNs: text === null ? since : text.split('.')[0]! };
+}
+
+async function countsOf(executor: Executor, spec: MessageTableSpec, since: string | undefined, subject: string, site: CallSite): Promise<CountsOf> {
+  const statementOptions = since === undefined ? {} : { ackedAfterNs: since };
   const index = countsIndexOf(spec);
-  if (index !== undefined) return rangeCountsOf(executor, spec, buildRangeCounts(spec, index), subject, site);
-  const row = (await run(executor, buildCounts(spec), spec, 'counts', [], site)).rows[0] ?? {};
+  if (index !== undefined) return rangeCountsOf(executor, spec, buildRangeCounts(spec, index, statementOptions), since, subject, site);
+  const row = (await run(executor, buildCounts(spec, statementOptions), spec, 'counts', [], site)).rows[0] ?? {};
   const c = COUNTS_COLUMNS;
   const age = nullableInt64(row[c.oldestDueAgeNs], c.oldestDueAgeNs, subject);
   return {
+    ...ackedSince(since, row[c.ackedAfter], row[c.readAtNs], subject, c.readAtNs),
     due: count(row[c.due]),
     scheduled: count(row[c.scheduled]),
     inFlight: count(row[c.inFlight]),
@@ -184,7 +230,7 @@ async function countsOf(executor: Executor, spec: MessageTableSpec, subject: str
 }
 
 /** {@link countsOf} from the rows of `buildRangeCounts`, one per range, keyed by label. */
-async function rangeCountsOf(executor: Executor, spec: MessageTableSpec, statement: Statement, subject: string, site: CallSite): Promise<QueueCounts> {
+async function rangeCountsOf(executor: Executor, spec: MessageTableSpec, statement: Statement, since: string | undefined, subject: string, site: CallSite): Promise<CountsOf> {
   const { label, count: n, value: m } = RANGE_COUNTS_COLUMNS;
   const rows = new Map((await run(executor, statement, spec, 'counts', [], site)).rows.map((row) => [String(row[label]), row]));
   const r = RANGE_COUNTS_ROWS;
@@ -196,9 +242,10 @@ async function rangeCountsOf(executor: Executor, spec: MessageTableSpec, stateme
   const later = count(cell(r.later, n));
   const scheduled = count(cell(r.later, m));
   const now = instant(r.due);
-  const since = [instant(r.dueSince), instant(r.enqueuedSince)].filter((t): t is bigint => t !== null);
-  const oldest = since.length === 0 ? null : since.reduce((a, b) => (b < a ? b : a));
+  const dueSince = [instant(r.dueSince), instant(r.enqueuedSince)].filter((t): t is bigint => t !== null);
+  const oldest = dueSince.length === 0 ? null : dueSince.reduce((a, b) => (b < a ? b : a));
   return {
+    ...ackedSince(since, cell(r.ackedAfter, n), cell(r.ackedAfter, m), subject, m),
     due: count(cell(r.due, n)),
     scheduled,
     inFlight: later - scheduled,

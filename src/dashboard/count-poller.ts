@@ -33,6 +33,10 @@ interface Entry {
   readonly spec: MessageTableSpec;
   readonly ring: ThroughputRing;
   snapshot: TableSnapshot;
+  /** Where the next read counts acks from (the database's now at the last read); '0' before the first. */
+  ackedAfterNs: string;
+  /** The read under way: reads of one table run one at a time, or two would count the same acks. */
+  polling: Promise<void>;
 }
 
 export class CountPoller {
@@ -53,6 +57,8 @@ export class CountPoller {
       this.#entries.set(key, {
         spec,
         ring: new ThroughputRing(history),
+        ackedAfterNs: '0',
+        polling: Promise.resolve(),
         snapshot: { key, keyspace: spec.keyspace ?? null, table: spec.table, counts: null, error: null, polledAtMs: null, throughput: [] },
       });
     }
@@ -102,12 +108,19 @@ export class CountPoller {
     return this.#running;
   }
 
-  async #poll(entry: Entry): Promise<void> {
+  #poll(entry: Entry): Promise<void> {
+    entry.polling = entry.polling.then(() => this.#read(entry));
+    return entry.polling;
+  }
+
+  async #read(entry: Entry): Promise<void> {
     const key = entry.snapshot.key;
     try {
-      const result = await counts(this.executor, entry.spec, this.openConnection ? { openConnection: this.openConnection } : {});
+      const result = await counts(this.executor, entry.spec, { ackedAfterNs: entry.ackedAfterNs, ...(this.openConnection ? { openConnection: this.openConnection } : {}) });
       const atMs = Date.now();
-      entry.ring.push({ atMs, acked: result.acked, due: result.due });
+      // A failed read moves nothing: the next one counts the acks of both intervals.
+      entry.ackedAfterNs = result.readAtNs!;
+      entry.ring.push({ atMs, acks: result.ackedAfter!, due: result.due });
       entry.snapshot = { ...entry.snapshot, key, counts: result, error: null, polledAtMs: atMs, throughput: entry.ring.points() };
     } catch (err) {
       entry.snapshot = { ...entry.snapshot, counts: null, error: err instanceof Error ? err.message : String(err), polledAtMs: Date.now() };

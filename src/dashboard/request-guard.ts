@@ -36,22 +36,37 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a, 'utf8').digest(), createHash('sha256').update(b, 'utf8').digest());
 }
 
-/** The Host values the dashboard answers to when bound to `host`:`port`; null means any (a wildcard address: its names are not known). */
-export function allowedHostsFor(host: string, port: number, extra: readonly string[] = []): ReadonlySet<string> | null {
+/** The names of this machine's loopback interface. */
+const LOOPBACK_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
+
+/** Whether listening on `host` keeps the dashboard to this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host.toLowerCase());
+}
+
+/** Whether `host` is an address of every interface (its names are not known). */
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+/**
+ * The Host values the dashboard answers to when bound to `host`:`port`: its
+ * own name, `extra`, and on a loopback or wildcard address the loopback names.
+ * Never any Host: on a wildcard address that would let a rebinding page in.
+ */
+export function allowedHostsFor(host: string, port: number, extra: readonly string[] = []): ReadonlySet<string> {
   const own = (h: string): string => `${isIPv6(h) ? `[${h}]` : h}:${port}`.toLowerCase();
-  const wildcard = host === '0.0.0.0' || host === '::';
-  if (wildcard && extra.length === 0) return null;
+  const wildcard = isWildcardHost(host);
   const names = new Set(extra.map((h) => h.toLowerCase()));
   if (!wildcard) names.add(own(host));
-  if (wildcard || host === '127.0.0.1' || host === 'localhost' || host === '::1') {
-    for (const h of ['127.0.0.1', 'localhost', '::1']) names.add(own(h));
+  if (wildcard || isLoopbackHost(host)) {
+    for (const h of LOOPBACK_NAMES) names.add(own(h));
   }
   return names;
 }
 
 /** Refuses a request whose Host header is not one of the dashboard's names (403). */
-export function checkHost(hostHeader: string | undefined, allowed: ReadonlySet<string> | null): void {
-  if (allowed === null) return;
+export function checkHost(hostHeader: string | undefined, allowed: ReadonlySet<string>): void {
   if (hostHeader === undefined || !allowed.has(hostHeader.toLowerCase())) {
     throw new DashboardRequestError(403, `Host ${JSON.stringify(hostHeader ?? '')} is not this dashboard (expected ${[...allowed].join(' or ')})`, 'host');
   }
@@ -85,11 +100,22 @@ export function checkMutation(headers: MutationHeaders, token: string): void {
     throw new DashboardRequestError(403, `a ${site} request may not change anything`, 'sec-fetch-site');
   }
   const origin = headers.origin;
-  if (origin !== undefined && origin.toLowerCase() !== `http://${(headers.host ?? '').toLowerCase()}`) {
+  // The scheme is not compared: behind a TLS-terminating proxy the page is https:// and the Host the same.
+  if (origin !== undefined && (headers.host === undefined || originHost(origin) !== headers.host.toLowerCase())) {
     throw new DashboardRequestError(403, `Origin ${JSON.stringify(origin)} is not this dashboard`, 'origin');
   }
   const given = headers[TOKEN_HEADER];
   if (typeof given !== 'string' || !constantTimeEqual(given, token)) {
     throw new DashboardRequestError(403, `a change needs the dashboard's token in the ${TOKEN_HEADER} header (the page carries it)`, TOKEN_HEADER);
+  }
+}
+
+/** The `host[:port]` of an http(s) Origin, lower-case (as URL gives it, without a default port); null for anything else (`null`, another scheme). */
+function originHost(origin: string): string | null {
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : null;
+  } catch {
+    return null;
   }
 }

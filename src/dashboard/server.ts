@@ -28,7 +28,7 @@ import { CountPoller, tableKey } from './count-poller';
 import { parseBody, parseBoolean, parseDuration, parseIdList, parseLimit, parseMessageId, parseTableKey } from './input';
 import { renderPage } from './page';
 import { DashboardRequestError } from './request-error';
-import { allowedHostsFor, checkBasicAuth, checkHost, checkMutation, newToken, type BasicAuthCredentials } from './request-guard';
+import { allowedHostsFor, checkBasicAuth, checkHost, checkMutation, isLoopbackHost, isWildcardHost, newToken, type BasicAuthCredentials } from './request-guard';
 
 /** Options of {@link serveDashboard}. */
 export interface DashboardOptions {
@@ -70,8 +70,9 @@ export interface DashboardOptions {
    */
   readonly tabletHttp?: string | readonly string[];
   /**
-   * Address to listen on. Default `'127.0.0.1'`: only this machine. Another
-   * address exposes retry and purge to the network: use `basicAuth` then.
+   * Address to listen on. Default `'127.0.0.1'`: only this machine. Any other
+   * address (`'0.0.0.0'`, `'::'`, a LAN address or name) exposes retry and
+   * purge to the network, so it needs `basicAuth`, or `allowNoAuth: true`.
    */
   readonly host?: string;
   /** Port to listen on. Default 7377; 0 picks a free one (see the returned `url`). */
@@ -79,10 +80,18 @@ export interface DashboardOptions {
   /** Ask for these credentials on every request (HTTP basic auth). Default: none (fine on 127.0.0.1). */
   readonly basicAuth?: BasicAuthCredentials;
   /**
+   * Listen on a non-loopback `host` without `basicAuth`. Default false: anyone
+   * who reaches the port could retry and purge, so this must be said on
+   * purpose (e.g. behind a proxy that authenticates, or on a private network).
+   */
+  readonly allowNoAuth?: boolean;
+  /**
    * More `Host` header values to accept (`name:port`), e.g. the name a reverse
    * proxy forwards. Default: the listening address and, on a loopback or
-   * wildcard address, `localhost` / `127.0.0.1` / `[::1]` with the port. On a
-   * wildcard address without this option any Host is accepted.
+   * wildcard address, `localhost` / `127.0.0.1` / `[::1]` with the port.
+   * Every other Host is refused (a page of another site whose name resolves
+   * here, DNS rebinding, must not read the page's token), so on a wildcard
+   * address list the names clients use here.
    */
   readonly allowedHosts?: readonly string[];
   /**
@@ -107,7 +116,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-const OPTION_NAMES = ['executor', 'connection', 'openConnection', 'tables', 'keyspace', 'tabletHttp', 'host', 'port', 'basicAuth', 'allowedHosts', 'pollInterval', 'history', 'onError'];
+const OPTION_NAMES = ['executor', 'connection', 'openConnection', 'tables', 'keyspace', 'tabletHttp', 'host', 'port', 'basicAuth', 'allowNoAuth', 'allowedHosts', 'pollInterval', 'history', 'onError'];
 const SUBJECT = 'serveDashboard';
 /** Largest request body: a retry of 1000 ids is about 25 KB. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -155,7 +164,7 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
     });
   });
   void poller.start();
-  const shown = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : isIPv6(o.host) ? `[${o.host}]` : o.host;
+  const shown = isWildcardHost(o.host) ? '127.0.0.1' : isIPv6(o.host) ? `[${o.host}]` : o.host;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${shown}:${port}/`,
@@ -223,6 +232,11 @@ function checkOptions(options: DashboardOptions): CheckedOptions {
       throw new InvalidOptionError(SUBJECT, 'basicAuth', 'must be { username, password }: non-empty strings, no ":" in the username');
     }
   }
+  const allowNoAuth = options.allowNoAuth ?? false;
+  if (typeof allowNoAuth !== 'boolean') throw new InvalidOptionError(SUBJECT, 'allowNoAuth', 'must be a boolean', allowNoAuth);
+  if (!isLoopbackHost(host) && basicAuth === undefined && !allowNoAuth) {
+    throw new InvalidOptionError(SUBJECT, 'host', 'is reachable from other machines: give basicAuth, or allowNoAuth: true (anyone who reaches it could retry and purge)', host);
+  }
   const allowedHosts = options.allowedHosts ?? [];
   if (!Array.isArray(allowedHosts) || allowedHosts.some((h) => typeof h !== 'string' || !/^[A-Za-z0-9.[\]:-]{1,260}$/.test(h))) throw new InvalidOptionError(SUBJECT, 'allowedHosts', 'must be an array of host:port strings', allowedHosts);
   const pollIntervalMs = toMs(options.pollInterval ?? '5s', 'pollInterval', SUBJECT);
@@ -265,7 +279,7 @@ function connect(o: CheckedOptions): { executor: Executor; openConnection?: () =
 interface Context {
   readonly poller: CountPoller;
   readonly token: string;
-  readonly allowed: ReadonlySet<string> | null;
+  readonly allowed: ReadonlySet<string>;
   readonly basicAuth: BasicAuthCredentials | undefined;
   readonly pollIntervalMs: number;
   readonly executor: Executor;

@@ -1,24 +1,27 @@
 /**
  * The dashboard's sparkline data: the last few count samples of a table and
- * the rates between them. The acked count only grows by acks and only falls by
- * the tablet's purge, so the rise between two samples over the time between
- * them is the ack rate; an interval where it fell (a purge ran) has no known
- * rate.
+ * the ack rates between them. Each sample carries the acks since the one
+ * before (counted by `time_acked`, see `CountsOptions.ackedAfterNs`), not the
+ * acked count: the tablet purges acked rows, so on a busy table the acked
+ * count can stay flat or fall while messages are acked.
  */
 
 /** One poll of a table's counts. */
 export interface CountSample {
   /** When the counts were read (Unix ms, this process's clock). */
   readonly atMs: number;
-  readonly acked: number;
+  /** Messages acked since the previous sample's read. */
+  readonly acks: number;
   readonly due: number;
 }
 
 /** One point of the sparkline: the interval ending at `atMs`. */
 export interface ThroughputPoint {
   readonly atMs: number;
-  /** Acks per second over the interval; null when a purge made the acked count fall. */
-  readonly ackedPerSec: number | null;
+  /** Messages acked in the interval. */
+  readonly acks: number;
+  /** Acks per second over the interval. */
+  readonly ackedPerSec: number;
   /** Due messages at `atMs`. */
   readonly due: number;
 }
@@ -30,8 +33,12 @@ export class ThroughputRing {
 
   push(sample: CountSample): void {
     const last = this.#samples[this.#samples.length - 1];
-    // Two reads in the same millisecond (a refresh after a retry) say nothing about a rate.
-    if (last && sample.atMs <= last.atMs) this.#samples.pop();
+    // Two reads in the same millisecond (a refresh after a retry) say nothing about a rate:
+    // the later one stands for both, with the acks of both.
+    if (last && sample.atMs <= last.atMs) {
+      this.#samples.pop();
+      sample = { ...sample, acks: sample.acks + last.acks };
+    }
     this.#samples.push(sample);
     if (this.#samples.length > this.capacity) this.#samples.shift();
   }
@@ -42,8 +49,7 @@ export class ThroughputRing {
     for (let i = 1; i < this.#samples.length; i++) {
       const a = this.#samples[i - 1]!;
       const b = this.#samples[i]!;
-      const rise = b.acked - a.acked;
-      out.push({ atMs: b.atMs, ackedPerSec: rise < 0 ? null : (rise * 1000) / (b.atMs - a.atMs), due: b.due });
+      out.push({ atMs: b.atMs, acks: b.acks, ackedPerSec: (b.acks * 1000) / (b.atMs - a.atMs), due: b.due });
     }
     return out;
   }

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { InvalidOptionError, VitessMessagesError } from '../../src/core/errors';
 import { defineMessageTable } from '../../src/core/define';
 import type { Executor } from '../../src/core/executor';
+import { counts } from '../../src/core/queue-admin';
 import { parseBody, parseBoolean, parseDuration, parseIdList, parseLimit, parseMessageId, parseTableKey } from '../../src/dashboard/input';
 import { renderPage, scriptJson } from '../../src/dashboard/page';
 import { DashboardRequestError } from '../../src/dashboard/request-error';
@@ -62,7 +63,7 @@ test('durations, flags, page sizes and bodies', () => {
   refused(() => parseBody('{', ['table']), 400, 'body');
 });
 
-test('Host: the listening address, and the loopback names on a loopback address; any on a wildcard unless listed', () => {
+test('Host: the listening address, and the loopback names on a loopback or wildcard address, the listed ones; nothing else', () => {
   const loop = allowedHostsFor('127.0.0.1', 7377);
   checkHost('127.0.0.1:7377', loop);
   checkHost('LOCALHOST:7377', loop);
@@ -72,8 +73,13 @@ test('Host: the listening address, and the loopback names on a loopback address;
   checkHost('10.1.2.3:80', lan);
   checkHost('dash.internal:443', lan);
   refused(() => checkHost('localhost:80', lan), 403, 'host');
-  assert.equal(allowedHostsFor('0.0.0.0', 80), null);
-  checkHost('anything:1', null);
+  for (const wildcard of ['0.0.0.0', '::']) {
+    const any = allowedHostsFor(wildcard, 80);
+    checkHost('localhost:80', any);
+    checkHost('127.0.0.1:80', any);
+    checkHost('[::1]:80', any);
+    for (const bad of ['anything:1', 'evil.example:80', '10.1.2.3:80']) refused(() => checkHost(bad, any), 403, 'host');
+  }
   const listed = allowedHostsFor('::', 80, ['dash:80']);
   checkHost('dash:80', listed);
   checkHost('localhost:80', listed);
@@ -101,22 +107,34 @@ test('a change needs the token, and no other origin', () => {
   refused(() => checkMutation({ host, 'x-dashboard-token': token.slice(1) }, token), 403, 'x-dashboard-token');
   refused(() => checkMutation({ host, origin: 'http://evil.example', 'x-dashboard-token': token }, token), 403, 'origin');
   refused(() => checkMutation({ host, origin: 'null', 'x-dashboard-token': token }, token), 403, 'origin');
-  refused(() => checkMutation({ host, origin: 'https://127.0.0.1:7377', 'x-dashboard-token': token }, token), 403, 'origin');
+  refused(() => checkMutation({ host, origin: 'http://127.0.0.1:7378', 'x-dashboard-token': token }, token), 403, 'origin');
+  refused(() => checkMutation({ host, origin: 'https://evil.example', 'x-dashboard-token': token }, token), 403, 'origin');
+  refused(() => checkMutation({ host, origin: 'not a url', 'x-dashboard-token': token }, token), 403, 'origin');
   refused(() => checkMutation({ host, 'sec-fetch-site': 'cross-site', 'x-dashboard-token': token }, token), 403, 'sec-fetch-site');
   refused(() => checkMutation({ host, 'sec-fetch-site': 'same-site', 'x-dashboard-token': token }, token), 403, 'sec-fetch-site');
+  refused(() => checkMutation({ origin: 'http://127.0.0.1:7377', 'x-dashboard-token': token }, token), 403, 'origin');
 });
 
-test('throughput: acks per second between samples; a purge (acked falls) has no known rate; a fixed number of samples', () => {
+test('behind an HTTPS reverse proxy: the Origin is https:// with the Host the proxy forwards, and passes', () => {
+  const token = newToken();
+  checkMutation({ host: 'dash.example.com', origin: 'https://dash.example.com', 'sec-fetch-site': 'same-origin', 'x-dashboard-token': token }, token);
+  checkMutation({ host: 'Dash.Example.com:8443', origin: 'https://dash.example.com:8443', 'x-dashboard-token': token }, token);
+  refused(() => checkMutation({ host: 'dash.example.com', origin: 'https://evil.example.com', 'x-dashboard-token': token }, token), 403, 'origin');
+  refused(() => checkMutation({ host: 'dash.example.com', origin: 'https://dash.example.com:8443', 'x-dashboard-token': token }, token), 403, 'origin');
+  refused(() => checkMutation({ host: 'dash.example.com', origin: 'ftp://dash.example.com', 'x-dashboard-token': token }, token), 403, 'origin');
+});
+
+test('throughput: acks per second between samples, from the acks each sample counted (not the acked count, which purges lower); a fixed number of samples', () => {
   const ring = new ThroughputRing(3);
   assert.deepEqual(ring.points(), []);
-  ring.push({ atMs: 1_000, acked: 10, due: 5 });
-  ring.push({ atMs: 3_000, acked: 30, due: 4 });
-  ring.push({ atMs: 4_000, acked: 2, due: 3 });
-  assert.deepEqual(ring.points(), [{ atMs: 3_000, ackedPerSec: 10, due: 4 }, { atMs: 4_000, ackedPerSec: null, due: 3 }]);
-  ring.push({ atMs: 4_500, acked: 7, due: 0 });
-  assert.deepEqual(ring.points().map((p) => p.ackedPerSec), [null, 10]);
-  ring.push({ atMs: 4_500, acked: 8, due: 0 });
-  assert.deepEqual(ring.points().map((p) => p.ackedPerSec), [null, 12], 'a second read in the same millisecond replaces the first');
+  ring.push({ atMs: 1_000, acks: 10, due: 5 });
+  ring.push({ atMs: 3_000, acks: 20, due: 4 });
+  ring.push({ atMs: 4_000, acks: 0, due: 3 });
+  assert.deepEqual(ring.points(), [{ atMs: 3_000, acks: 20, ackedPerSec: 10, due: 4 }, { atMs: 4_000, acks: 0, ackedPerSec: 0, due: 3 }]);
+  ring.push({ atMs: 4_500, acks: 5, due: 0 });
+  assert.deepEqual(ring.points().map((p) => p.ackedPerSec), [0, 10]);
+  ring.push({ atMs: 4_500, acks: 1, due: 0 });
+  assert.deepEqual(ring.points().map((p) => [p.acks, p.ackedPerSec]), [[0, 0], [6, 12]], 'a second read in the same millisecond stands for both, with the acks of both');
 });
 
 test('the page embeds its data as inert JSON and runs only nonce-marked script and style', () => {
@@ -148,6 +166,11 @@ test('serveDashboard refuses bad options before it listens', async () => {
     [{ executor, tables: [spec], pollInterval: 'soon' as '1s' }, 'pollInterval'],
     [{ executor, tables: [spec], history: 1 }, 'history'],
     [{ executor, tables: [spec], prot: 80 }, 'prot'],
+    [{ executor, tables: [spec], host: '0.0.0.0' }, 'host'],
+    [{ executor, tables: [spec], host: '::' }, 'host'],
+    [{ executor, tables: [spec], host: '10.1.2.3' }, 'host'],
+    [{ executor, tables: [spec], host: 'dash.internal', allowedHosts: ['dash.internal:7377'] }, 'host'],
+    [{ executor, tables: [spec], host: '0.0.0.0', allowNoAuth: 'yes' as unknown as true }, 'allowNoAuth'],
   ];
   for (const [options, option] of cases) {
     await assert.rejects(serveDashboard(options as DashboardOptions), (err: unknown) => {
@@ -174,4 +197,47 @@ test('a port in use is a VitessMessagesError naming it; close() frees the port',
   }
   const again = await serveDashboard({ executor, tables: [spec], port });
   await again.close();
+});
+
+test('a non-loopback address listens only with basic auth or allowNoAuth; a wildcard one answers the loopback names and allowedHosts, never any Host', async () => {
+  const executor: Executor = { query: async () => ({ rows: [], affectedRows: 0 }) };
+  const spec = defineMessageTable({ table: 'dash_wild', keyspace: 'commerce', columns: { body: 'json' } });
+  const basicAuth = { username: 'ops', password: 'secret' };
+  const authorization = `Basic ${Buffer.from('ops:secret').toString('base64')}`;
+  for (const options of [{ basicAuth }, { allowNoAuth: true as const }]) {
+    const dashboard = await serveDashboard({ executor, tables: [spec], host: '0.0.0.0', port: 0, allowedHosts: ['dash.internal:8080'], ...options });
+    try {
+      const port = new URL(dashboard.url).port;
+      const status = async (host: string): Promise<number> => {
+        const { request } = await import('node:http');
+        return new Promise((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, path: '/api/tables', headers: { host, authorization } }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      };
+      assert.equal(await status(`localhost:${port}`), 200);
+      assert.equal(await status('dash.internal:8080'), 200);
+      assert.equal(await status(`evil.example:${port}`), 403, 'a rebinding name is refused on a wildcard address');
+    } finally {
+      await dashboard.close();
+    }
+  }
+  const loopback = await serveDashboard({ executor, tables: [spec], host: '127.0.0.1', port: 0 });
+  await loopback.close();
+});
+
+test('counts() refuses an ackedAfterNs that is not int64 nanoseconds as a decimal string, before any statement', async () => {
+  const executor: Executor = { query: async () => assert.fail('no statement runs') };
+  const spec = defineMessageTable({ table: 'dash_since', keyspace: 'commerce', columns: { body: 'json' } });
+  for (const bad of [1, 1n, '', '-1', '1.5', '1e9', '9223372036854775808', ' 1']) {
+    await assert.rejects(counts(executor, spec, { ackedAfterNs: bad as string }), (err: unknown) => {
+      assert.ok(err instanceof InvalidOptionError, String(err));
+      assert.equal(err.option, 'ackedAfterNs', err.message);
+      return true;
+    });
+  }
 });

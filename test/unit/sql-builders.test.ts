@@ -210,6 +210,20 @@ test('sql-builders: range counts read index ranges of the declared counts index,
   assert.deepEqual(s.params, [NEVER, NEVER]);
 });
 
+test('sql-builders: counts with ackedAfterNs also count rows acked after it (a BIGINT compare, not a double) and read the database now', () => {
+  const since = '1764599999123456789';
+  const s = buildCounts(byId, { ackedAfterNs: since });
+  assert.ok(s.sql.includes('sum(`time_acked` is not null) as `vm_acked`, sum(`time_acked` > cast(? as signed)) as `vm_acked_after`, max(`vm_now`.`vm_now_ns`) as `vm_read_at_ns`, max(case when'), s.sql);
+  assert.deepEqual(s.params, [NEVER, NEVER, NEVER, since]);
+  const ix = { name: 'counts_idx', columns: ['time_acked', 'time_next', 'enqueued_at', 'epoch'], unique: false };
+  const r = buildRangeCounts({ ...byId, indexes: [ix] }, ix, { ackedAfterNs: since });
+  assert.ok(r.sql.startsWith(buildRangeCounts({ ...byId, indexes: [ix] }, ix).sql + ' union all '), 'the same ranges, then one more');
+  assert.ok(r.sql.endsWith(
+    " union all select 'acked_after' as `vm_k`, count(*) as `vm_n`, max(`vm_now`.`vm_now_ns`) as `vm_m` " +
+    `from \`commerce\`.\`jobs\` force index (\`counts_idx\`), (select cast(${NOW} as signed) as \`vm_now_ns\` from dual limit 1) as \`vm_now\` where \`time_acked\` > cast(? as signed)`), r.sql);
+  assert.deepEqual(r.params, [NEVER, NEVER, since]);
+});
+
 test('sql-builders: purgeFailed deletes failed rows older than a cutoff on the database clock; rows of unknown age only when asked', () => {
   const s = buildPurgeFailed(byId, '604800000000000', false);
   assert.equal(s.sql, `delete from \`commerce\`.\`jobs\` where \`time_acked\` is null and \`time_next\` = ? and \`failed_at\` < ${NOW} - cast(? as signed)`);

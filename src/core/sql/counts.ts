@@ -13,7 +13,22 @@ export const COUNTS_COLUMNS = {
   failed: 'vm_failed',
   acked: 'vm_acked',
   oldestDueAgeNs: 'vm_oldest_due_age_ns',
+  /** With `ackedAfterNs` only: rows acked after it. */
+  ackedAfter: 'vm_acked_after',
+  /** With `ackedAfterNs` only: the database's now of the statement, NULL on an empty table. */
+  readAtNs: 'vm_read_at_ns',
 } as const;
+
+/** Options of {@link buildCounts} and {@link buildRangeCounts}. */
+export interface CountsStatementOptions {
+  /**
+   * Also count the rows acked after this instant (Unix ns, a decimal string,
+   * on the database's clock), and read the database's now, so that the next
+   * statement can count from there: acks between two reads, which the rise of
+   * the acked count is not once the tablet purges acked rows.
+   */
+  readonly ackedAfterNs?: string;
+}
 
 /** The derived table holding the database's now, and its column. */
 const NOW_TABLE = 'vm_now';
@@ -52,7 +67,7 @@ const NOW_COLUMN = 'vm_now_ns';
  * four times: twice as slow (bench/counts.ts, 100k rows per shard: ≈ 480 ms
  * against ≈ 230 ms). vtgate sends the derived table to each shard with the rest.
  */
-export function buildCounts(spec: MessageTableSpec): Statement {
+export function buildCounts(spec: MessageTableSpec, options: CountsStatementOptions = {}): Statement {
   const q = quoteIdentifier;
   const acked = q(BOOKKEEPING.timeAcked);
   const next = q(BOOKKEEPING.timeNext);
@@ -64,6 +79,9 @@ export function buildCounts(spec: MessageTableSpec): Statement {
   const later = `${pending} and ${next} > ${now} and ${next} <> ?`;
   const dueSince = `case when ${next} = 0 then ${q(BOOKKEEPING.enqueuedAt)} else ${next} end`;
   const never = NEVER_NS.toString();
+  const since = options.ackedAfterNs;
+  // cast: a decimal string compared with a BIGINT would be compared as a double.
+  const ackedAfter = since === undefined ? '' : `sum(${acked} > cast(? as signed)) as ${q(c.ackedAfter)}, max(${now}) as ${q(c.readAtNs)}, `;
   return {
     sql:
       `select sum(${due}) as ${q(c.due)}, ` +
@@ -71,9 +89,10 @@ export function buildCounts(spec: MessageTableSpec): Statement {
       `sum(${later} and ${epoch} > 0) as ${q(c.inFlight)}, ` +
       `sum(${pending} and ${next} = ?) as ${q(c.failed)}, ` +
       `sum(${acked} is not null) as ${q(c.acked)}, ` +
+      ackedAfter +
       `max(case when ${due} then ${now} - ${dueSince} end) as ${q(c.oldestDueAgeNs)} ` +
       `from ${tableRef(spec)}, (select ${DB_NOW_NS} as ${q(NOW_COLUMN)} from dual limit 1) as ${q(NOW_TABLE)}`,
-    params: [never, never, never],
+    params: since === undefined ? [never, never, never] : [never, never, never, since],
   };
 }
 
@@ -110,6 +129,8 @@ export const RANGE_COUNTS_ROWS = {
   dueSince: 'due_since',
   /** `vm_m`: the earliest `enqueued_at` of a row enqueued due at once and still pending. */
   enqueuedSince: 'enqueued_since',
+  /** With `ackedAfterNs` only. `vm_n`: rows acked after it; `vm_m`: the database's now, NULL when there are none. */
+  ackedAfter: 'acked_after',
 } as const;
 
 /** Column names of {@link buildRangeCounts}' rows. */
@@ -133,7 +154,7 @@ export const RANGE_COUNTS_COLUMNS = { label: 'vm_k', count: 'vm_n', value: 'vm_m
  * counts summed, `max(now)` and the `min`s taken over the shards (a shard's
  * clock ahead by *s* adds *s* to the table's oldest age).
  */
-export function buildRangeCounts(spec: MessageTableSpec, index: IndexSpec): Statement {
+export function buildRangeCounts(spec: MessageTableSpec, index: IndexSpec, options: CountsStatementOptions = {}): Statement {
   const q = quoteIdentifier;
   const acked = q(BOOKKEEPING.timeAcked);
   const next = q(BOOKKEEPING.timeNext);
@@ -146,6 +167,7 @@ export function buildRangeCounts(spec: MessageTableSpec, index: IndexSpec): Stat
   // Labels are constants of ours, not values: written in the text, as column names are.
   const row = (name: string, n: string, m: string, rest: string): string => `select '${name}' as ${q(label)}, ${n} as ${q(count)}, ${m} as ${q(value)} ${rest}`;
   const never = NEVER_NS.toString();
+  const since = options.ackedAfterNs;
   return {
     sql: [
       row(r.acked, 'count(*)', 'null', `${from} where ${acked} is not null`),
@@ -154,7 +176,9 @@ export function buildRangeCounts(spec: MessageTableSpec, index: IndexSpec): Stat
       row(r.later, 'count(*)', `sum(${q(BOOKKEEPING.epoch)} = 0)`, `${withNow} where ${pending} and ${next} > ${now} and ${next} < ?`),
       row(r.dueSince, 'null', `min(${next})`, `${withNow} where ${pending} and ${next} <= ${now} and ${next} <> 0`),
       row(r.enqueuedSince, 'null', `min(${q(BOOKKEEPING.enqueuedAt)})`, `${from} where ${pending} and ${next} = 0`),
+      // A range of the index's first column; cast: a decimal string compared with a BIGINT would be compared as a double.
+      ...(since === undefined ? [] : [row(r.ackedAfter, 'count(*)', `max(${now})`, `${withNow} where ${acked} > cast(? as signed)`)]),
     ].join(' union all '),
-    params: [never, never],
+    params: since === undefined ? [never, never] : [never, never, since],
   };
 }
