@@ -3,14 +3,14 @@
  * each run as its own process with its figures written as JSON, then
  * bench/RESULTS.md (tables, targets, the machine) and bench/latency.svg.
  *
- *   npm run bench [-- --quick] [--parts drain,enqueue,latency,memory] [--rounds N]
+ *   npm run bench [-- --quick] [--parts drain,enqueue,latency,memory] [--rounds N] [--reuse DIR]
  *
  * `--quick` is the development mode: small N and 3 rounds; its figures are
  * for checking the suite, not for the README.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closePool, vtgatePool } from '../test/helpers/vitess';
@@ -27,6 +27,11 @@ const source = join(__dirname, '..', '..', 'bench');
 
 function runPart(part: Part, args: string[], dir: string): string {
   const json = join(dir, `${part}.json`);
+  // `--reuse DIR`: a part an earlier run finished there (its figures printed, the suite stopped later) is not run again.
+  if (existsSync(json)) {
+    console.log(`\n▶ ${part}: reusing ${json}`);
+    return json;
+  }
   const node = [...(part === 'memory' ? ['--expose-gc'] : []), '--enable-source-maps', join(__dirname, `${part}.js`), ...args, '--json', json];
   console.log(`\n▶ ${part} ${args.join(' ')}`);
   const res = spawnSync(process.execPath, node, { stdio: 'inherit' });
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
   const flags = benchFlags();
   const parts = (flags.values.get('parts')?.split(',') ?? PARTS) as Part[];
   const common = [...(flags.quick ? ['--quick'] : []), ...(flags.values.has('rounds') ? ['--rounds', String(flags.rounds)] : [])];
-  const dir = mkdtempSync(join(tmpdir(), 'vm-bench-'));
+  const dir = flags.values.get('reuse') ?? mkdtempSync(join(tmpdir(), 'vm-bench-'));
   const started = new Date();
   const md: string[] = [
     '# Benchmark results',

@@ -26,8 +26,15 @@ export function latencySvg(panels: readonly Panel[], title: string): string {
   const width = panels.length * (pw + m.l + m.r);
   const height = ph + m.t + m.b + 40;
   const all = panels.flatMap((p) => p.series.flatMap((s) => s.samples)).filter((x) => x > 0);
-  const lo = Math.pow(10, Math.floor(Math.log10(Math.max(0.1, Math.min(...all)))));
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...all))));
+  // A loop, not Math.min(...all): a full run pools ~100k samples, past the call stack's argument limit.
+  let min = Infinity;
+  let max = 0;
+  for (const v of all) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const lo = Math.pow(10, Math.floor(Math.log10(Math.max(0.1, min))));
+  const hi = Math.pow(10, Math.ceil(Math.log10(max)));
   const x = (v: number) => m.l + (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) * pw;
     const TAIL = 3; // down to 1 in 1,000 left: p99.9
   const y = (q: number) => m.t + ph - (Math.min(TAIL, -Math.log10(Math.max(1 - q, 10 ** -TAIL))) / TAIL) * ph;
