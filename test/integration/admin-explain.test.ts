@@ -174,6 +174,9 @@ test('explain: due again after an unacked delivery (its lease and backoff ran ou
     // The counters while a receiver is connected, kept for later.
     connected = await readTablets(vitess.httpUrl!);
     assert.ok(connected[0]!.tables[tt.table]!.clientCount! >= 1);
+    // The tablet postpones a sent message after the send (epoch 1); closing the
+    // stream before that can make the send fail, which leaves the row at epoch 0.
+    await waitUntil(async () => (await getMessages(x, tt.spec, id))[0]?.epoch === 1, 20_000, 'the postpone of the sent message');
   } finally {
     await stream.close();
   }
