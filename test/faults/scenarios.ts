@@ -336,8 +336,11 @@ function hangingHandler(extend: boolean): Scenario {
           if (chosen.size < hung && ledger.starts.get(id) === 1 && ledger.handled > 10) chosen.add(id);
           else return;
           if (extend) {
-            const lease = setInterval(() => void ctx.extend({ by: ackWaitMs }).catch(() => undefined), ackWaitMs / 4);
-            await ctx.extend({ by: ackWaitMs });
+            // Leases of two ack waits renewed every quarter of one: a renewal UPDATE held up
+            // for over an ack wait on a loaded machine (one was, right after (c)'s mysqld
+            // restart) still leaves the lease running; the hang outlasts any single lease.
+            const lease = setInterval(() => void ctx.extend({ by: 2 * ackWaitMs }).catch(() => undefined), ackWaitMs / 4);
+            await ctx.extend({ by: 2 * ackWaitMs });
             await sleep(ackWaitMs * 3).finally(() => clearInterval(lease));
           } else await sleep(ackWaitMs * 3);
         },

@@ -19,29 +19,46 @@ export class TableStream {
   fields: readonly StreamField[] = [];
   error: unknown;
   readonly #transport: VtgateGrpcTransport;
-  readonly #call: StreamCall;
+  readonly #open: () => StreamCall;
+  #call: StreamCall;
+  #closed = false;
   readonly #done: Promise<void>;
 
   private constructor(keyspace: string, table: string, shard?: string) {
     this.#transport = new VtgateGrpcTransport({ address: vitess.grpcAddr });
-    this.#call = this.#transport.stream({
+    this.#open = () => this.#transport.stream({
       sql: `stream * from \`${keyspace}\`.\`${table}\``,
       target: shard ? `${keyspace}:${shard}@primary` : `${keyspace}@primary`,
       table,
     });
+    this.#call = this.#open();
     this.#done = this.#read();
   }
 
   async #read(): Promise<void> {
-    try {
-      for await (const packet of this.#call) {
-        if (packet.fields) this.fields = packet.fields;
-        for (const row of packet.rows ?? []) {
-          this.deliveries.push({ row: decodeRow(this.fields, row), at: Date.now() });
+    // vtgate sends a scatter's fields packet once one shard answers; another
+    // shard's tablet may not know a table created a moment ago yet and fail the
+    // stream a little later. Then the stream is opened again: the table's
+    // messages wait in it, so nothing is missed.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        for await (const packet of this.#call) {
+          if (packet.fields) this.fields = packet.fields;
+          for (const row of packet.rows ?? []) {
+            this.deliveries.push({ row: decodeRow(this.fields, row), at: Date.now() });
+          }
         }
+        return;
+      } catch (err) {
+        if (this.#closed || !(err instanceof StreamError && notYetLoaded(err)) || Date.now() > deadline) {
+          this.error = err;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        if (this.#closed) return;
+        this.#call = this.#open();
       }
-    } catch (err) {
-      this.error = err;
     }
   }
 
@@ -52,10 +69,10 @@ export class TableStream {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const s = new TableStream(keyspace, table, shard);
-      await waitUntil(() => s.fields.length > 0 || s.error, 10_000, `the fields packet of ${table}`);
+      await waitUntil(() => s.fields.length > 0 || s.error, 30_000, `the fields packet of ${table}`);
       if (!s.error) return s;
       await s.close();
-      if (!(s.error instanceof StreamError && s.error.code === 'NOT_FOUND') || Date.now() > deadline) throw s.error;
+      if (!(s.error instanceof StreamError && notYetLoaded(s.error)) || Date.now() > deadline) throw s.error;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -80,8 +97,14 @@ export class TableStream {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#call.cancel();
     await this.#done;
     this.#transport.close();
   }
+}
+
+/** The tablet's schema engine does not know the table yet (NOT_FOUND, or INVALID_ARGUMENT "not found in schema"). */
+function notYetLoaded(err: StreamError): boolean {
+  return err.code === 'NOT_FOUND' || (err.code === 'INVALID_ARGUMENT' && /not found in schema/.test(err.message));
 }
