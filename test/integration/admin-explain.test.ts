@@ -171,9 +171,12 @@ test('explain: due again after an unacked delivery (its lease and backoff ran ou
   try {
     id = await enqueue(x, tt.spec, { body: { n: 1 } });
     await stream.waitFor((s) => s.ids().includes(id), 20_000, 'the delivery');
-    // The counters while a receiver is connected, kept for later.
-    connected = await readTablets(vitess.httpUrl!);
-    assert.ok(connected[0]!.tables[tt.table]!.clientCount! >= 1);
+    // The counters while a receiver is connected, kept for later (polled: vtcombo's
+    // merged gauge is whichever shard's manager wrote it last, 0 until both subscribed).
+    connected = await waitUntil(async () => {
+      const read = await readTablets(vitess.httpUrl!);
+      return (read[0]?.tables[tt.table]?.clientCount ?? 0) >= 1 ? read : undefined;
+    }, 20_000, 'the tablet to count the receiver');
     // The tablet postpones a sent message after the send (epoch 1); closing the
     // stream before that can make the send fail, which leaves the row at epoch 0.
     await waitUntil(async () => (await getMessages(x, tt.spec, id))[0]?.epoch === 1, 20_000, 'the postpone of the sent message');
