@@ -20,7 +20,6 @@
  *   npm run bench:drain [-- --quick] [--messages 50000] [--rounds 5] [--json out.json]
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromMysql2 } from '../src/adapters/mysql2';
 import { defineMessageTable, type DefineMessageTableInput } from '../src/core/define';
@@ -29,8 +28,9 @@ import type { SubscriberOptions } from '../src/subscriber/options';
 import { subscribe } from '../src/subscriber/subscriber';
 import { createFromSpec, type TestTable } from '../test/helpers/producer-harness';
 import { insertMessages } from '../test/helpers/subscriber-fixtures';
-import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../test/helpers/vitess';
-import { benchFlags, fmt, roundOrder, spread, type Spread } from './lib/stats';
+import { uniqueName, vitess, vtgatePool, waitUntil } from '../test/helpers/vitess';
+import { type BenchFlags, fmt, roundOrder, spread, type Spread } from './lib/stats';
+import { runPart } from './lib/part';
 
 const root = join(__dirname, '..', '..');
 export const GO_BINARY = join(root, 'build/bench/go-drain');
@@ -141,20 +141,13 @@ export function printDrain(results: readonly DrainResult[], log = console.log): 
   }
 }
 
-async function main(): Promise<void> {
-  const flags = benchFlags();
+async function main(flags: BenchFlags): Promise<unknown> {
   const messages = Number(flags.values.get('messages') ?? (flags.quick ? 5_000 : 50_000));
   const variants = (flags.values.get('variants')?.split(',') ?? DRAIN_VARIANTS) as DrainVariant[];
   console.log(`drain: ${messages}-message backlogs, no-op handler, default table options, ${flags.rounds} rounds`);
   const results = await runDrain({ messages, rounds: flags.rounds, variants });
   printDrain(results);
-  if (flags.json) writeFileSync(flags.json, JSON.stringify(results));
-  await closePool();
+  return results;
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runPart(module, main);

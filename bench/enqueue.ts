@@ -19,7 +19,6 @@
  *
  *   npm run bench:enqueue [-- --quick] [--rounds 5] [--json out.json]
  */
-import { writeFileSync } from 'node:fs';
 import { createPool, type Pool } from 'mysql2/promise';
 import { Column, DataSource } from 'typeorm';
 import { fromMysql2 } from '../src/adapters/mysql2';
@@ -30,8 +29,9 @@ import { messageQueue as entityQueue } from '../src/typeorm/queue-handle';
 import { getMessageTableSpec } from '../src/typeorm/registry';
 import { VitessMessage } from '../src/typeorm/vitess-message';
 import { createFromSpec, type TestTable } from '../test/helpers/producer-harness';
-import { closePool, uniqueName, vitess } from '../test/helpers/vitess';
-import { benchFlags, fmt, roundOrder, spread, withCpu, type Spread } from './lib/stats';
+import { uniqueName, vitess } from '../test/helpers/vitess';
+import { type BenchFlags, fmt, roundOrder, spread, withCpu, type Spread } from './lib/stats';
+import { runPart } from './lib/part';
 
 export const ENQUEUE_PATHS = ['typeorm-tx', 'typeorm-tx-raw', 'raw-tx', 'enqueue', 'raw', 'enqueueMany', 'raw-many'] as const;
 export type EnqueuePath = (typeof ENQUEUE_PATHS)[number];
@@ -165,21 +165,14 @@ export function printEnqueue(results: readonly EnqueueResult[], log = console.lo
   }
 }
 
-async function main(): Promise<void> {
-  const flags = benchFlags();
+async function main(flags: BenchFlags): Promise<unknown> {
   const single = Number(flags.values.get('messages') ?? (flags.quick ? 400 : 4_000));
   const many = Number(flags.values.get('many') ?? (flags.quick ? 5_000 : 50_000));
   const concurrency = Number(flags.values.get('concurrency') ?? 8);
   console.log(`enqueue: ${single} single messages (${concurrency} callers) and ${many} in chunks of ${CHUNK} (2 callers) per path, ${flags.rounds} rounds`);
   const results = await runEnqueue({ single, many, rounds: flags.rounds, concurrency });
   printEnqueue(results);
-  if (flags.json) writeFileSync(flags.json, JSON.stringify(results));
-  await closePool();
+  return results;
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runPart(module, main);

@@ -19,7 +19,6 @@
  *   npm run bench:latency [-- --quick] [--rates 100,400,1000] [--paths typeorm-tx,typeorm-tx-raw,raw-tx] [--seconds 10] [--json out.json]
  */
 import { performance } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
 import { createPool, type Pool } from 'mysql2/promise';
 import { Column, DataSource } from 'typeorm';
 import { fromMysql2 } from '../src/adapters/mysql2';
@@ -32,8 +31,9 @@ import { getMessageTableSpec } from '../src/typeorm/registry';
 import { VitessMessage } from '../src/typeorm/vitess-message';
 import { randomId } from '../src/core/ids';
 import { createFromSpec, type TestTable } from '../test/helpers/producer-harness';
-import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../test/helpers/vitess';
-import { benchFlags, fmt, percentiles, roundOrder, sleep, spread, withCpu, type Percentiles, type Spread } from './lib/stats';
+import { uniqueName, vitess, vtgatePool, waitUntil } from '../test/helpers/vitess';
+import { type BenchFlags, fmt, percentiles, roundOrder, sleep, spread, withCpu, type Percentiles, type Spread } from './lib/stats';
+import { runPart } from './lib/part';
 
 export const LATENCY_PATHS = ['typeorm-tx', 'typeorm-tx-raw', 'raw-tx', 'enqueue', 'raw'] as const;
 export type LatencyPath = (typeof LATENCY_PATHS)[number];
@@ -203,8 +203,7 @@ export function printLatency(results: readonly LatencyResult[], log = console.lo
   }
 }
 
-async function main(): Promise<void> {
-  const flags = benchFlags();
+async function main(flags: BenchFlags): Promise<unknown> {
   const rates = (flags.values.get('rates') ?? '100,400,1000').split(',').map(Number);
   // typeorm-tx-raw is a diagnostic (TypeORM's share of typeorm-tx): asked for by --paths only.
   const paths = (flags.values.get('paths') ?? LATENCY_PATHS.filter((p) => p !== 'typeorm-tx-raw').join(',')).split(',') as LatencyPath[];
@@ -213,14 +212,8 @@ async function main(): Promise<void> {
   console.log(`latency: enqueue → handler start, ${flags.rounds} rounds, ${seconds} s per path and rate, rates ${rates.join(', ')}/s`);
   const results = await runLatency({ rates, paths, seconds, rounds: flags.rounds });
   printLatency(results);
-  if (flags.json) writeFileSync(flags.json, JSON.stringify(results));
-  await closePool();
   await producerPool?.end();
+  return results;
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runPart(module, main);

@@ -10,11 +10,11 @@
  *   npm run bench:memory [-- --quick] [--sizes 50000,200000,1000000] [--json out.json]
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closePool } from '../test/helpers/vitess';
 import { backlog } from './drain';
-import { benchFlags } from './lib/stats';
+import type { BenchFlags } from './lib/stats';
+import { runPart } from './lib/part';
 
 export interface MemoryResult {
   readonly messages: number;
@@ -89,18 +89,11 @@ export async function runMemory(options: { sizes: readonly number[]; log?: (s: s
   return out;
 }
 
-async function main(): Promise<void> {
-  const flags = benchFlags();
+async function main(flags: BenchFlags): Promise<unknown> {
   const sizes = (flags.values.get('sizes') ?? (flags.quick ? '10000,40000' : '50000,200000,1000000')).split(',').map(Number);
   console.log(`memory: backlogs of ${sizes.join(', ')} drained by a separate consumer process at maxInFlight 1000`);
   const results = await runMemory({ sizes });
-  if (flags.json) writeFileSync(flags.json, JSON.stringify(results));
-  await closePool();
+  return results;
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runPart(module, main);
