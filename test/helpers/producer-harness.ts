@@ -20,8 +20,7 @@ import { fromEntityManager } from '../../src/typeorm/entity-manager-executor';
 import { MessageTable } from '../../src/typeorm/message-table';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
 import { VitessMessage } from '../../src/typeorm/vitess-message';
-import { retryStaleVschema } from '../../src/core/vschema-retry';
-import { uniqueName, vitess, vtgatePool, waitUntil } from './vitess';
+import { runSchemaSql, uniqueName, vitess, vtgatePool, waitUntil } from './vitess';
 
 export interface ExecutorHarness {
   readonly name: 'mysql2' | 'typeorm' | 'prisma' | 'kysely';
@@ -184,7 +183,7 @@ export function producerDefinition(table: string, options: ProducerTableOptions 
 /** Creates the table of `spec` with the library's own DDL (vindex, then CREATE TABLE); `drop` reverses it. */
 export async function createFromSpec(spec: MessageTableSpec): Promise<TestTable> {
   const db = vtgatePool();
-  for (const sql of buildSchemaSql(spec)) await retryStaleVschema(() => db.query(sql));
+  await runSchemaSql((sql) => db.query(sql), buildSchemaSql(spec));
   const keyspace = spec.keyspace ?? vitess.sharded;
   if (spec.vindex) {
     // vtgate applies a vschema change asynchronously: until it has, an INSERT
@@ -236,7 +235,7 @@ export async function businessTable(prefix: string): Promise<{ qualified: string
   const table = uniqueName(prefix);
   const qualified = `\`${vitess.sharded}\`.\`${table}\``;
   const db = vtgatePool();
-  await retryStaleVschema(() => db.query(`alter vschema on ${qualified} add vindex hash(id) using hash`));
+  await runSchemaSql((sql) => db.query(sql), [`alter vschema on ${qualified} add vindex hash(id) using hash`]);
   await db.query(`create table ${qualified} (id bigint not null, label varchar(32) not null, primary key (id))`);
   return {
     qualified,

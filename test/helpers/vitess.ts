@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as mysql from 'mysql2/promise';
+import { retryStaleVschema } from '../../src/core/vschema-retry';
 
 export const vitess = {
   mysqlUrl: process.env.VTGATE_MYSQL_URL ?? `mysql://root@127.0.0.1:${process.env.VTGATE_MYSQL_PORT ?? 27307}/`,
@@ -35,6 +36,14 @@ export async function closePool(): Promise<void> {
   const p = pool;
   pool = undefined;
   await p?.end();
+}
+
+/**
+ * Runs schema statements one by one; an ALTER VSCHEMA that raced another test's
+ * (vtgate: "the session's version was stale") runs again.
+ */
+export async function runSchemaSql(query: (sql: string) => Promise<unknown>, statements: readonly string[]): Promise<void> {
+  for (const sql of statements) await retryStaleVschema(() => query(sql));
 }
 
 /** A table name no other test uses. */
@@ -75,7 +84,7 @@ export async function createRawMessageTable(prefix: string, options: RawMessageT
   ].join(',');
   const db = vtgatePool();
   if (keyspace === vitess.sharded) {
-    await db.query(`alter vschema on ${qualified} add vindex hash(id) using hash`);
+    await runSchemaSql((sql) => db.query(sql), [`alter vschema on ${qualified} add vindex hash(id) using hash`]);
   }
   await db.query(
     `create table ${qualified} (

@@ -16,7 +16,7 @@ import { ack, enqueue, fail, getMessages } from '../../src/core/operations';
 import { countByShard } from '../helpers/count-by-shard';
 import { mysql2Harness, producerTable } from '../helpers/producer-harness';
 import { TableStream } from '../helpers/stream-table';
-import { closePool, debugVars, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { closePool, debugVars, uniqueName, vitess, vtgatePool, waitUntil, runSchemaSql } from '../helpers/vitess';
 
 test.after(() => closePool());
 
@@ -102,7 +102,7 @@ test('explain: due in a table the tablet does not load as a message table — it
   const table = uniqueName('ex_plain');
   const qualified = `\`${vitess.sharded}\`.\`${table}\``;
   const db = vtgatePool();
-  await db.query(`alter vschema on ${qualified} add vindex hash(id) using hash`);
+  await runSchemaSql((sql) => db.query(sql), [`alter vschema on ${qualified} add vindex hash(id) using hash`]);
   // The shape of a message table, but its comment lacks vt_poller_interval: vttablet refuses to load it.
   await db.query(`create table ${qualified} (id bigint not null, priority tinyint not null default 50, epoch bigint not null default 0,
     time_next bigint null default 0, time_acked bigint null, payload json, primary key (id))

@@ -24,7 +24,7 @@ import { AWKWARD_COMMENT, ColumnOptions } from '../fixtures/column-options';
 import { OddPayload } from '../fixtures/odd-payload';
 import { SpatialPayload } from '../fixtures/spatial-payload';
 import { TableStream } from '../helpers/stream-table';
-import { closePool, dropTable, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
+import { closePool, dropTable, uniqueName, vitess, vtgatePool, runSchemaSql } from '../helpers/vitess';
 
 const entities = [EmailJob, OrderEvent, OddPayload, ColumnOptions, SpatialPayload];
 const created: Array<[string, string]> = [];
@@ -74,7 +74,7 @@ async function createOurs(entity: Function, keyspace = vitess.unsharded): Promis
   const { vindex, ...rest } = getMessageTableSpec(entity);
   const spec: MessageTableSpec = { ...rest, ...(keyspace === vitess.sharded && vindex ? { vindex } : {}), table: uniqueName('ours'), keyspace };
   created.push([keyspace, spec.table]);
-  for (const sql of buildSchemaSql(spec)) await vtgatePool().query(sql);
+  await runSchemaSql((sql) => vtgatePool().query(sql), buildSchemaSql(spec));
   return spec;
 }
 

@@ -28,7 +28,7 @@ import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
 import { CaseCounts, FC_SEED, fcParams, hasLoneSurrogate, hostileString, oddJson } from '../helpers/generators';
 import { decimalText, describe, generatedPayloadSpec, jsonRepresentable, normalDecimal, payloadCase, REQ_DEFAULT } from '../helpers/payload-contract';
 import { TableStream } from '../helpers/stream-table';
-import { closePool, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
+import { closePool, uniqueName, vitess, vtgatePool, runSchemaSql } from '../helpers/vitess';
 
 const table = uniqueName('gen_rt');
 let spec: MessageTableSpec;
@@ -39,7 +39,7 @@ const db = () => fromMysql2(vtgatePool());
 
 before(async () => {
   spec = generatedPayloadSpec(table, vitess.sharded);
-  for (const sql of buildSchemaSql(spec)) await vtgatePool().query(sql);
+  await runSchemaSql((sql) => vtgatePool().query(sql), buildSchemaSql(spec));
   stream = await TableStream.open(vitess.sharded, table);
 });
 

@@ -11,7 +11,7 @@ import { randomId } from '../../src/core/ids';
 import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
 import { MessageTable, VitessMessage, getMessageTableSpec } from '../../src/typeorm';
 import { stream, type Delivered } from '../../src/typeorm/subscribe';
-import { uniqueName, vitess, waitUntil } from '../helpers/vitess';
+import { uniqueName, vitess, waitUntil, runSchemaSql } from '../helpers/vitess';
 
 const tableName = uniqueName('hydrate');
 
@@ -49,7 +49,7 @@ const dataSource = new DataSource({
 
 before(async () => {
   await dataSource.initialize();
-  for (const sql of buildSchemaSql(getMessageTableSpec(EveryType, dataSource))) await dataSource.query(sql);
+  await runSchemaSql((sql) => dataSource.query(sql), buildSchemaSql(getMessageTableSpec(EveryType, dataSource)));
 });
 
 after(async () => {

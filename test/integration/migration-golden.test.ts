@@ -19,7 +19,7 @@ import { OrderEvent } from '../../examples/entities/order-event';
 import { OddPayload } from '../fixtures/odd-payload';
 import { countByShard, onShard } from '../helpers/count-by-shard';
 import { TableStream } from '../helpers/stream-table';
-import { closePool, dropTable, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
+import { closePool, dropTable, uniqueName, vitess, vtgatePool, runSchemaSql } from '../helpers/vitess';
 
 const created: string[] = [];
 after(async () => {
@@ -42,7 +42,7 @@ const BOOKKEEPING_LINES = [
 async function create(entity: Function, prefix: string): Promise<MessageTableSpec> {
   const spec: MessageTableSpec = { ...getMessageTableSpec(entity), table: uniqueName(prefix), keyspace: vitess.sharded };
   created.push(spec.table);
-  for (const sql of buildSchemaSql(spec)) await vtgatePool().query(sql);
+  await runSchemaSql((sql) => vtgatePool().query(sql), buildSchemaSql(spec));
   return spec;
 }
 

@@ -22,7 +22,7 @@ import { VitessMessage } from '../../src/typeorm/vitess-message';
 import { enqueue } from '../../src/core/operations';
 import { TableStream } from '../helpers/stream-table';
 import { countRows, typeormDataSource } from '../helpers/producer-harness';
-import { closePool, uniqueName, vitess } from '../helpers/vitess';
+import { closePool, uniqueName, vitess, runSchemaSql } from '../helpers/vitess';
 
 const jobTable = uniqueName('pt_job');
 
@@ -61,7 +61,7 @@ before(async () => {
   ds = await typeormDataSource([TypeormJob, PlainEntity]);
   spec = getMessageTableSpec(TypeormJob, ds);
   qualified = `\`${spec.keyspace}\`.\`${spec.table}\``;
-  for (const sql of buildSchemaSql(spec)) await ds.query(sql);
+  await runSchemaSql((sql) => ds.query(sql), buildSchemaSql(spec));
 });
 
 after(async () => {

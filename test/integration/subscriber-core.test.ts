@@ -20,7 +20,7 @@ import { stream } from '../../src/subscriber/message-stream';
 import { subscribe } from '../../src/subscriber/subscriber';
 import { TableStream } from '../helpers/stream-table';
 import { countAcked, insertMessages, paddedPayload, poolExecutor, sentOf, specTables, transportCases } from '../helpers/subscriber-fixtures';
-import { debugVars, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { debugVars, uniqueName, vitess, vtgatePool, waitUntil, runSchemaSql } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
 
@@ -243,7 +243,7 @@ for (const t of transportCases(cleanup)) {
         ackWait: '30s',
         pollerInterval: '500ms',
       });
-      for (const sql of buildSchemaSql(spec)) await vtgatePool().query(sql);
+      await runSchemaSql((sql) => vtgatePool().query(sql), buildSchemaSql(spec));
       cleanup.push(async () => {
         for (const sql of buildDropSchemaSql(spec)) await vtgatePool().query(sql).catch(() => undefined);
       });

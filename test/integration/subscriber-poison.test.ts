@@ -17,7 +17,7 @@ import { subscribe } from '../../src/subscriber/subscriber';
 import { MessageTable, VitessMessage, getMessageTableSpec } from '../../src/typeorm';
 import { subscribe as subscribeEntity } from '../../src/typeorm/subscribe';
 import { insertMessages, poolExecutor, specTables, transportCases } from '../helpers/subscriber-fixtures';
-import { uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { uniqueName, vitess, vtgatePool, waitUntil, runSchemaSql } from '../helpers/vitess';
 
 const { table, cleanup } = specTables();
 const transports = transportCases(cleanup);
@@ -86,7 +86,7 @@ describe('rows that cannot be hydrated', () => {
   });
   before(async () => {
     await dataSource.initialize();
-    for (const sql of buildSchemaSql(getMessageTableSpec(PoisonJob, dataSource))) await dataSource.query(sql);
+    await runSchemaSql((sql) => dataSource.query(sql), buildSchemaSql(getMessageTableSpec(PoisonJob, dataSource)));
   });
   after(async () => {
     for (const sql of buildDropSchemaSql(getMessageTableSpec(PoisonJob, dataSource))) await dataSource.query(sql).catch(() => undefined);

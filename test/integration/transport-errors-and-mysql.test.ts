@@ -12,7 +12,7 @@ import { randomId } from '../../src/core/ids';
 import { VtgateGrpcTransport } from '../../src/subscriber/grpc/vtgate-grpc-transport';
 import { VtgateMysqlTransport } from '../../src/subscriber/mysql/vtgate-mysql-transport';
 import type { StreamTransport } from '../../src/subscriber/transport';
-import { closePool, createRawMessageTable, debugVars, dropTable, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
+import { closePool, createRawMessageTable, debugVars, dropTable, uniqueName, vitess, vtgatePool, waitUntil, runSchemaSql } from '../helpers/vitess';
 
 const transports: Record<string, () => StreamTransport> = {
   grpc: () => new VtgateGrpcTransport({ address: vitess.grpcAddr }),
@@ -28,7 +28,7 @@ before(async () => {
     messageCols: ['id', 'epoch', 'payload', 'note', 'amount', 'data', 'at'],
   });
   plain = uniqueName('plain');
-  await vtgatePool().query(`alter vschema on \`${vitess.sharded}\`.\`${plain}\` add vindex hash(id) using hash`);
+  await runSchemaSql((sql) => vtgatePool().query(sql), [`alter vschema on \`${vitess.sharded}\`.\`${plain}\` add vindex hash(id) using hash`]);
   await vtgatePool().query(`create table \`${vitess.sharded}\`.\`${plain}\` (id bigint primary key)`);
 });
 

@@ -15,7 +15,7 @@ import { PayloadValidationError } from '../../src/core/errors';
 import { buildDropSchemaSql, buildSchemaSql } from '../../src/migration/ddl';
 import { MessageTable, VitessMessage, getMessageTableSpec, messageRepositoryMethods, type MessagePayload, type Delivered } from '../../src/typeorm';
 import { subscribe } from '../../src/typeorm/subscribe';
-import { uniqueName, vitess, waitUntil } from '../helpers/vitess';
+import { uniqueName, vitess, waitUntil, runSchemaSql } from '../helpers/vitess';
 
 const upper: ValueTransformer = {
   to: (v: string | null | undefined) => (typeof v === 'string' ? v.toUpperCase() : v),
@@ -98,9 +98,9 @@ const twinQualified = `\`${vitess.sharded}\`.\`${twinTable}\``;
 
 before(async () => {
   await dataSource.initialize();
-  for (const sql of buildSchemaSql(getMessageTableSpec(EveryTypeJob, dataSource))) await dataSource.query(sql);
+  await runSchemaSql((sql) => dataSource.query(sql), buildSchemaSql(getMessageTableSpec(EveryTypeJob, dataSource)));
   // The twin's DDL is TypeORM's own (for its metadata); vtgate needs a vindex for it on the sharded keyspace.
-  await dataSource.query(`alter vschema on ${twinQualified} add vindex hash(id) using hash`);
+  await runSchemaSql((sql) => dataSource.query(sql), [`alter vschema on ${twinQualified} add vindex hash(id) using hash`]);
   const runner = dataSource.createQueryRunner();
   try {
     await runner.createTable(Table.create(dataSource.getMetadata(EveryTypeTwin), dataSource.driver));
