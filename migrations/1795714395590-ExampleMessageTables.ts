@@ -118,27 +118,36 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
   }
 }
 vitess-messages:snapshot */
-/** Whether vtgate's vschema has `keyspace` (default: the connection's) as sharded. */
-async function shardedKeyspace(queryRunner: QueryRunner, keyspace: string | null): Promise<boolean> {
+/** Runs `sql` (an ALTER VSCHEMA) where vtgate's vschema has `keyspace` (default: the connection's) as sharded; again while vtgate says it raced another change. */
+async function alterShardedVschema(queryRunner: QueryRunner, keyspace: string | null, sql: string): Promise<void> {
   const ks = keyspace ?? String((await queryRunner.query('SELECT DATABASE() AS db'))[0].db);
   const rows: Array<Record<string, unknown>> = await queryRunner.query('SHOW VSCHEMA KEYSPACES');
-  return rows.some((r) => r.Keyspace === ks && String(r.Sharded) === 'true');
+  if (!rows.some((r) => r.Keyspace === ks && String(r.Sharded) === 'true')) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await queryRunner.query(sql);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/session's version was stale/.test(String(err))) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
 
 export class ExampleMessageTables1795714395590 implements MigrationInterface {
   name = 'ExampleMessageTables1795714395590';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    if (await shardedKeyspace(queryRunner, 'commerce')) await queryRunner.query("ALTER VSCHEMA ON `commerce`.`email_job` ADD VINDEX `hash`(`id`) USING `hash`");
+    await alterShardedVschema(queryRunner, 'commerce', "ALTER VSCHEMA ON `commerce`.`email_job` ADD VINDEX `hash`(`id`) USING `hash`");
     await queryRunner.query("CREATE TABLE `commerce`.`email_job` (\n  `id` bigint NOT NULL,\n  `priority` tinyint NOT NULL DEFAULT '50',\n  `epoch` bigint NOT NULL DEFAULT '0',\n  `time_next` bigint NULL DEFAULT '0',\n  `time_acked` bigint NULL,\n  `failure_reason` text NULL,\n  `recipient` varchar(320) NOT NULL,\n  `subject` varchar(200) NOT NULL,\n  `body` json NULL,\n  PRIMARY KEY (`id`),\n  INDEX `poller_idx` (`time_acked`, `priority`, `time_next` DESC),\n  INDEX `idx_email_job_recipient` (`recipient`)\n) COMMENT='vitess_message,vt_ack_wait=60,vt_purge_after=86400,vt_batch_size=500,vt_cache_size=10000,vt_poller_interval=1,vt_max_backoff=3600,vt_message_cols=id|epoch|recipient|subject|body'");
-    if (await shardedKeyspace(queryRunner, 'commerce')) await queryRunner.query("ALTER VSCHEMA ON `commerce`.`order_event` ADD VINDEX `hash`(`customer_id`) USING `hash`");
+    await alterShardedVschema(queryRunner, 'commerce', "ALTER VSCHEMA ON `commerce`.`order_event` ADD VINDEX `hash`(`customer_id`) USING `hash`");
     await queryRunner.query("CREATE TABLE `commerce`.`order_event` (\n  `id` bigint NOT NULL,\n  `priority` tinyint NOT NULL DEFAULT '50',\n  `epoch` bigint NOT NULL DEFAULT '0',\n  `time_next` bigint NULL DEFAULT '0',\n  `time_acked` bigint NULL,\n  `failure_reason` text NULL,\n  `customer_id` bigint NOT NULL,\n  `kind` enum('created','paid','shipped','cancelled') NOT NULL,\n  `amount` decimal(30,10) NULL,\n  `payload` json NOT NULL,\n  PRIMARY KEY (`id`),\n  INDEX `poller_idx` (`time_acked`, `priority`, `time_next` DESC)\n) COMMENT='vitess_message,vt_ack_wait=30,vt_purge_after=86400,vt_batch_size=500,vt_cache_size=10000,vt_poller_interval=1,vt_max_backoff=3600,vt_message_cols=id|epoch|customer_id|kind|amount|payload'");
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("DROP TABLE `commerce`.`order_event`");
-    if (await shardedKeyspace(queryRunner, 'commerce')) await queryRunner.query("ALTER VSCHEMA ON `commerce`.`order_event` DROP VINDEX `hash`");
+    await alterShardedVschema(queryRunner, 'commerce', "ALTER VSCHEMA ON `commerce`.`order_event` DROP VINDEX `hash`");
     await queryRunner.query("DROP TABLE `commerce`.`email_job`");
-    if (await shardedKeyspace(queryRunner, 'commerce')) await queryRunner.query("ALTER VSCHEMA ON `commerce`.`email_job` DROP VINDEX `hash`");
+    await alterShardedVschema(queryRunner, 'commerce', "ALTER VSCHEMA ON `commerce`.`email_job` DROP VINDEX `hash`");
   }
 }

@@ -20,12 +20,23 @@ const VSCHEMA = /^ALTER VSCHEMA ON (?:`([^`]+)`\.)?`[^`]+`/;
 // Adding a vindex to a table of an UNSHARDED keyspace silently marks the whole
 // keyspace sharded (vtgate's vschema DDL does that), after which its other tables
 // are no longer routable. So the vschema statements run only where the keyspace
-// already is sharded; elsewhere the table needs no vindex.
-const SHARDED_HELPER = `/** Whether vtgate's vschema has \`keyspace\` (default: the connection's) as sharded. */
-async function shardedKeyspace(queryRunner: QueryRunner, keyspace: string | null): Promise<boolean> {
+// already is sharded; elsewhere the table needs no vindex. vtgate refuses a
+// vschema change that raced another session's ("the session's version was
+// stale"; nothing changed), so that one runs again.
+const VSCHEMA_HELPER = `/** Runs \`sql\` (an ALTER VSCHEMA) where vtgate's vschema has \`keyspace\` (default: the connection's) as sharded; again while vtgate says it raced another change. */
+async function alterShardedVschema(queryRunner: QueryRunner, keyspace: string | null, sql: string): Promise<void> {
   const ks = keyspace ?? String((await queryRunner.query('SELECT DATABASE() AS db'))[0].db);
   const rows: Array<Record<string, unknown>> = await queryRunner.query('SHOW VSCHEMA KEYSPACES');
-  return rows.some((r) => r.Keyspace === ks && String(r.Sharded) === 'true');
+  if (!rows.some((r) => r.Keyspace === ks && String(r.Sharded) === 'true')) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await queryRunner.query(sql);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/session's version was stale/.test(String(err))) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
 
 `;
@@ -77,13 +88,14 @@ export function renderMigration(m: RenderMigrationInput): string {
     [
       ...stmts.map((s) => {
         const m = vschema(s);
-        const run = `await queryRunner.query(${JSON.stringify(s)});`;
-        return m ? `    if (await shardedKeyspace(queryRunner, ${m[1] ? `'${m[1]}'` : 'null'})) ${run}` : `    ${run}`;
+        return m
+          ? `    await alterShardedVschema(queryRunner, ${m[1] ? `'${m[1]}'` : 'null'}, ${JSON.stringify(s)});`
+          : `    await queryRunner.query(${JSON.stringify(s)});`;
       }),
       ...resolveWaits(stmts),
     ].join('\n');
   const helper =
-    ([...m.up, ...m.down].some((s) => vschema(s)) ? SHARDED_HELPER : '') +
+    ([...m.up, ...m.down].some((s) => vschema(s)) ? VSCHEMA_HELPER : '') +
     ([...m.up, ...m.down].some((s) => ADD_COLUMN.test(s)) ? RESOLVE_HELPER : '');
   return `import type { MigrationInterface, QueryRunner } from 'typeorm';
 

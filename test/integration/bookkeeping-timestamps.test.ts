@@ -67,6 +67,12 @@ test('enqueue stamps enqueued_at, fail stamps failed_at, retry clears it; ack st
   for (const id of many.value) assertWithin(status.get(id)!.enqueuedAtNs, many, 'enqueued_at of enqueueMany');
   for (const m of status.values()) assert.deepEqual([m.failedAtNs, m.timeNextNs], [null, '0'], 'due now is 0, not failed');
 
+  // From 100 rows a chunk reads the database's now once and binds it: one stamp, in the window, whole microseconds.
+  const large = await clientWindow(() => enqueueMany(x, tt.spec, Array.from({ length: 150 }, (_, i) => ({ payload: { body: { n: 100 + i } } }))));
+  const stamps = new Set((await getMessages(x, tt.spec, large.value)).map((m) => m.enqueuedAtNs));
+  assert.equal(stamps.size, 1, 'one statement, one now');
+  assert.equal(assertWithin([...stamps][0]!, large, 'enqueued_at of a 150-row enqueueMany') % 1000n, 0n);
+
   // The same id again keeps the first message, and its first enqueued_at.
   await waitUntil(async () => BigInt(Date.now()) * 1_000_000n > enqueuedAt + 2_000n, 1_000, 'the clock to move');
   assert.equal(await enqueue(x, tt.spec, { body: { n: 9 } }, { id: one.value }), one.value);

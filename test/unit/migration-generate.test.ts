@@ -48,7 +48,7 @@ test('new table → vindex + CREATE; unchanged → no file; --check sees drift o
   assert.deepEqual(r1.down, ['DROP TABLE `commerce`.`jobs`', 'ALTER VSCHEMA ON `commerce`.`jobs` DROP VINDEX `hash`']);
   const text = readFileSync(r1.file!, 'utf8');
   assert.match(text, /export class CreateJobs1700000000000 implements MigrationInterface/);
-  assert.match(text, /if \(await shardedKeyspace\(queryRunner, 'commerce'\)\) await queryRunner\.query\("ALTER VSCHEMA/);
+  assert.match(text, /await alterShardedVschema\(queryRunner, 'commerce', "ALTER VSCHEMA/);
   assert.deepEqual(JSON.parse(JSON.stringify(readMigratedTables(dir).get('commerce.jobs'))), { ...JSON.parse(JSON.stringify(v1)), bookkeeping: [...BOOKKEEPING_NAMES] });
   assert.equal(parseSnapshot(text)!.version, 2);
 
@@ -61,6 +61,47 @@ test('new table → vindex + CREATE; unchanged → no file; --check sees drift o
   await assert.rejects(generateMigration({ dir, tables: [v1], timestamp: 123 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'timestamp');
   // maxAttempts lives in the subscriber, not the table: no DDL, no drift.
   assert.equal((await generateMigration({ dir, tables: [defineMessageTable({ ...base, maxAttempts: 3 })], check: true })).status, 'up-to-date');
+});
+
+/** The generated migration's class, compiled from its text, with `up` run on a scripted query runner. */
+async function runUp(text: string, answer: (sql: string, calls: number) => unknown): Promise<string[]> {
+  const { transpileModule, ModuleKind } = await import('typescript');
+  const js = transpileModule(text, { compilerOptions: { module: ModuleKind.CommonJS } }).outputText;
+  const mod = { exports: {} as Record<string, new () => { up(q: unknown): Promise<void> }> };
+  new Function('module', 'exports', 'require', js)(mod, mod.exports, require);
+  const seen: string[] = [];
+  const runner = {
+    async query(sql: string) {
+      seen.push(sql);
+      return answer(sql, seen.filter((s) => s === sql).length);
+    },
+  };
+  await new (Object.values(mod.exports)[0]!)().up(runner);
+  return seen;
+}
+
+test("generated vschema statements run only on a sharded keyspace, and again while vtgate says the session's version was stale", async () => {
+  const r = await generateMigration({ dir: tmp(), tables: [defineMessageTable(base)], timestamp: 1_700_000_000_000, name: 'CreateJobs' });
+  const text = readFileSync(r.file!, 'utf8');
+  const stale = new Error("failed to update vschema as the session's version was stale; please try again");
+  const keyspaces = (sharded: boolean) => [{ Keyspace: 'commerce', Sharded: String(sharded) }];
+  const alter = (sql: string) => sql.startsWith('ALTER VSCHEMA');
+
+  const retried = await runUp(text, (sql, calls) => {
+    if (sql === 'SHOW VSCHEMA KEYSPACES') return keyspaces(true);
+    if (alter(sql) && calls < 3) throw stale;
+    return [];
+  });
+  assert.equal(retried.filter(alter).length, 3, 'two stale answers, then the change');
+  assert.equal(retried.filter((s) => s.startsWith('CREATE TABLE')).length, 1);
+
+  const other = new Error('VT05005: keyspace not found');
+  await assert.rejects(runUp(text, (sql) => { if (alter(sql)) throw other; return sql === 'SHOW VSCHEMA KEYSPACES' ? keyspaces(true) : []; }), other);
+  await assert.rejects(runUp(text, (sql) => { if (alter(sql)) throw stale; return sql === 'SHOW VSCHEMA KEYSPACES' ? keyspaces(true) : []; }), /stale/, 'gives up after 5 attempts');
+
+  const unsharded = await runUp(text, (sql) => (sql === 'SHOW VSCHEMA KEYSPACES' ? keyspaces(false) : []));
+  assert.equal(unsharded.filter(alter).length, 0);
+  assert.equal(unsharded.filter((s) => s.startsWith('CREATE TABLE')).length, 1);
 });
 
 test('option change → ALTER COMMENT; payload and index changes → matching ALTERs; down reverses up statement by statement', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { buildAck } from '../../src/core/sql/ack';
-import { DB_NOW_NS } from '../../src/core/sql/db-now';
+import { buildSelectDbNow, DB_NOW_NS } from '../../src/core/sql/db-now';
 import { buildEnqueue, DEFAULT_VALUE } from '../../src/core/sql/enqueue';
 import { buildExtend } from '../../src/core/sql/extend';
 import { buildFail } from '../../src/core/sql/fail';
@@ -62,6 +62,13 @@ test('sql-builders: enqueue is a multi-row insert with a column list; a repeat o
     `on duplicate key update \`enqueued_at\` = coalesce(\`enqueued_at\` ^ 1, ${NOW})`);
   assert.deepEqual(s.params, ['1', 50, '0', '{"a":1}', 'mail', '9223372036854775807', 0, '1700000000000000000', null]);
   assert.doesNotMatch(s.sql, /ignore/i);
+});
+
+test('sql-builders: enqueue with the database now read once binds it in every row; the repeat mark keeps the expression', () => {
+  const s = buildEnqueue(unsharded, [], [{ id: '7', priority: 3, timeNextNs: '0', values: [] }, { id: '8', priority: 3, timeNextNs: '0', values: [] }], '1700000000123456000');
+  assert.equal(s.sql, `insert into \`q\` (\`id\`, \`priority\`, \`time_next\`, \`enqueued_at\`) values (?, ?, ?, ?), (?, ?, ?, ?) on duplicate key update \`enqueued_at\` = coalesce(\`enqueued_at\` ^ 1, ${NOW})`);
+  assert.deepEqual(s.params, ['7', 3, '0', '1700000000123456000', '8', 3, '0', '1700000000123456000']);
+  assert.equal(buildSelectDbNow().sql, `select cast(${NOW} as char) as vm_now from dual`);
 });
 
 test('sql-builders: enqueue without payload columns and without keyspace; empty and misaligned rows refused', () => {

@@ -42,8 +42,11 @@ export interface EnqueueRow {
  * A multi-row INSERT with an explicit column list (vtgate refuses one without it
  * on tables without authoritative vschema columns: VT09004).
  *
- * `enqueued_at` is the database's now ({@link DB_NOW_NS}); `time_next` of a
- * message due now is `0`, which every tablet treats as due whatever its clock.
+ * `enqueued_at` is the database's now ({@link DB_NOW_NS}), written as that
+ * expression in each row, or as `enqueuedAtNs` when the caller read it once
+ * for a large chunk (the same value: MySQL fixes now at statement start);
+ * `time_next` of a message due now is `0`, which every tablet treats as due
+ * whatever its clock.
  *
  * Idempotent by id: a duplicate key keeps the existing row (never `insert
  * ignore`, which would also turn a too-long payload into a silent truncation;
@@ -74,16 +77,18 @@ export interface EnqueueRow {
  * wrote on other shards. No extra statement on the normal path.
  *
  * @param columns payload column names (database names), in the order of each row's `values`.
+ * @param enqueuedAtNs the database's now, read by `buildSelectDbNow`; omitted, each row has the expression.
  */
-export function buildEnqueue(spec: MessageTableSpec, columns: readonly string[], rows: readonly EnqueueRow[]): Statement {
+export function buildEnqueue(spec: MessageTableSpec, columns: readonly string[], rows: readonly EnqueueRow[], enqueuedAtNs?: string): Statement {
   if (rows.length === 0) throw new RangeError('buildEnqueue needs at least one row');
   const names = [BOOKKEEPING.id, BOOKKEEPING.priority, BOOKKEEPING.timeNext, BOOKKEEPING.enqueuedAt, ...columns].map(quoteIdentifier);
   const params: SqlParam[] = [];
   const tuples: string[] = [];
   for (const row of rows) {
     if (row.values.length !== columns.length) throw new RangeError(`row ${row.id} has ${row.values.length} values for ${columns.length} columns`);
-    const cells = ['?', '?', '?', DB_NOW_NS];
+    const cells = ['?', '?', '?', enqueuedAtNs === undefined ? DB_NOW_NS : '?'];
     params.push(row.id, row.priority, row.timeNextNs);
+    if (enqueuedAtNs !== undefined) params.push(enqueuedAtNs);
     for (const value of row.values) {
       if (value === DEFAULT_VALUE) {
         cells.push('default');
