@@ -17,7 +17,7 @@
  * alternating). Prints msg/s (median, min–max), the ratio to its control per
  * round, and client CPU seconds per 10,000 messages.
  *
- *   npm run bench:enqueue [-- --quick] [--rounds 5] [--json out.json]
+ *   npm run bench:enqueue [-- --quick] [--rounds 5] [--paths enqueueMany,raw-many] [--json out.json]
  */
 import { createPool, type Pool } from 'mysql2/promise';
 import { Column, DataSource } from 'typeorm';
@@ -169,8 +169,11 @@ async function main(flags: BenchFlags): Promise<unknown> {
   const single = Number(flags.values.get('messages') ?? (flags.quick ? 400 : 4_000));
   const many = Number(flags.values.get('many') ?? (flags.quick ? 5_000 : 50_000));
   const concurrency = Number(flags.values.get('concurrency') ?? 8);
+  const paths = (flags.values.get('paths')?.split(',') ?? ENQUEUE_PATHS) as EnqueuePath[];
+  const unknown = paths.filter((p) => !ENQUEUE_PATHS.includes(p));
+  if (unknown.length > 0) throw new Error(`unknown --paths ${unknown.join(', ')} (known: ${ENQUEUE_PATHS.join(', ')})`);
   console.log(`enqueue: ${single} single messages (${concurrency} callers) and ${many} in chunks of ${CHUNK} (2 callers) per path, ${flags.rounds} rounds`);
-  const results = await runEnqueue({ single, many, rounds: flags.rounds, concurrency });
+  const results = await runEnqueue({ single, many, rounds: flags.rounds, concurrency, paths });
   printEnqueue(results);
   return results;
 }

@@ -20,7 +20,7 @@ export interface DueInput {
  * subscriber tells its own write from a pending postpone by it).
  */
 export function dueNs(options: DueInput, subject: string, newMessage: boolean): string {
-  const given = [options.deliverAt, options.delay, options.deliverAtNs].filter((v) => v !== undefined).length;
+  const given = Number(options.deliverAt !== undefined) + Number(options.delay !== undefined) + Number(options.deliverAtNs !== undefined);
   if (given > 1) throw new InvalidOptionError(subject, 'deliverAt', "and 'delay' and 'deliverAtNs' are exclusive: give one of them");
   if (options.deliverAtNs !== undefined) {
     const ns = options.deliverAtNs;

@@ -194,6 +194,14 @@ describe('messageQueue(Entity, { dataSource }) over TypeORM', () => {
     const again = await jobs.enqueue({ recipient: 'k@example.com', body: null }, { key });
     assert.deepEqual([first, again], [{ id: idFromKey(key), inserted: true }, { id: idFromKey(key), inserted: false }]);
     assert.throws(() => jobs.with({} as never), InvalidOptionError);
+    // The bound copy names its manager and is frozen; the handle reads the DataSource's at each access.
+    await ds.transaction(async (m) => {
+      const bound = jobs.with(m);
+      assert.equal(bound.manager, m);
+      assert.ok(Object.isFrozen(bound));
+      assert.throws(() => Object.assign(bound, { manager: ds.manager }), TypeError);
+    });
+    assert.equal(jobs.manager, ds.manager);
     await jobs.ack([kept.id, first.id]);
   });
 
