@@ -382,7 +382,7 @@ async function enqueueRows(
  * it, not as the now-expression in every row: vtgate handles each row's
  * expression (≈ 6 µs per row here, 500-row INSERTs 1.2× faster without), a
  * read costs one round trip (≈ 0.4 ms), so below ≈ 100 rows the expression is
- * cheaper. bench/enqueue.ts measures enqueueMany.
+ * cheaper (`npm run bench:enqueue-statement` takes the statement apart).
  */
 const READ_NOW_FROM_ROWS = 100;
 
