@@ -23,6 +23,7 @@ import { messageQueue } from '../../src/typeorm/queue-handle';
 import { MessageTable } from '../../src/typeorm/message-table';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
 import { VitessMessage } from '../../src/typeorm/vitess-message';
+import { assertCommitsTogether } from '../helpers/ambient-transaction';
 import { countRows, createFromSpec, typeormDataSource, type TestTable } from '../helpers/producer-harness';
 import { closePool, uniqueName, vitess, vtgatePool } from '../helpers/vitess';
 
@@ -103,18 +104,7 @@ describe('@nestjs-cls/transactional: @Transactional() with the TypeORM adapter',
   test('the injected queue joins @Transactional(): committed with the business row, or neither', async () => {
     const orders = app.get(Orders);
     assert.equal(app.get(MessageQueues).dataSource, ds);
-    const label = uniqueName('commit');
-    const id = await orders.place(label, false);
-    assert.equal(await countRows(t.qualified, 'id = ? and label = ?', [id, label]), 1);
-    assert.equal(await countRows(business, 'label = ?', [label]), 1);
-
-    const lost = uniqueName('rollback');
-    const err = await orders.place(lost, true).then(() => undefined, (e: Error) => e);
-    assert.match(String(err?.message), /^declined \d+$/);
-    const lostId = String(err!.message).split(' ')[1]!;
-    assert.equal(await countRows(t.qualified, 'id = ?', [lostId]), 0);
-    assert.equal(await countRows(t.qualified, 'label = ?', [lost]), 0);
-    assert.equal(await countRows(business, 'label = ?', [lost]), 0);
+    await assertCommitsTogether((label, decline) => orders.place(label, decline), t.qualified, business);
   });
 
   test('txHost.withTransaction: the handle\'s manager is the transaction\'s inside, dataSource.manager outside', async () => {

@@ -19,6 +19,7 @@ import { messageQueue } from '../../src/typeorm/queue-handle';
 import { MessageTable } from '../../src/typeorm/message-table';
 import { getMessageTableSpec } from '../../src/typeorm/registry';
 import { VitessMessage } from '../../src/typeorm/vitess-message';
+import { assertCommitsTogether } from '../helpers/ambient-transaction';
 import { countRows, createFromSpec, typeormDataSource, type TestTable } from '../helpers/producer-harness';
 import { closePool, uniqueName, vitess, vtgatePool, waitUntil } from '../helpers/vitess';
 
@@ -75,18 +76,7 @@ describe('typeorm-transactional: @Transactional() and runInTransaction', () => {
 
   test('the injected queue joins @Transactional(): committed with the business row, or neither', async () => {
     const orders = app.get(Orders);
-    const label = uniqueName('commit');
-    const id = await orders.place(label, false);
-    assert.equal(await countRows(t.qualified, 'id = ? and label = ?', [id, label]), 1);
-    assert.equal(await countRows(business, 'label = ?', [label]), 1);
-
-    const lost = uniqueName('rollback');
-    const err = await orders.place(lost, true).then(() => undefined, (e: Error) => e);
-    assert.match(String(err?.message), /^declined \d+$/);
-    const lostId = String(err!.message).split(' ')[1]!;
-    assert.equal(await countRows(t.qualified, 'id = ?', [lostId]), 0);
-    assert.equal(await countRows(t.qualified, 'label = ?', [lost]), 0);
-    assert.equal(await countRows(business, 'label = ?', [lost]), 0);
+    await assertCommitsTogether((label, decline) => orders.place(label, decline), t.qualified, business);
   });
 
   test('a handle built by hand joins runInTransaction() the same way', async () => {
