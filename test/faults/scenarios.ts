@@ -8,8 +8,10 @@
  * names (scripts/vitess.sh), so they run alone: never against a Vitess others use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as mysql from 'mysql2/promise';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fromMysql2 } from '../../src/adapters/mysql2';
 import { enqueue } from '../../src/core/operations';
 import type { MessageTableSpec } from '../../src/core/spec';
 import { transportBufferBound } from '../../src/subscriber/grpc/vtgate-grpc-transport';
@@ -155,6 +157,10 @@ async function inProcess(o: {
 }): Promise<FaultResult> {
   const log = o.options.log ?? (() => undefined);
   const { spec, qualified, keyspace, table } = await createSpecTable('fault', { ackWaitS: o.ackWaitS });
+  // A pool of its own, through the library's mysql2 adapter: after (c)'s mysqld restart
+  // vtgate leaves pooled sessions latched in a failed transaction (VT09032 until a
+  // ROLLBACK), which the adapter must clear — no earlier scenario's pool hides it.
+  const pool = mysql.createPool({ uri: vitess.mysqlUrl, supportBigNumbers: true, bigNumberStrings: true, connectionLimit: 8 });
   try {
     const ids = await insertMessages(qualified, o.options.messages, 500);
     const ledger = new Ledger(ids);
@@ -164,7 +170,7 @@ async function inProcess(o: {
       ledger.note(String(ctx.id));
       if (o.handler) await o.handler(ctx, ledger);
       else await sleep(1);
-    }, { executor: poolExecutor(), address: vitess.grpcAddr, maxInFlight: 200, concurrency: 10, ...o.sub });
+    }, { executor: fromMysql2(pool), address: vitess.grpcAddr, maxInFlight: 200, concurrency: 10, ...o.sub });
     o.onStart?.(sub);
     sub.on('message', () => received.push(Date.now()));
     sub.on('error', (e) => errors.push(e));
@@ -201,6 +207,7 @@ async function inProcess(o: {
       problems,
     };
   } finally {
+    await pool.end().catch(() => undefined);
     await dropTable(keyspace, table).catch(() => undefined);
   }
 }
